@@ -1,0 +1,212 @@
+import { createReadStream, statSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { extname } from 'node:path';
+import { Transform } from 'node:stream';
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { ConfigError, loadConfig, type ConfigFlags } from '../config.js';
+import { systemClock } from '../domain/clock.js';
+import { DomainError } from '../domain/errors.js';
+import { ROLES, type Role } from '../domain/identity.js';
+import { startServer } from '../server.js';
+import { DEMO_PASSWORD, DEMO_USER } from '../service/demo.js';
+import { IdentityAdmin, DEFAULT_TOKEN_TTL_MS } from '../service/identity-admin.js';
+import { importSendDetails, type ImportFormat } from '../service/import.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import { parseDuration } from './duration.js';
+
+/** A failure the user can fix; printed as one line without a stack trace. */
+class UsageError extends Error {}
+
+const databaseOption = () => new Option('--database <url>', 'database URL (sqlite:PATH or postgres://…); default AIMLEDGER_DATABASE_URL or sqlite:./data/aimledger.db');
+
+/** Opens and migrates the store the flags and environment name, runs `work`, always closes it. */
+async function withStore<T>(flags: ConfigFlags, work: (store: Store) => Promise<T>): Promise<T> {
+  const config = loadConfig(flags);
+  const store = openStore({ url: config.databaseUrl });
+  try {
+    await store.migrate();
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function readStdin(): Promise<string | null> {
+  if (process.stdin.isTTY) return null;
+  const parts: Buffer[] = [];
+  for await (const chunk of process.stdin) parts.push(chunk as Buffer);
+  const text = Buffer.concat(parts).toString('utf8').replace(/\r?\n$/, '');
+  return text === '' ? null : text;
+}
+
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export function buildCli(): Command {
+  const program = new Command('aimledger')
+    .description('KooMessage-compatible system of record for intelligent messages (AIM)')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (text, write) => write(text) });
+
+  program.command('serve')
+    .description('serve the HTTP API (migrates the database first)')
+    .option('--port <n>', 'port to listen on; default AIMLEDGER_PORT or 8080')
+    .option('--host <h>', 'address to listen on; default AIMLEDGER_HOST or 127.0.0.1')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent; default AIMLEDGER_LOG_LEVEL or info')
+    .option('--trust-proxy', 'trust X-Forwarded-* headers; default AIMLEDGER_TRUST_PROXY or false')
+    .option('--demo', 'create a demo account with data on first run and print a token and a curl')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { demo?: boolean }) => {
+      const config = loadConfig(opts);
+      const server = await startServer(config, { demo: opts.demo === true });
+      const { port } = server.app.server.address() as AddressInfo;
+      const base = `http://${displayHost(config.host)}:${port}`;
+      const lines = [`aimledger serving on ${base} (store: ${server.store.backend})`, `API docs: ${base}/docs    OpenAPI: ${base}/openapi.json`];
+      if (server.demo) {
+        const { demo } = server;
+        const query = `offset=0&limit=2${demo.sampleTaskId ? `&task_id=${demo.sampleTaskId}` : ''}`;
+        lines.push(
+          '',
+          `Demo account "${demo.account.name}" (domain_id ${demo.account.domainId})${demo.created ? ', created with demo data' : ''}`,
+          `Demo user: ${DEMO_USER} / ${DEMO_PASSWORD} (te_admin)`,
+          `Token (valid until ${new Date(demo.expiresAt).toISOString()}):`,
+          demo.token,
+          '',
+          'Try:',
+          `curl -s -H "X-Auth-Token: ${demo.token}" "${base}/v1/aim/send-details?${query}"`,
+        );
+      }
+      process.stdout.write(lines.join('\n') + '\n\n');
+      const stop = (signal: string) => {
+        server.app.log.info({ signal }, 'shutting down');
+        server.close().then(() => process.exit(0), (err: unknown) => {
+          server.app.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        });
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+
+  program.command('migrate')
+    .description('apply pending database migrations (harmless when there are none)')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags) => {
+      await withStore(opts, async () => undefined);
+      process.stderr.write('migrations applied\n');
+    });
+
+  const account = program.command('account').description('manage accounts (tenants)');
+  account.command('create <name>')
+    .description('create an account and print its domain_id')
+    .addOption(databaseOption())
+    .action(async (name: string, opts: ConfigFlags) => {
+      const created = await withStore(opts, (store) => new IdentityAdmin(store, systemClock).createAccount(name));
+      process.stdout.write(`${created.domainId}\n`);
+    });
+
+  const user = program.command('user').description('manage users');
+  user.command('create')
+    .description('create a user; a password is read from standard input when one is piped in')
+    .requiredOption('--account <name>', 'account name')
+    .requiredOption('--name <user>', 'user name')
+    .addOption(new Option('--role <role>', 'role').choices(ROLES as unknown as string[]).default('readonly'))
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string; name: string; role: Role }) => {
+      const password = await readStdin();
+      const created = await withStore(opts, (store) =>
+        new IdentityAdmin(store, systemClock).createUser(opts.account, opts.name, opts.role, password));
+      process.stderr.write(`user ${created.name} created with role ${created.role}${password ? ' and a password' : ''}\n`);
+    });
+
+  const token = program.command('token').description('manage API tokens');
+  token.command('create')
+    .description('issue a token for a user and print it alone on standard output')
+    .requiredOption('--account <name>', 'account name')
+    .requiredOption('--user <user>', 'user name')
+    .option('--ttl <duration>', 'lifetime: 90s, 30m, 24h, 7d (default 24h)')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string; user: string; ttl?: string }) => {
+      const ttl = opts.ttl === undefined ? DEFAULT_TOKEN_TTL_MS : parseDuration(opts.ttl);
+      if (ttl === null) throw new UsageError(`--ttl must look like 90s, 30m, 24h or 7d (got ${JSON.stringify(opts.ttl)})`);
+      const issued = await withStore(opts, (store) =>
+        new IdentityAdmin(store, systemClock).createToken(opts.account, opts.user, ttl));
+      process.stdout.write(`${issued.token}\n`);
+    });
+
+  program.command('import <file>')
+    .description('import send details from .ndjson or .csv (idempotent on msg_id); exit 1 if any line was rejected')
+    .requiredOption('--account <name>', 'account name')
+    .addOption(new Option('--format <format>', 'file format; default from the file extension').choices(['ndjson', 'csv']))
+    .addOption(databaseOption())
+    .action(async (file: string, opts: ConfigFlags & { account: string; format?: ImportFormat }) => {
+      const format = opts.format ?? formatOf(file);
+      let size: number;
+      try {
+        size = statSync(file).size;
+      } catch {
+        throw new UsageError(`cannot read ${file}`);
+      }
+      const summary = await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        const bar = process.stderr.isTTY
+          ? new cliProgress.SingleBar({ format: 'import [{bar}] {percentage}% | {value}/{total} bytes | {rows} rows', stream: process.stderr }, cliProgress.Presets.shades_classic)
+          : undefined;
+        bar?.start(size, 0, { rows: 0 });
+        let bytes = 0;
+        const counter = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            bytes += chunk.length;
+            done(null, chunk);
+          },
+        });
+        try {
+          return await importSendDetails(store, target.id, createReadStream(file).pipe(counter), systemClock, {
+            format,
+            onReject: ({ line, reason }) => {
+              if (bar) bar.stop();
+              process.stderr.write(`${file}:${line}: rejected: ${reason}\n`);
+              bar?.start(size, bytes, { rows: 0 });
+            },
+            onProgress: (s) => bar?.update(bytes, { rows: s.read }),
+          });
+        } finally {
+          bar?.update(bytes);
+          bar?.stop();
+        }
+      });
+      process.stderr.write(`read ${summary.read}, inserted ${summary.inserted}, already present ${summary.skipped}, rejected ${summary.rejected}\n`);
+      if (summary.rejected > 0) process.exitCode = 1;
+    });
+
+  return program;
+}
+
+function formatOf(file: string): ImportFormat {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
+  if (ext === '.csv') return 'csv';
+  throw new UsageError(`cannot tell the format of ${file}: use a .ndjson or .csv file, or --format`);
+}
+
+/** Runs the CLI; user-fixable failures print one line and exit 1 (2 for configuration). */
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`aimledger: configuration error: ${error.message}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof UsageError || error instanceof DomainError) {
+      process.stderr.write(`aimledger: ${error.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`aimledger: ${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    }
+  }
+}

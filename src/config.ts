@@ -1,0 +1,83 @@
+/**
+ * The one place that reads `process.env`. Every setting is an `AIMLEDGER_*` variable with a CLI flag
+ * of the same name; a flag wins over the variable. Bad values stop start-up with a message that
+ * names the variable.
+ */
+export class ConfigError extends Error {}
+
+export interface Config {
+  databaseUrl: string;
+  host: string;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  trustProxy: boolean;
+}
+
+/** Flags as the CLI parsed them; undefined when not given. */
+export interface ConfigFlags {
+  database?: string;
+  host?: string;
+  port?: string;
+  logLevel?: string;
+  trustProxy?: boolean;
+}
+
+export const DEFAULTS = {
+  databaseUrl: 'sqlite:./data/aimledger.db',
+  host: '127.0.0.1',
+  port: 8080,
+  logLevel: 'info',
+  trustProxy: false,
+} as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function port(value: string, name: string): number {
+  if (!/^[0-9]{1,5}$/.test(value) || Number(value) > 65535) {
+    throw new ConfigError(`${name} must be a port number from 0 to 65535 (got ${JSON.stringify(value)})`);
+  }
+  return Number(value);
+}
+
+function bool(value: string, name: string): boolean {
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0' || value === '') return false;
+  throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(value)})`);
+}
+
+function databaseUrl(value: string, name: string): string {
+  if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(value)) {
+    throw new ConfigError(`${name} must be sqlite:PATH or postgres://… (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+/** Reads the configuration from flags, then the environment, then defaults. */
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const pick = (flag: string | undefined, variable: string) =>
+    flag !== undefined ? { value: flag, name: `--${variable.slice('AIMLEDGER_'.length).toLowerCase().replaceAll('_', '-')}` }
+      : env[variable] !== undefined ? { value: env[variable] as string, name: variable } : undefined;
+
+  const db = pick(flags.database, 'AIMLEDGER_DATABASE_URL');
+  const host = pick(flags.host, 'AIMLEDGER_HOST');
+  const p = pick(flags.port, 'AIMLEDGER_PORT');
+  const level = pick(flags.logLevel, 'AIMLEDGER_LOG_LEVEL');
+  const proxy = flags.trustProxy !== undefined ? { value: String(flags.trustProxy), name: '--trust-proxy' } : pick(undefined, 'AIMLEDGER_TRUST_PROXY');
+
+  if (level && !(LOG_LEVELS as readonly string[]).includes(level.value)) {
+    throw new ConfigError(`${level.name} must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(level.value)})`);
+  }
+  return {
+    // The flag is --database although the variable is AIMLEDGER_DATABASE_URL.
+    databaseUrl: db ? databaseUrl(db.value, db.name === '--database-url' ? '--database' : db.name) : DEFAULTS.databaseUrl,
+    host: host?.value || DEFAULTS.host,
+    port: p ? port(p.value, p.name) : DEFAULTS.port,
+    logLevel: (level?.value ?? DEFAULTS.logLevel) as Config['logLevel'],
+    trustProxy: proxy ? bool(proxy.value, proxy.name) : DEFAULTS.trustProxy,
+  };
+}
+
+/** PostgreSQL URL the test suite runs its PostgreSQL half against; undefined skips that half. */
+export function testPostgresUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.AIMLEDGER_TEST_PG_URL || undefined;
+}

@@ -1,0 +1,95 @@
+import type { Clock } from '../domain/clock.js';
+import type { Account } from '../domain/identity.js';
+import type { SendDetail, SendStatus } from '../domain/send-detail.js';
+import { toWholeSeconds } from '../domain/time.js';
+import type { Store, TaskRecord } from '../store/store.js';
+import { IdentityAdmin } from './identity-admin.js';
+import {
+  DEMO_SIGNATURES, DEMO_TEMPLATES, FAILURE_CODES, TASK_NAME_STEMS, pick, randomInt, seededRandom,
+  syntheticPhone, syntheticUuid,
+} from './synthetic.js';
+
+export const DEMO_ACCOUNT = 'demo';
+export const DEMO_USER = 'admin';
+/** Demo only: a fixed, documented password so a newcomer can sign in. Never used outside `--demo`. */
+export const DEMO_PASSWORD = 'aimledger-demo';
+
+export interface DemoOptions {
+  tasks?: number;
+  days?: number;
+  seed?: number;
+}
+
+export interface DemoSetup {
+  account: Account;
+  created: boolean;
+  token: string;
+  expiresAt: number;
+  /** A task id from the demo data, for the printed example request. */
+  sampleTaskId: string | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Creates the demo account, its te_admin user and realistic data on first run; on every run issues
+ * a fresh token (only token hashes are stored, so an earlier token cannot be printed again).
+ */
+export async function ensureDemo(store: Store, clock: Clock, options: DemoOptions = {}): Promise<DemoSetup> {
+  const admin = new IdentityAdmin(store, clock);
+  let account = await store.findAccountByName(DEMO_ACCOUNT);
+  const created = !account;
+  if (!account) {
+    account = await admin.createAccount(DEMO_ACCOUNT);
+    await admin.createUser(DEMO_ACCOUNT, DEMO_USER, 'te_admin', DEMO_PASSWORD);
+    await seedDemoData(store, account.id, clock().getTime(), options);
+  }
+  const { token, expiresAt } = await admin.createToken(DEMO_ACCOUNT, DEMO_USER);
+  const sample = await store.listSendDetails(account.id, {}, 0, 1);
+  return { account, created, token, expiresAt, sampleTaskId: sample.rows[0]?.taskId ?? null };
+}
+
+/** Fills an account with tasks of varied size over the last `days` days; returns the detail count. */
+export async function seedDemoData(store: Store, accountId: number, now: number, options: DemoOptions = {}): Promise<number> {
+  const random = seededRandom(options.seed ?? 20221119);
+  const taskCount = options.tasks ?? 300;
+  const days = options.days ?? 30;
+  await store.upsertTemplates(accountId, DEMO_TEMPLATES.map(([tplId, tplName]) => ({ tplId, tplName })), now);
+  await store.upsertSignatures(accountId, DEMO_SIGNATURES.map(([smsSign, channelNumber]) => ({ smsSign, channelNumber, appName: 'demo-app' })), now);
+  // A pool of customers who receive several messages over the month, as real audiences do.
+  const phones = Array.from({ length: 8000 }, () => syntheticPhone(random));
+  const tasks: TaskRecord[] = [];
+  let total = 0;
+  for (let t = 0; t < taskCount; t++) {
+    const createdAt = toWholeSeconds(now - Math.floor(random() * days * DAY_MS));
+    const [tplId, tplName] = pick(random, DEMO_TEMPLATES);
+    const [smsSign] = pick(random, DEMO_SIGNATURES);
+    const taskId = syntheticUuid(random);
+    const taskName = `${pick(random, TASK_NAME_STEMS)} #${t + 1}`;
+    tasks.push({ taskId, taskName, tplId, smsSign, createdAt });
+    // Mostly small tasks, a few large campaigns.
+    const size = random() < 0.1 ? randomInt(random, 400, 1500) : randomInt(random, 5, 150);
+    const msgBase = syntheticUuid(random);
+    const details: SendDetail[] = [];
+    for (let i = 0; i < size; i++) {
+      const phone = pick(random, phones);
+      // A task's messages leave over a few minutes after the task is created.
+      const sendTime = Math.min(toWholeSeconds(createdAt + Math.floor(random() * 300_000)), toWholeSeconds(now));
+      const age = now - sendTime;
+      const roll = random();
+      let status: SendStatus = roll < 0.05 ? 'fail' : 'success';
+      if (age < 3_600_000 && roll > 0.7) status = 'sending';
+      const receiveTime = status === 'sending' ? null : sendTime + randomInt(random, 1, 90) * 1000;
+      details.push({
+        msgId: `${msgBase}_${String(595_223_901 + i)}`,
+        taskId, taskName, tplId, tplName, smsSign,
+        custFlag: phone, sendAccount: phone,
+        sendStatus: status, sendTime, receiveTime,
+        resultCode: status === 'fail' ? pick(random, FAILURE_CODES) : null,
+      });
+    }
+    total += await store.insertSendDetails(accountId, details, now);
+  }
+  await store.upsertTasks(accountId, tasks);
+  return total;
+}

@@ -1,0 +1,13 @@
+import type { Principal } from '../domain/identity.js';
+import { RESULT_WINDOW, type SendDetailsQuery } from '../domain/send-detail.js';
+import type { SendDetailsPage, Store } from '../store/store.js';
+
+/**
+ * The send-details query use case: the caller's account only, newest first, exact total.
+ * Past the 10000 window the page is empty but the total is still true, so clients learn to narrow
+ * their filters rather than page on.
+ */
+export async function listSendDetails(store: Store, principal: Principal, query: SendDetailsQuery): Promise<SendDetailsPage> {
+  const beyondWindow = query.offset + query.limit > RESULT_WINDOW;
+  return store.listSendDetails(principal.account.id, query.filter, query.offset, beyondWindow ? 0 : query.limit);
+}

@@ -1,0 +1,21 @@
+import type { ColumnDefinitionBuilder, Dialect } from 'kysely';
+
+/**
+ * What differs between backends, as data. Query code is written once against Kysely and consults
+ * these flags; `if (backend === …)` appears only in the dialect folders.
+ */
+export interface DialectAdapter {
+  readonly backend: 'sqlite' | 'postgres';
+  /** The Kysely dialect, already connected. */
+  readonly dialect: Dialect;
+  /** Schema (PostgreSQL) holding every table, including the migration bookkeeping; null on SQLite. */
+  readonly schema: string | null;
+  /** Largest number of bound parameters one statement may carry. */
+  readonly maxParameters: number;
+  /** Makes an auto-increment integer primary key column. */
+  autoIncrementId(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
+  /** True when the error means a unique or primary-key constraint was violated. */
+  isUniqueViolation(error: unknown): boolean;
+  /** Releases anything the adapter opened besides the Kysely pool (nothing on most backends). */
+  close?(): Promise<void>;
+}

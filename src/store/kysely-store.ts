@@ -1,0 +1,262 @@
+import { Kysely, Migrator, sql, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { Conflict } from '../domain/errors.js';
+import type { Account, Role, User } from '../domain/identity.js';
+import { isRole } from '../domain/identity.js';
+import type { SendDetail, SendDetailsFilter, SendStatus } from '../domain/send-detail.js';
+import type { DialectAdapter } from './dialect.js';
+import { migrationProvider } from './migrations.js';
+import { STATUS_CODES, type Database } from './schema.js';
+import type {
+  SendDetailsPage, SignatureRecord, Store, TaskRecord, TemplateRecord, TokenRecord,
+} from './store.js';
+
+const STATUS_BY_CODE: Record<number, SendStatus> = { 0: 'sending', 1: 'success', 2: 'fail' };
+
+const DETAIL_COLUMNS = [
+  'msg_id', 'task_id', 'task_name', 'tpl_id', 'tpl_name', 'sms_sign', 'cust_flag', 'send_account',
+  'send_status', 'send_time', 'receive_time', 'result_code',
+] as const;
+
+type DetailRow = Pick<Selectable<Database['send_details']>, (typeof DETAIL_COLUMNS)[number]>;
+
+function toDetail(row: DetailRow): SendDetail {
+  const status = STATUS_BY_CODE[row.send_status];
+  if (!status) throw new Error(`send_details.send_status holds unknown code ${row.send_status}`);
+  return {
+    msgId: row.msg_id,
+    taskId: row.task_id,
+    taskName: row.task_name,
+    tplId: row.tpl_id,
+    tplName: row.tpl_name,
+    smsSign: row.sms_sign,
+    custFlag: row.cust_flag,
+    sendAccount: row.send_account,
+    sendStatus: status,
+    sendTime: row.send_time,
+    receiveTime: row.receive_time,
+    resultCode: row.result_code,
+  };
+}
+
+function toAccount(row: { id: number; domain_id: string; name: string }): Account {
+  return { id: row.id, domainId: row.domain_id, name: row.name };
+}
+
+function toUser(row: { id: number; account_id: number; name: string; role: string }): User {
+  if (!isRole(row.role)) throw new Error(`users.role holds unknown role ${row.role}`);
+  return { id: row.id, accountId: row.account_id, name: row.name, role: row.role as Role };
+}
+
+/** Splits `items` into chunks that keep one statement under the backend's parameter limit. */
+function chunks<T>(items: T[], columnsPerRow: number, maxParameters: number): T[][] {
+  const size = Math.max(1, Math.min(1000, Math.floor(maxParameters / columnsPerRow)));
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** The Store over Kysely; the same code runs on every backend the adapter describes. */
+export class KyselyStore implements Store {
+  readonly db: Kysely<Database>;
+  readonly backend: 'sqlite' | 'postgres';
+
+  constructor(private readonly adapter: DialectAdapter) {
+    this.db = new Kysely<Database>({ dialect: adapter.dialect });
+    this.backend = adapter.backend;
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({
+      db: this.db,
+      provider: migrationProvider(this.adapter),
+      ...(this.adapter.schema ? { migrationTableSchema: this.adapter.schema } : {}),
+    });
+    if (this.adapter.schema) {
+      await this.db.schema.createSchema(this.adapter.schema).ifNotExists().execute();
+    }
+    const { error } = await migrator.migrateToLatest();
+    if (error) throw error;
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+    await this.adapter.close?.();
+  }
+
+  private async uniqueOr<T>(work: () => Promise<T>, message: string): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (this.adapter.isUniqueViolation(error)) throw new Conflict(message);
+      throw error;
+    }
+  }
+
+  async createAccount(input: { name: string; domainId: string; now: number }): Promise<Account> {
+    const row = await this.uniqueOr(
+      () => this.db.insertInto('accounts')
+        .values({ name: input.name, domain_id: input.domainId, created_at: input.now })
+        .returning(['id', 'domain_id', 'name'])
+        .executeTakeFirstOrThrow(),
+      `account ${input.name} already exists`,
+    );
+    return toAccount(row);
+  }
+
+  async findAccountByName(name: string): Promise<Account | undefined> {
+    const row = await this.db.selectFrom('accounts').select(['id', 'domain_id', 'name'])
+      .where('name', '=', name).executeTakeFirst();
+    return row && toAccount(row);
+  }
+
+  async createUser(input: { accountId: number; name: string; role: Role; passwordHash: string | null; now: number }): Promise<User> {
+    const row = await this.uniqueOr(
+      () => this.db.insertInto('users')
+        .values({
+          account_id: input.accountId, name: input.name, role: input.role,
+          password_hash: input.passwordHash, created_at: input.now,
+        })
+        .returning(['id', 'account_id', 'name', 'role'])
+        .executeTakeFirstOrThrow(),
+      `user ${input.name} already exists in this account`,
+    );
+    return toUser(row);
+  }
+
+  async findUser(accountId: number, name: string): Promise<User | undefined> {
+    const row = await this.db.selectFrom('users').select(['id', 'account_id', 'name', 'role'])
+      .where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
+    return row && toUser(row);
+  }
+
+  async insertToken(input: { tokenHash: string; userId: number; accountId: number; now: number; expiresAt: number }): Promise<void> {
+    await this.db.insertInto('tokens').values({
+      token_hash: input.tokenHash, user_id: input.userId, account_id: input.accountId,
+      created_at: input.now, expires_at: input.expiresAt,
+    }).execute();
+  }
+
+  async findToken(tokenHash: string): Promise<TokenRecord | undefined> {
+    const row = await this.db.selectFrom('tokens as t')
+      .innerJoin('users as u', 'u.id', 't.user_id')
+      .innerJoin('accounts as a', 'a.id', 't.account_id')
+      .select([
+        't.expires_at', 'u.id as user_id', 'u.name as user_name', 'u.role',
+        'a.id as account_id', 'a.domain_id', 'a.name as account_name',
+      ])
+      .where('t.token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      account: toAccount({ id: row.account_id, domain_id: row.domain_id, name: row.account_name }),
+      user: toUser({ id: row.user_id, account_id: row.account_id, name: row.user_name, role: row.role }),
+      expiresAt: row.expires_at,
+    };
+  }
+
+  async deleteExpiredTokens(now: number): Promise<number> {
+    const result = await this.db.deleteFrom('tokens').where('expires_at', '<', now).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async upsertTemplates(accountId: number, templates: TemplateRecord[], now: number): Promise<void> {
+    for (const part of chunks(templates, 4, this.adapter.maxParameters)) {
+      await this.db.insertInto('templates')
+        .values(part.map((t) => ({ account_id: accountId, tpl_id: t.tplId, tpl_name: t.tplName, created_at: now })))
+        .onConflict((oc) => oc.columns(['account_id', 'tpl_id']).doUpdateSet({ tpl_name: (eb) => eb.ref('excluded.tpl_name') }))
+        .execute();
+    }
+  }
+
+  async upsertSignatures(accountId: number, signatures: SignatureRecord[], now: number): Promise<void> {
+    for (const part of chunks(signatures, 5, this.adapter.maxParameters)) {
+      await this.db.insertInto('signatures')
+        .values(part.map((s) => ({
+          account_id: accountId, sms_sign: s.smsSign, channel_number: s.channelNumber,
+          app_name: s.appName, created_at: now,
+        })))
+        .onConflict((oc) => oc.columns(['account_id', 'sms_sign']).doUpdateSet({
+          channel_number: (eb) => eb.ref('excluded.channel_number'),
+          app_name: (eb) => eb.ref('excluded.app_name'),
+        }))
+        .execute();
+    }
+  }
+
+  async upsertTasks(accountId: number, tasks: TaskRecord[]): Promise<void> {
+    for (const part of chunks(tasks, 6, this.adapter.maxParameters)) {
+      await this.db.insertInto('send_tasks')
+        .values(part.map((t) => ({
+          account_id: accountId, task_id: t.taskId, task_name: t.taskName, tpl_id: t.tplId,
+          sms_sign: t.smsSign, created_at: t.createdAt,
+        })))
+        .onConflict((oc) => oc.columns(['account_id', 'task_id']).doNothing())
+        .execute();
+    }
+  }
+
+  async insertSendDetails(accountId: number, details: SendDetail[], now: number): Promise<number> {
+    if (details.length === 0) return 0;
+    return this.db.transaction().execute(async (tx) => {
+      let inserted = 0;
+      for (const part of chunks(details, 14, this.adapter.maxParameters)) {
+        const result = await tx.insertInto('send_details')
+          .values(part.map((d) => ({
+            account_id: accountId,
+            msg_id: d.msgId,
+            task_id: d.taskId,
+            task_name: d.taskName,
+            tpl_id: d.tplId,
+            tpl_name: d.tplName,
+            sms_sign: d.smsSign,
+            cust_flag: d.custFlag,
+            send_account: d.sendAccount,
+            send_status: STATUS_CODES[d.sendStatus],
+            send_time: d.sendTime,
+            receive_time: d.receiveTime,
+            result_code: d.resultCode,
+            updated_at: now,
+          })))
+          .onConflict((oc) => oc.columns(['account_id', 'msg_id']).doNothing())
+          .executeTakeFirst();
+        inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+      }
+      return inserted;
+    });
+  }
+
+  async listSendDetails(accountId: number, filter: SendDetailsFilter, offset: number, limit: number): Promise<SendDetailsPage> {
+    // One read-only snapshot for the count and the page, so total and rows always agree.
+    return this.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only')
+      .execute(async (tx) => {
+        const matching = applyFilter(tx.selectFrom('send_details'), accountId, filter);
+        const counted = await matching.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+        const total = Number(counted.n);
+        if (limit === 0 || offset >= total) return { rows: [], total };
+        const rows = await matching.select(DETAIL_COLUMNS)
+          .orderBy('send_time', 'desc').orderBy('msg_id', 'asc')
+          .limit(limit).offset(offset)
+          .execute();
+        return { rows: rows.map(toDetail), total };
+      });
+  }
+}
+
+function applyFilter<O>(
+  query: SelectQueryBuilder<Database, 'send_details', O>,
+  accountId: number,
+  filter: SendDetailsFilter,
+): SelectQueryBuilder<Database, 'send_details', O> {
+  let q = query.where('account_id', '=', accountId);
+  if (filter.taskId !== undefined) q = q.where('task_id', '=', filter.taskId);
+  if (filter.tplId !== undefined) q = q.where('tpl_id', '=', filter.tplId);
+  if (filter.smsSign !== undefined) q = q.where('sms_sign', '=', filter.smsSign);
+  if (filter.custFlag !== undefined) q = q.where('cust_flag', '=', filter.custFlag);
+  if (filter.sendTimeFrom !== undefined) q = q.where('send_time', '>=', filter.sendTimeFrom);
+  if (filter.sendTimeTo !== undefined) q = q.where('send_time', '<=', filter.sendTimeTo);
+  return q;
+}

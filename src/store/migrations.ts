@@ -1,0 +1,108 @@
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { DialectAdapter } from './dialect.js';
+
+/**
+ * Schema history. Append new migrations; never edit one that has shipped. Every table carries
+ * `account_id` and every query filters on it, so the schema can be distributed by account.
+ */
+function migrations(adapter: DialectAdapter): Record<string, Migration> {
+  return {
+    '0001_initial': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('accounts')
+          .addColumn('id', 'integer', (c) => adapter.autoIncrementId(c))
+          .addColumn('domain_id', 'text', (c) => c.notNull().unique())
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'integer', (c) => adapter.autoIncrementId(c))
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('password_hash', 'text')
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addUniqueConstraint('users_account_name_uq', ['account_id', 'name'])
+          .execute();
+
+        await db.schema
+          .createTable('tokens')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('tokens_expires_idx').on('tokens').column('expires_at').execute();
+
+        await db.schema
+          .createTable('templates')
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('tpl_id', 'text', (c) => c.notNull())
+          .addColumn('tpl_name', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('templates_pk', ['account_id', 'tpl_id'])
+          .execute();
+
+        await db.schema
+          .createTable('signatures')
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('sms_sign', 'text', (c) => c.notNull())
+          .addColumn('channel_number', 'text')
+          .addColumn('app_name', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('signatures_pk', ['account_id', 'sms_sign'])
+          .execute();
+
+        await db.schema
+          .createTable('send_tasks')
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('task_id', 'text', (c) => c.notNull())
+          .addColumn('task_name', 'text', (c) => c.notNull())
+          .addColumn('tpl_id', 'text')
+          .addColumn('sms_sign', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('send_tasks_pk', ['account_id', 'task_id'])
+          .execute();
+
+        // Names are denormalised into each row so a page is read from one table, with no joins.
+        await db.schema
+          .createTable('send_details')
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('msg_id', 'text', (c) => c.notNull())
+          .addColumn('task_id', 'text')
+          .addColumn('task_name', 'text')
+          .addColumn('tpl_id', 'text')
+          .addColumn('tpl_name', 'text')
+          .addColumn('sms_sign', 'text')
+          .addColumn('cust_flag', 'text')
+          .addColumn('send_account', 'text')
+          .addColumn('send_status', 'smallint', (c) => c.notNull().check(sql`send_status in (0, 1, 2)`))
+          .addColumn('send_time', 'bigint', (c) => c.notNull())
+          .addColumn('receive_time', 'bigint')
+          .addColumn('result_code', 'text')
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('send_details_pk', ['account_id', 'msg_id'])
+          .execute();
+
+        // One index per filter shape, each ending in the newest-first order of the contract, so a
+        // page is an index range scan whatever single filter leads.
+        const order = ['send_time desc', 'msg_id'] as const;
+        await db.schema.createIndex('send_details_time_idx').on('send_details')
+          .columns(['account_id', ...order]).execute();
+        for (const column of ['task_id', 'tpl_id', 'sms_sign', 'cust_flag']) {
+          await db.schema.createIndex(`send_details_${column}_idx`).on('send_details')
+            .columns(['account_id', column, ...order]).execute();
+        }
+      },
+    },
+  };
+}
+
+/** Feeds the migrations above to Kysely's Migrator. */
+export function migrationProvider(adapter: DialectAdapter): MigrationProvider {
+  return { getMigrations: async () => migrations(adapter) };
+}

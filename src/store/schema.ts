@@ -1,0 +1,66 @@
+import type { Generated } from 'kysely';
+
+/** Table shapes as Kysely sees them. Times are epoch milliseconds in BIGINT columns on every backend. */
+export interface Database {
+  accounts: {
+    id: Generated<number>;
+    domain_id: string;
+    name: string;
+    created_at: number;
+  };
+  users: {
+    id: Generated<number>;
+    account_id: number;
+    name: string;
+    password_hash: string | null;
+    role: string;
+    created_at: number;
+  };
+  tokens: {
+    token_hash: string;
+    user_id: number;
+    account_id: number;
+    created_at: number;
+    expires_at: number;
+  };
+  templates: {
+    account_id: number;
+    tpl_id: string;
+    tpl_name: string;
+    created_at: number;
+  };
+  signatures: {
+    account_id: number;
+    sms_sign: string;
+    channel_number: string | null;
+    app_name: string | null;
+    created_at: number;
+  };
+  send_tasks: {
+    account_id: number;
+    task_id: string;
+    task_name: string;
+    tpl_id: string | null;
+    sms_sign: string | null;
+    created_at: number;
+  };
+  send_details: {
+    account_id: number;
+    msg_id: string;
+    task_id: string | null;
+    task_name: string | null;
+    tpl_id: string | null;
+    tpl_name: string | null;
+    sms_sign: string | null;
+    cust_flag: string | null;
+    send_account: string | null;
+    /** 0 sending, 1 success, 2 fail (see `STATUS_CODES`). */
+    send_status: number;
+    send_time: number;
+    receive_time: number | null;
+    result_code: string | null;
+    updated_at: number;
+  };
+}
+
+export const STATUS_CODES = { sending: 0, success: 1, fail: 2 } as const;

@@ -1,0 +1,28 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteDialect } from 'kysely';
+import type { DialectAdapter } from '../dialect.js';
+
+/** Opens an embedded SQLite store file (":memory:" for a throw-away one). */
+export function sqliteAdapter(path: string): DialectAdapter {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  // WAL lets readers run while the single writer commits; NORMAL is durable across process
+  // crashes in WAL mode (only an OS crash can lose the last transactions).
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  return {
+    backend: 'sqlite',
+    dialect: new SqliteDialect({ database: db }),
+    schema: null,
+    maxParameters: 32_000,
+    autoIncrementId: (col) => col.primaryKey().autoIncrement(),
+    isUniqueViolation: (error) => {
+      const code = (error as { code?: unknown } | null)?.code;
+      return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+    },
+  };
+}

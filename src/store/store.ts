@@ -1,0 +1,70 @@
+import type { Account, Role, User } from '../domain/identity.js';
+import type { SendDetail, SendDetailsFilter } from '../domain/send-detail.js';
+
+/** A page of send details and the exact number of rows matching the filter, from one snapshot. */
+export interface SendDetailsPage {
+  rows: SendDetail[];
+  total: number;
+}
+
+export interface TokenRecord {
+  account: Account;
+  user: User;
+  expiresAt: number;
+}
+
+export interface TemplateRecord {
+  tplId: string;
+  tplName: string;
+}
+
+export interface SignatureRecord {
+  smsSign: string;
+  channelNumber: string | null;
+  appName: string | null;
+}
+
+export interface TaskRecord {
+  taskId: string;
+  taskName: string;
+  tplId: string | null;
+  smsSign: string | null;
+  createdAt: number;
+}
+
+/**
+ * Everything the services need from persistence. One implementation over Kysely serves SQLite and
+ * PostgreSQL; driver errors are translated to domain errors here, never leaked upward.
+ */
+export interface Store {
+  readonly backend: 'sqlite' | 'postgres';
+  /** Applies pending migrations; harmless when there are none. */
+  migrate(): Promise<void>;
+  /** Throws when the database cannot answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Throws Conflict when the name is taken. */
+  createAccount(input: { name: string; domainId: string; now: number }): Promise<Account>;
+  findAccountByName(name: string): Promise<Account | undefined>;
+  /** Throws Conflict when the account already has a user of that name. */
+  createUser(input: { accountId: number; name: string; role: Role; passwordHash: string | null; now: number }): Promise<User>;
+  findUser(accountId: number, name: string): Promise<User | undefined>;
+  insertToken(input: { tokenHash: string; userId: number; accountId: number; now: number; expiresAt: number }): Promise<void>;
+  /** The token's owner, or undefined for an unknown hash. Expiry is the caller's to judge. */
+  findToken(tokenHash: string): Promise<TokenRecord | undefined>;
+  /** Removes tokens that expired before `now`; returns how many. */
+  deleteExpiredTokens(now: number): Promise<number>;
+
+  upsertTemplates(accountId: number, templates: TemplateRecord[], now: number): Promise<void>;
+  upsertSignatures(accountId: number, signatures: SignatureRecord[], now: number): Promise<void>;
+  upsertTasks(accountId: number, tasks: TaskRecord[]): Promise<void>;
+
+  /**
+   * Inserts details, skipping any whose msg_id the account already has (idempotent import).
+   * Returns how many rows were new.
+   */
+  insertSendDetails(accountId: number, details: SendDetail[], now: number): Promise<number>;
+  /** Newest first (send_time desc, msg_id asc); `rows` empty when limit is 0. */
+  listSendDetails(accountId: number, filter: SendDetailsFilter, offset: number, limit: number): Promise<SendDetailsPage>;
+}

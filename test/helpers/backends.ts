@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { KyselyStore } from '../../src/store/kysely-store.js';
+import { adapterFor } from '../../src/store/open-store.js';
+
+export const PG_URL = process.env.AIMLEDGER_TEST_PG_URL || undefined;
+
+export interface TestBackend {
+  name: 'sqlite' | 'postgres';
+  /** A fresh, migrated, empty store; `dispose` drops whatever it created. */
+  open(): Promise<{ store: KyselyStore; dispose(): Promise<void> }>;
+}
+
+const sqlite: TestBackend = {
+  name: 'sqlite',
+  async open() {
+    const store = new KyselyStore(adapterFor({ url: 'sqlite::memory:' }));
+    await store.migrate();
+    return { store, dispose: () => store.close() };
+  },
+};
+
+const postgres = (url: string): TestBackend => ({
+  name: 'postgres',
+  async open() {
+    const schema = `t_${randomBytes(6).toString('hex')}`;
+    const store = new KyselyStore(adapterFor({ url, pgSchema: schema }));
+    await store.migrate();
+    return {
+      store,
+      async dispose() {
+        await store.close();
+        await withAdmin(url, (client) => client.query(`drop schema if exists ${schema} cascade`));
+      },
+    };
+  },
+});
+
+async function withAdmin<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** SQLite always; PostgreSQL when AIMLEDGER_TEST_PG_URL is set. */
+export const BACKENDS: TestBackend[] = PG_URL ? [sqlite, postgres(PG_URL)] : [sqlite];
+
+/** A database URL of its own for tests that hand a URL to a child process. */
+export async function scratchDatabaseUrl(backend: TestBackend['name'], dir: string): Promise<{ url: string; dispose(): Promise<void> }> {
+  if (backend === 'sqlite') return { url: `sqlite:${dir}/aimledger.db`, dispose: async () => {} };
+  if (!PG_URL) throw new Error('PostgreSQL backend requested without AIMLEDGER_TEST_PG_URL');
+  const name = `aimledger_t_${randomBytes(6).toString('hex')}`;
+  await withAdmin(PG_URL, (client) => client.query(`create database ${name}`));
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    dispose: () => withAdmin(PG_URL, (client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+  };
+}

@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../src/domain/clock.js';
+import type { Account, Role } from '../../src/domain/identity.js';
+import type { SendDetail, SendStatus } from '../../src/domain/send-detail.js';
+import { buildApp } from '../../src/http/app.js';
+import { TokenAuthenticator } from '../../src/identity/authenticator.js';
+import { IdentityAdmin } from '../../src/service/identity-admin.js';
+import type { Store } from '../../src/store/store.js';
+
+/** A fixed "now" for the whole suite; data and the one-year rule are relative to it. */
+export const NOW = Date.parse('2026-06-15T12:00:00Z');
+export const fixedClock: Clock = () => new Date(NOW);
+
+export async function testApp(store: Store, clock: Clock = fixedClock): Promise<FastifyInstance> {
+  return buildApp({ store, clock, authenticator: new TokenAuthenticator(store, clock) });
+}
+
+export interface TestTenant {
+  account: Account;
+  token: string;
+}
+
+/** An account with one user of `role` and a token valid for a day after NOW. */
+export async function createTenant(store: Store, role: Role = 'readonly', clock: Clock = fixedClock): Promise<TestTenant> {
+  const admin = new IdentityAdmin(store, clock);
+  const name = `acct-${randomBytes(4).toString('hex')}`;
+  const account = await admin.createAccount(name);
+  await admin.createUser(name, 'alice', role, null);
+  const { token } = await admin.createToken(name, 'alice');
+  return { account, token };
+}
+
+let counter = 0;
+
+/** A detail with every field set; override what the test cares about. */
+export function detail(overrides: Partial<SendDetail> = {}): SendDetail {
+  counter += 1;
+  const status: SendStatus = overrides.sendStatus ?? 'success';
+  const sendTime = overrides.sendTime ?? NOW - counter * 1000;
+  return {
+    msgId: `${randomBytes(4).toString('hex')}-0000-4000-8000-000000000000_${counter}`,
+    taskId: '7cc198c3-91d3-425b-9226-54c27cd7cccc',
+    taskName: '智能信息发送-动态参数',
+    tplId: '600000001',
+    tplName: '【测试市场案例】参数通知模板',
+    smsSign: '华为云',
+    custFlag: '13100000000',
+    sendAccount: '13100000000',
+    sendStatus: status,
+    sendTime,
+    receiveTime: status === 'sending' ? null : sendTime + 11_000,
+    resultCode: status === 'fail' ? 'UNDELIV' : null,
+    ...overrides,
+  };
+}
+
+/** GET send-details with a token and a query object (values used as given, not encoded twice). */
+export async function getDetails(app: FastifyInstance, token: string | undefined, query: string) {
+  const response = await app.inject({
+    method: 'GET',
+    url: `/v1/aim/send-details?${query}`,
+    headers: token === undefined ? {} : { 'x-auth-token': token },
+  });
+  if (response.statusCode >= 500) throw new Error(`unexpected ${response.statusCode}: ${response.body}`);
+  return { status: response.statusCode, headers: response.headers, body: response.json() as Record<string, unknown> & {
+    send_details: Array<Record<string, unknown>>;
+    page_info: { offset: number; limit: number; total: number };
+    error_code: string;
+    error_msg: string;
+    error_message: string;
+    request_id?: string;
+  } };
+}
