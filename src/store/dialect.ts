@@ -12,6 +12,11 @@ export interface DialectAdapter {
   readonly schema: string | null;
   /** Largest number of bound parameters one statement may carry. */
   readonly maxParameters: number;
+  /**
+   * Collation clause that orders text by code point, so msg_id ties break the same way on every
+   * backend whatever the database's default collation; null where that is already the default.
+   */
+  readonly binaryCollation: string | null;
   /** Makes an auto-increment integer primary key column. */
   autoIncrementId(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** True when the error means a unique or primary-key constraint was violated. */

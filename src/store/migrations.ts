@@ -72,7 +72,10 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         await db.schema
           .createTable('send_details')
           .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
-          .addColumn('msg_id', 'text', (c) => c.notNull())
+          .addColumn('msg_id', 'text', (c) => {
+            const col = c.notNull();
+            return adapter.binaryCollation ? col.modifyEnd(sql.raw(adapter.binaryCollation)) : col;
+          })
           .addColumn('task_id', 'text')
           .addColumn('task_name', 'text')
           .addColumn('tpl_id', 'text')

@@ -43,6 +43,7 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     dialect: new PostgresDialect({ pool }),
     schema,
     maxParameters: 65_000,
+    binaryCollation: 'collate "C"',
     autoIncrementId: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
     isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === '23505',
   };

@@ -19,6 +19,7 @@ export function sqliteAdapter(path: string): DialectAdapter {
     dialect: new SqliteDialect({ database: db }),
     schema: null,
     maxParameters: 32_000,
+    binaryCollation: null,
     autoIncrementId: (col) => col.primaryKey().autoIncrement(),
     isUniqueViolation: (error) => {
       const code = (error as { code?: unknown } | null)?.code;
