@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BACKENDS, scratchDatabaseUrl } from './helpers/backends.js';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'aimledger');
+
+interface Result { code: number | null; stdout: string; stderr: string }
+
+/** Runs the CLI as a user would, with a clean environment apart from PATH. */
+function cli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** Starts `serve --demo` on a free port and resolves once it printed its banner (the curl line). */
+function serveDemo(database: string): Promise<{ child: ChildProcess; banner: string; exited: Promise<number | null> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--demo', '--port', '0', '--log-level', 'warn', '--database', database], {
+      env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve printed no curl in time:\n${out}\n${err}`)); }, 60_000);
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (/^curl .*$/m.test(out)) {
+        clearTimeout(timer);
+        resolve({ child, banner: out, exited });
+      }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}:\n${out}\n${err}`)); });
+  });
+}
+
+/** Runs the printed curl command's request with fetch (same URL, same header). */
+async function runPrintedCurl(banner: string) {
+  const line = banner.split('\n').find((l) => l.startsWith('curl '));
+  const m = /-H "X-Auth-Token: ([^"]+)" "([^"]+)"/.exec(line ?? '');
+  assert.ok(m, `banner has a curl with a token and a URL:\n${banner}`);
+  const response = await fetch(m[2] as string, { headers: { 'X-Auth-Token': m[1] as string } });
+  return { token: m[1] as string, url: m[2] as string, status: response.status, body: await response.json() as { send_details: unknown[]; page_info: { total: number } } };
+}
+
+for (const backend of BACKENDS) {
+  describe(`CLI on ${backend.name}`, () => {
+    let dir: string;
+    let db: { url: string; dispose(): Promise<void> };
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'aimledger-cli-'));
+      db = await scratchDatabaseUrl(backend.name, dir);
+    });
+    after(async () => {
+      await db.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('migrates twice harmlessly, creates an account, a user and a token', async () => {
+      for (let i = 0; i < 2; i++) {
+        const res = await cli(['migrate', '--database', db.url]);
+        assert.equal(res.code, 0, res.stderr);
+      }
+      const created = await cli(['account', 'create', 'acme', '--database', db.url]);
+      assert.equal(created.code, 0, created.stderr);
+      assert.match(created.stdout, /^[0-9a-f]{32}\n$/);
+      const again = await cli(['account', 'create', 'acme', '--database', db.url]);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /already exists/);
+
+      const user = await cli(['user', 'create', '--account', 'acme', '--name', 'ops', '--role', 'te_admin', '--database', db.url], { stdin: 's3cret\n' });
+      assert.equal(user.code, 0, user.stderr);
+      assert.match(user.stderr, /te_admin and a password/);
+      const badRole = await cli(['user', 'create', '--account', 'acme', '--name', 'x', '--role', 'root', '--database', db.url]);
+      assert.notEqual(badRole.code, 0);
+
+      // The database can also come from the environment.
+      const token = await cli(['token', 'create', '--account', 'acme', '--user', 'ops', '--ttl', '2h'], { env: { AIMLEDGER_DATABASE_URL: db.url } });
+      assert.equal(token.code, 0, token.stderr);
+      assert.match(token.stdout, /^[A-Za-z0-9_-]{43}\n$/);
+      const badTtl = await cli(['token', 'create', '--account', 'acme', '--user', 'ops', '--ttl', 'soon', '--database', db.url]);
+      assert.equal(badTtl.code, 1);
+      assert.match(badTtl.stderr, /--ttl/);
+      const noUser = await cli(['token', 'create', '--account', 'acme', '--user', 'nobody', '--database', db.url]);
+      assert.equal(noUser.code, 1);
+      assert.match(noUser.stderr, /no user named nobody/);
+    });
+
+    it('imports a file, reports bad lines with their number, exits 1, and re-imports idempotently', async () => {
+      await cli(['account', 'create', 'importer', '--database', db.url]);
+      const file = join(dir, 'details.ndjson');
+      const good = (i: number) => JSON.stringify({
+        msg_id: `m_${i}`, task_id: 't', send_status: 'success', send_time: `2026-06-10T14:57:2${i}Z`, cust_flag: '13100000000',
+      });
+      writeFileSync(file, [good(1), good(2), '{"msg_id":"m_3","send_status":"sent","send_time":"2026-06-10T14:57:23Z"}', good(4)].join('\n'));
+      const first = await cli(['import', '--account', 'importer', file, '--database', db.url]);
+      assert.equal(first.code, 1);
+      assert.match(first.stderr, /details\.ndjson:3: rejected: send_status/);
+      assert.match(first.stderr, /read 4, inserted 3, already present 0, rejected 1/);
+      const second = await cli(['import', '--account', 'importer', file, '--database', db.url]);
+      assert.match(second.stderr, /read 4, inserted 0, already present 3, rejected 1/);
+
+      writeFileSync(file, [good(1), good(5)].join('\n'));
+      const clean = await cli(['import', '--account', 'importer', file, '--database', db.url]);
+      assert.equal(clean.code, 0, clean.stderr);
+      assert.match(clean.stderr, /inserted 1, already present 1, rejected 0/);
+
+      const unknown = await cli(['import', '--account', 'nobody', file, '--database', db.url]);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /no account named nobody/);
+      const txt = join(dir, 'details.txt');
+      writeFileSync(txt, '');
+      assert.match((await cli(['import', '--account', 'importer', txt, '--database', db.url])).stderr, /\.ndjson or \.csv/);
+    });
+
+    it('rejects a bad configuration value naming the variable', async () => {
+      const res = await cli(['migrate'], { env: { AIMLEDGER_DATABASE_URL: 'mysql://x' } });
+      assert.equal(res.code, 2);
+      assert.match(res.stderr, /AIMLEDGER_DATABASE_URL/);
+    });
+
+    it('serve --demo prints a working curl; a restart keeps the data and prints a valid token again', async () => {
+      const first = await serveDemo(db.url);
+      let firstToken: string;
+      let total: number;
+      try {
+        const res = await runPrintedCurl(first.banner);
+        assert.equal(res.status, 200);
+        assert.equal(res.body.send_details.length, 2);
+        firstToken = res.token;
+        const all = await fetch(new URL('/v1/aim/send-details?offset=0&limit=1', res.url), { headers: { 'X-Auth-Token': firstToken } });
+        total = ((await all.json()) as { page_info: { total: number } }).page_info.total;
+        assert.ok(total >= 10_000, `demo has tens of thousands of details (got ${total})`);
+        assert.match(first.banner, /created with demo data/);
+      } finally {
+        first.child.kill('SIGTERM');
+      }
+      assert.equal(await first.exited, 0, 'graceful shutdown exits 0');
+
+      const second = await serveDemo(db.url);
+      try {
+        assert.doesNotMatch(second.banner, /created with demo data/);
+        const res = await runPrintedCurl(second.banner);
+        assert.equal(res.status, 200);
+        assert.notEqual(res.token, firstToken);
+        const all = await fetch(new URL('/v1/aim/send-details?offset=0&limit=1', res.url), { headers: { 'X-Auth-Token': res.token } });
+        assert.equal(((await all.json()) as { page_info: { total: number } }).page_info.total, total);
+        const old = await fetch(new URL('/v1/aim/send-details?offset=0&limit=1', res.url), { headers: { 'X-Auth-Token': firstToken } });
+        assert.equal(old.status, 200, 'a token from the first run is still valid');
+      } finally {
+        second.child.kill('SIGTERM');
+      }
+      assert.equal(await second.exited, 0);
+    });
+  });
+}

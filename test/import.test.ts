@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { importSendDetails, type ImportFormat, type ImportRejection } from '../src/service/import.js';
+import type { KyselyStore } from '../src/store/kysely-store.js';
+import { BACKENDS } from './helpers/backends.js';
+import { createTenant, fixedClock, getDetails, testApp } from './helpers/factories.js';
+
+function record(i: number, overrides: Record<string, unknown> = {}) {
+  return {
+    msg_id: `7e52e4fe-ef00-4826-84b6-756446c5cccc_${595223900 + i}`,
+    task_id: '7cc198c3-91d3-425b-9226-54c27cd7cccc',
+    task_name: '智能信息发送-动态参数',
+    tpl_id: '600000001',
+    tpl_name: '【测试市场案例】参数通知模板',
+    cust_flag: `1310000000${i}`,
+    send_account: `1310000000${i}`,
+    send_status: 'success',
+    send_time: `2026-06-10T14:57:2${i}Z`,
+    receive_time: `2026-06-10T14:58:2${i}Z`,
+    result_code: null,
+    sms_sign: '华为云',
+    ...overrides,
+  };
+}
+
+async function run(store: KyselyStore, accountId: number, text: string, format: ImportFormat) {
+  const rejected: ImportRejection[] = [];
+  const summary = await importSendDetails(store, accountId, Readable.from([Buffer.from(text, 'utf8')]), fixedClock, {
+    format, onReject: (r) => rejected.push(r), batchSize: 2,
+  });
+  return { summary, rejected };
+}
+
+for (const backend of BACKENDS) {
+  describe(`import on ${backend.name}`, () => {
+    let store: KyselyStore;
+    let dispose: () => Promise<void>;
+    before(async () => ({ store, dispose } = await backend.open()));
+    after(async () => dispose());
+
+    it('stores good NDJSON lines, reports bad ones by line number, and is idempotent', async () => {
+      const { account, token } = await createTenant(store);
+      const lines = [
+        JSON.stringify(record(1)),
+        JSON.stringify(record(2, { send_status: 'fail', result_code: 'UNDELIV' })),
+        '{not json',
+        JSON.stringify(record(3, { msg_id: undefined })),
+        JSON.stringify(record(4, { send_status: 'delivered' })),
+        JSON.stringify(record(5, { send_time: '2026-06-10 14:57:25' })),
+        JSON.stringify(record(6, { tpl_id: '6000000010' })),
+        JSON.stringify(record(7, { send_status: 'sending', receive_time: '2026-06-10T14:58:27Z' })),
+        '[1,2]',
+        '',
+        JSON.stringify(record(8, { send_status: 'sending', receive_time: null, tpl_id: 600000008 })),
+        JSON.stringify(record(9, { send_time: '2026-02-30T00:00:00Z' })),
+      ];
+      const first = await run(store, account.id, lines.join('\n') + '\n', 'ndjson');
+      assert.deepEqual(first.summary, { read: 11, inserted: 3, skipped: 0, rejected: 8 });
+      assert.deepEqual(first.rejected.map((r) => r.line), [3, 4, 5, 6, 7, 8, 9, 12]);
+      assert.match(first.rejected[0]?.reason ?? '', /JSON/);
+      assert.match(first.rejected[1]?.reason ?? '', /msg_id/);
+      assert.match(first.rejected[2]?.reason ?? '', /send_status/);
+      assert.match(first.rejected[3]?.reason ?? '', /send_time/);
+      assert.match(first.rejected[4]?.reason ?? '', /tpl_id/);
+      assert.match(first.rejected[5]?.reason ?? '', /receive_time/);
+
+      const app = await testApp(store);
+      const before = await getDetails(app, token, 'offset=0&limit=100');
+      assert.equal(before.body.page_info.total, 3);
+      const byId = new Map(before.body.send_details.map((r) => [r.msg_id, r]));
+      assert.deepEqual(byId.get(record(2).msg_id), {
+        msg_id: record(2).msg_id, task_id: record(2).task_id, task_name: '智能信息发送-动态参数', tpl_id: '600000001',
+        tpl_name: '【测试市场案例】参数通知模板', cust_flag: '13100000002', send_account: '13100000002',
+        send_status: 'fail', send_time: '2026-06-10T14:57:22Z', receive_time: '2026-06-10T14:58:22Z', result_code: 'UNDELIV',
+      });
+      assert.equal(byId.get(record(8).msg_id)?.tpl_id, '600000008');
+
+      const again = await run(store, account.id, lines.join('\n') + '\n', 'ndjson');
+      assert.deepEqual(again.summary, { read: 11, inserted: 0, skipped: 3, rejected: 8 });
+      assert.deepEqual((await getDetails(app, token, 'offset=0&limit=100')).body, before.body);
+    });
+
+    it('reads CSV with a BOM, quoting, Chinese text and empty values as null', async () => {
+      const { account, token } = await createTenant(store);
+      const header = 'msg_id,task_id,task_name,tpl_id,tpl_name,cust_flag,send_account,send_status,send_time,receive_time,result_code,sms_sign';
+      const text = '\uFEFF' + [
+        header,
+        'm_1,t1,"促销, ""双十一""",600000001,模板一,13100000001,13100000001,success,2026-06-10T14:57:20Z,2026-06-10T14:57:31Z,,华为云',
+        'm_2,t1,"multi\nline",600000001,,13100000002,13100000002,sending,2026-06-10T14:57:21Z,,,华为云',
+        'm_3,t1,too,few,columns',
+        'm_4,t1,x,600000001,y,13100000004,13100000004,fail,2026-06-10T14:57:22Z,2026-06-10T14:57:40Z,REJECTD,华为云',
+        'm_5,t1,x,600000001,y,13100000005,13100000005,fail,not-a-time,,REJECTD,华为云',
+      ].join('\r\n') + '\r\n';
+      const { summary, rejected } = await run(store, account.id, text, 'csv');
+      assert.deepEqual(summary, { read: 5, inserted: 3, skipped: 0, rejected: 2 });
+      assert.deepEqual(rejected.map((r) => r.line), [5, 7]);
+      const app = await testApp(store);
+      const rows = (await getDetails(app, token, 'offset=0&limit=100')).body.send_details;
+      const m1 = rows.find((r) => r.msg_id === 'm_1');
+      const m2 = rows.find((r) => r.msg_id === 'm_2');
+      assert.equal(m1?.task_name, '促销, "双十一"');
+      assert.equal(m1?.result_code, null);
+      assert.equal(m2?.task_name, 'multi\nline');
+      assert.equal(m2?.tpl_name, null);
+      assert.equal(m2?.receive_time, null);
+    });
+
+    it('refuses a CSV whose header lacks a required column', async () => {
+      const { account } = await createTenant(store);
+      await assert.rejects(run(store, account.id, 'msg_id,send_time\nm,2026-06-10T14:57:20Z\n', 'csv'), /send_status/);
+    });
+  });
+}
