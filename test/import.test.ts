@@ -54,10 +54,12 @@ for (const backend of BACKENDS) {
         '',
         JSON.stringify(record(8, { send_status: 'sending', receive_time: null, tpl_id: 600000008 })),
         JSON.stringify(record(9, { send_time: '2026-02-30T00:00:00Z' })),
+        JSON.stringify(record(0, { msg_id: 'nul-line', task_name: 'nul\u0000inside' })),
       ];
       const first = await run(store, account.id, lines.join('\n') + '\n', 'ndjson');
-      assert.deepEqual(first.summary, { read: 11, inserted: 3, skipped: 0, rejected: 8 });
-      assert.deepEqual(first.rejected.map((r) => r.line), [3, 4, 5, 6, 7, 8, 9, 12]);
+      assert.deepEqual(first.summary, { read: 12, inserted: 3, skipped: 0, rejected: 9 });
+      assert.deepEqual(first.rejected.map((r) => r.line), [3, 4, 5, 6, 7, 8, 9, 12, 13]);
+      assert.match(first.rejected[8]?.reason ?? '', /task_name.*NUL/);
       assert.match(first.rejected[0]?.reason ?? '', /JSON/);
       assert.match(first.rejected[1]?.reason ?? '', /msg_id/);
       assert.match(first.rejected[2]?.reason ?? '', /send_status/);
@@ -77,7 +79,7 @@ for (const backend of BACKENDS) {
       assert.equal(byId.get(record(8).msg_id)?.tpl_id, '600000008');
 
       const again = await run(store, account.id, lines.join('\n') + '\n', 'ndjson');
-      assert.deepEqual(again.summary, { read: 11, inserted: 0, skipped: 3, rejected: 8 });
+      assert.deepEqual(again.summary, { read: 12, inserted: 0, skipped: 3, rejected: 9 });
       assert.deepEqual((await getDetails(app, token, 'offset=0&limit=100')).body, before.body);
     });
 

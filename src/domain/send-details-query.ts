@@ -62,6 +62,8 @@ export function parseSendDetailsQuery(raw: RawQuery, now: Date): SendDetailsQuer
     const value = single(raw, name);
     if (value === undefined || value === '') continue;
     if (value.length > max) throw new InvalidParameter(`${name} must be at most ${max} characters`);
+    // No stored value can hold NUL (PostgreSQL text cannot), so it is a malformed value, not a miss.
+    if (value.includes('\0')) throw new InvalidParameter(`${name} must not contain the NUL character`);
     filter[key] = value;
   }
   const begin = timeParam(raw, 'begin_time');

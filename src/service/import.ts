@@ -60,6 +60,7 @@ function text(record: Record<string, unknown>, name: string, max: number): strin
   else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) out = String(value);
   else throw new RecordError(`${name} must be a string`);
   if (out.length > max) throw new RecordError(`${name} must be at most ${max} characters`);
+  if (out.includes('\0')) throw new RecordError(`${name} must not contain the NUL character`);
   return out;
 }
 
