@@ -21,6 +21,4 @@ export interface DialectAdapter {
   autoIncrementId(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** True when the error means a unique or primary-key constraint was violated. */
   isUniqueViolation(error: unknown): boolean;
-  /** Releases anything the adapter opened besides the Kysely pool (nothing on most backends). */
-  close?(): Promise<void>;
 }

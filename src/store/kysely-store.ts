@@ -84,7 +84,6 @@ export class KyselyStore implements Store {
 
   async close(): Promise<void> {
     await this.db.destroy();
-    await this.adapter.close?.();
   }
 
   private async uniqueOr<T>(work: () => Promise<T>, message: string): Promise<T> {
