@@ -1,8 +1,9 @@
-import { Kysely, Migrator, sql, type Selectable, type SelectQueryBuilder } from 'kysely';
+import { Kysely, Migrator, sql, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
 import { Conflict } from '../domain/errors.js';
 import type { Account, Role, User } from '../domain/identity.js';
 import { isRole } from '../domain/identity.js';
 import type { SendDetail, SendDetailsFilter, SendStatus } from '../domain/send-detail.js';
+import { countDeltas, planCount, type CountDelta } from './detail-counts.js';
 import type { DialectAdapter } from './dialect.js';
 import { migrationProvider } from './migrations.js';
 import { STATUS_CODES, type Database } from './schema.js';
@@ -65,7 +66,8 @@ export class KyselyStore implements Store {
     this.backend = adapter.backend;
   }
 
-  async migrate(): Promise<void> {
+  /** Migrates to the latest schema, or only up to `target` (a migration name; tests use it). */
+  async migrate(target?: string): Promise<void> {
     const migrator = new Migrator({
       db: this.db,
       provider: migrationProvider(this.adapter),
@@ -74,7 +76,7 @@ export class KyselyStore implements Store {
     if (this.adapter.schema) {
       await this.db.schema.createSchema(this.adapter.schema).ifNotExists().execute();
     }
-    const { error } = await migrator.migrateToLatest();
+    const { error } = target ? await migrator.migrateTo(target) : await migrator.migrateToLatest();
     if (error) throw error;
   }
 
@@ -203,7 +205,7 @@ export class KyselyStore implements Store {
     return this.db.transaction().execute(async (tx) => {
       let inserted = 0;
       for (const part of chunks(details, 14, this.adapter.maxParameters)) {
-        const result = await tx.insertInto('send_details')
+        const added = await tx.insertInto('send_details')
           .values(part.map((d) => ({
             account_id: accountId,
             msg_id: d.msgId,
@@ -221,22 +223,62 @@ export class KyselyStore implements Store {
             updated_at: now,
           })))
           .onConflict((oc) => oc.columns(['account_id', 'msg_id']).doNothing())
-          .executeTakeFirst();
-        inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+          // Only rows actually inserted come back, so skipped duplicates never touch the counters.
+          .returning(['send_time', 'tpl_id', 'sms_sign'])
+          .execute();
+        await this.addCounts(tx, accountId, countDeltas(added));
+        inserted += added.length;
       }
       return inserted;
     });
+  }
+
+  private async addCounts(tx: Transaction<Database>, accountId: number, deltas: CountDelta[]): Promise<void> {
+    for (const part of chunks(deltas, 5, this.adapter.maxParameters)) {
+      await tx.insertInto('send_detail_counts')
+        .values(part.map((d) => ({ account_id: accountId, tpl_id: d.tplId, sms_sign: d.smsSign, day: d.day, n: d.n })))
+        .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'sms_sign', 'day'])
+          .doUpdateSet({ n: (eb) => eb('send_detail_counts.n', '+', eb.ref('excluded.n')) }))
+        .execute();
+    }
+  }
+
+  /**
+   * The exact number of details matching the filter. Filters by task or phone match few rows (a
+   * task has at most a few thousand recipients, a phone a few messages a day) and are counted
+   * through their index. Otherwise the total is a sum of per-day counters plus direct counts of
+   * the ragged edges of a time range, so its cost does not grow with the number of matches.
+   */
+  private async countMatching(tx: Transaction<Database>, accountId: number, filter: SendDetailsFilter): Promise<number> {
+    const direct = async (f: SendDetailsFilter) => {
+      const row = await applyFilter(tx.selectFrom('send_details'), accountId, f)
+        .select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    };
+    if (filter.taskId !== undefined || filter.custFlag !== undefined) return direct(filter);
+    const plan = planCount(filter.sendTimeFrom, filter.sendTimeTo);
+    let total = 0;
+    if (plan.days) {
+      let q = tx.selectFrom('send_detail_counts')
+        .select((eb) => eb.fn.sum<number | null>('n').as('n'))
+        .where('account_id', '=', accountId)
+        .where('tpl_id', '=', filter.tplId ?? '')
+        .where('sms_sign', '=', filter.smsSign ?? '');
+      if (plan.days.fromDay !== undefined) q = q.where('day', '>=', plan.days.fromDay);
+      if (plan.days.toDay !== undefined) q = q.where('day', '<', plan.days.toDay);
+      total += Number((await q.executeTakeFirstOrThrow()).n ?? 0);
+    }
+    for (const edge of plan.edges) total += await direct({ ...filter, sendTimeFrom: edge.from, sendTimeTo: edge.to });
+    return total;
   }
 
   async listSendDetails(accountId: number, filter: SendDetailsFilter, offset: number, limit: number): Promise<SendDetailsPage> {
     // One read-only snapshot for the count and the page, so total and rows always agree.
     return this.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only')
       .execute(async (tx) => {
-        const matching = applyFilter(tx.selectFrom('send_details'), accountId, filter);
-        const counted = await matching.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-        const total = Number(counted.n);
+        const total = await this.countMatching(tx, accountId, filter);
         if (limit === 0 || offset >= total) return { rows: [], total };
-        const rows = await matching.select(DETAIL_COLUMNS)
+        const rows = await applyFilter(tx.selectFrom('send_details'), accountId, filter).select(DETAIL_COLUMNS)
           .orderBy('send_time', 'desc').orderBy('msg_id', 'asc')
           .limit(limit).offset(offset)
           .execute();

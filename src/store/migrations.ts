@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { DialectAdapter } from './dialect.js';
+import { COUNT_GROUPING_SETS, DAY_MS } from './detail-counts.js';
 
 /**
  * Schema history. Append new migrations; never edit one that has shipped. Every table carries
@@ -99,6 +100,33 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         for (const column of ['task_id', 'tpl_id', 'sms_sign', 'cust_flag']) {
           await db.schema.createIndex(`send_details_${column}_idx`).on('send_details')
             .columns(['account_id', column, ...order]).execute();
+        }
+      },
+    },
+    '0002_detail_counts': {
+      // Per-day message counts by (template, signature), each also rolled up over "any" (''), so
+      // a total over millions of rows is a sum of at most a few hundred counters (see
+      // KyselyStore.countMatching). Filled from existing rows, then kept at write time.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('send_detail_counts')
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('tpl_id', 'text', (c) => c.notNull())
+          .addColumn('sms_sign', 'text', (c) => c.notNull())
+          .addColumn('day', 'bigint', (c) => c.notNull())
+          .addColumn('n', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('send_detail_counts_pk', ['account_id', 'tpl_id', 'sms_sign', 'day'])
+          .execute();
+        const day = sql`(send_time / ${sql.lit(DAY_MS)}) * ${sql.lit(DAY_MS)}`;
+        for (const set of COUNT_GROUPING_SETS) {
+          const tpl = set.tpl ? sql`tpl_id` : sql`''`;
+          const sign = set.sign ? sql`sms_sign` : sql`''`;
+          const where = [sql`1 = 1`, ...(set.tpl ? [sql`tpl_id <> ''`] : []), ...(set.sign ? [sql`sms_sign <> ''`] : [])];
+          const groupBy = [sql`account_id`, day, ...(set.tpl ? [sql`tpl_id`] : []), ...(set.sign ? [sql`sms_sign`] : [])];
+          await sql`insert into send_detail_counts (account_id, tpl_id, sms_sign, day, n)
+            select account_id, ${tpl}, ${sign}, ${day}, count(*) from send_details
+            where ${sql.join(where, sql` and `)}
+            group by ${sql.join(groupBy)}`.execute(db);
         }
       },
     },

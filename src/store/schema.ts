@@ -61,6 +61,14 @@ export interface Database {
     result_code: string | null;
     updated_at: number;
   };
+  /** Per-day detail counts; '' in tpl_id / sms_sign means "any" (see detail-counts.ts). */
+  send_detail_counts: {
+    account_id: number;
+    tpl_id: string;
+    sms_sign: string;
+    day: number;
+    n: number;
+  };
 }
 
 export const STATUS_CODES = { sending: 0, success: 1, fail: 2 } as const;

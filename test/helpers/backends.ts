@@ -7,25 +7,26 @@ export const PG_URL = process.env.AIMLEDGER_TEST_PG_URL || undefined;
 
 export interface TestBackend {
   name: 'sqlite' | 'postgres';
-  /** A fresh, migrated, empty store; `dispose` drops whatever it created. */
-  open(): Promise<{ store: KyselyStore; dispose(): Promise<void> }>;
+  /** A fresh, empty store, migrated unless told not to; `dispose` drops whatever it created. */
+  open(options?: { migrate?: boolean }): Promise<{ store: KyselyStore; dispose(): Promise<void> }>;
 }
 
 const sqlite: TestBackend = {
   name: 'sqlite',
-  async open() {
+  async open({ migrate = true } = {}) {
     const store = new KyselyStore(adapterFor({ url: 'sqlite::memory:' }));
-    await store.migrate();
+    if (migrate) await store.migrate();
     return { store, dispose: () => store.close() };
   },
 };
 
 const postgres = (url: string): TestBackend => ({
   name: 'postgres',
-  async open() {
+  async open({ migrate = true } = {}) {
     const schema = `t_${randomBytes(6).toString('hex')}`;
     const store = new KyselyStore(adapterFor({ url, pgSchema: schema }));
-    await store.migrate();
+    if (migrate) await store.migrate();
+    else await store.db.schema.createSchema(schema).execute();
     return {
       store,
       async dispose() {

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import type { SendDetail, SendDetailsFilter } from '../src/domain/send-detail.js';
+import { importSendDetails } from '../src/service/import.js';
+import { pick, seededRandom } from '../src/service/synthetic.js';
+import { DAY_MS, planCount } from '../src/store/detail-counts.js';
+import type { KyselyStore } from '../src/store/kysely-store.js';
+import { STATUS_CODES } from '../src/store/schema.js';
+import { BACKENDS } from './helpers/backends.js';
+import { NOW, createTenant, detail, fixedClock } from './helpers/factories.js';
+
+const TPLS = ['600000001', '600000002', '600000003', null];
+const SIGNS = ['华为云', 'KooMessage', null];
+const TASKS = ['aaaaaaaa-0000-4000-8000-000000000001', 'aaaaaaaa-0000-4000-8000-000000000002'];
+const PHONES = ['13100000001', '13100000002', '13100000003'];
+
+function matches(row: SendDetail, f: SendDetailsFilter): boolean {
+  return (f.taskId === undefined || row.taskId === f.taskId)
+    && (f.tplId === undefined || row.tplId === f.tplId)
+    && (f.smsSign === undefined || row.smsSign === f.smsSign)
+    && (f.custFlag === undefined || row.custFlag === f.custFlag)
+    && (f.sendTimeFrom === undefined || row.sendTime >= f.sendTimeFrom)
+    && (f.sendTimeTo === undefined || row.sendTime <= f.sendTimeTo);
+}
+
+function randomRows(random: () => number, count: number): SendDetail[] {
+  return Array.from({ length: count }, () => detail({
+    tplId: pick(random, TPLS), smsSign: pick(random, SIGNS), taskId: pick(random, TASKS), custFlag: pick(random, PHONES),
+    // Spread over 20 days, many exactly on day boundaries and one millisecond either side of them.
+    sendTime: (() => {
+      const day = Math.floor(NOW / DAY_MS) * DAY_MS - Math.floor(random() * 20) * DAY_MS;
+      const r = random();
+      return r < 0.2 ? day : r < 0.3 ? day - 1000 : day + Math.floor(random() * DAY_MS / 1000) * 1000;
+    })(),
+  }));
+}
+
+function randomFilter(random: () => number): SendDetailsFilter {
+  const f: SendDetailsFilter = {};
+  const tpl = pick(random, [undefined, undefined, ...TPLS.filter(Boolean)]);
+  const sign = pick(random, [undefined, undefined, ...SIGNS.filter(Boolean)]);
+  if (tpl) f.tplId = tpl;
+  if (sign) f.smsSign = sign;
+  if (random() < 0.15) f.taskId = pick(random, TASKS);
+  if (random() < 0.15) f.custFlag = pick(random, PHONES);
+  if (random() < 0.7) {
+    const base = Math.floor(NOW / DAY_MS) * DAY_MS - Math.floor(random() * 22) * DAY_MS;
+    const jitter = () => pick(random, [0, -1, 1, -1000, 1000, Math.floor(random() * DAY_MS)]);
+    const from = base + jitter();
+    const to = random() < 0.1 ? from : from + Math.floor(random() * 8) * DAY_MS + jitter();
+    if (to >= from) { f.sendTimeFrom = from; f.sendTimeTo = to; }
+  }
+  return f;
+}
+
+describe('count plan', () => {
+  it('splits a range into whole days and ragged edges that cover it exactly', () => {
+    const d = Date.parse('2026-06-10T00:00:00Z');
+    assert.deepEqual(planCount(undefined, undefined), { days: {}, edges: [] });
+    assert.deepEqual(planCount(d, d + DAY_MS - 1), { days: { fromDay: d, toDay: d + DAY_MS }, edges: [] });
+    assert.deepEqual(planCount(d + 5, d + 10), { edges: [{ from: d + 5, to: d + 10 }] });
+    assert.deepEqual(planCount(d - 1, d + DAY_MS), {
+      days: { fromDay: d, toDay: d + DAY_MS }, edges: [{ from: d - 1, to: d - 1 }, { from: d + DAY_MS, to: d + DAY_MS }],
+    });
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`exact totals on ${backend.name}`, () => {
+    let store: KyselyStore;
+    let dispose: () => Promise<void>;
+    before(async () => ({ store, dispose } = await backend.open()));
+    after(async () => dispose());
+
+    it('equal count(*) for random filters after inserts, duplicate inserts and imports', async () => {
+      const random = seededRandom(42);
+      const { account } = await createTenant(store);
+      const noise = await createTenant(store);
+      const rows = randomRows(random, 600);
+      await store.insertSendDetails(account.id, rows.slice(0, 400), NOW);
+      await store.insertSendDetails(noise.account.id, randomRows(random, 200), NOW);
+      // A re-import of overlapping rows must not count them twice.
+      assert.equal(await store.insertSendDetails(account.id, rows.slice(300, 500), NOW), 100);
+      const lines = rows.slice(450).map((r) => JSON.stringify({
+        msg_id: r.msgId, task_id: r.taskId, tpl_id: r.tplId, sms_sign: r.smsSign, cust_flag: r.custFlag,
+        send_status: r.sendStatus, send_time: new Date(r.sendTime).toISOString(), receive_time: r.receiveTime && new Date(r.receiveTime).toISOString(),
+      })).join('\n');
+      const summary = await importSendDetails(store, account.id, Readable.from([lines]), fixedClock, { format: 'ndjson', batchSize: 37 });
+      assert.deepEqual([summary.inserted, summary.skipped, summary.rejected], [100, 50, 0]);
+
+      for (let i = 0; i < 150; i++) {
+        const filter = i === 0 ? {} : randomFilter(random);
+        const expected = rows.filter((r) => matches(r, filter)).length;
+        const page = await store.listSendDetails(account.id, filter, 0, 1);
+        assert.equal(page.total, expected, `total for ${JSON.stringify(filter)}`);
+      }
+    });
+
+    it('backfills the counters from details stored before they existed', async () => {
+      const own = await backend.open({ migrate: false });
+      try {
+        await own.store.migrate('0001_initial');
+        const { account } = await createTenant(own.store);
+        const random = seededRandom(9);
+        const rows = randomRows(random, 300);
+        await own.store.db.insertInto('send_details').values(rows.map((r) => ({
+          account_id: account.id, msg_id: r.msgId, task_id: r.taskId, task_name: r.taskName, tpl_id: r.tplId,
+          tpl_name: r.tplName, sms_sign: r.smsSign, cust_flag: r.custFlag, send_account: r.sendAccount,
+          send_status: STATUS_CODES[r.sendStatus], send_time: r.sendTime, receive_time: r.receiveTime,
+          result_code: r.resultCode, updated_at: NOW,
+        }))).execute();
+        await own.store.migrate();
+        for (let i = 0; i < 60; i++) {
+          const filter = i === 0 ? {} : randomFilter(random);
+          const page = await own.store.listSendDetails(account.id, filter, 0, 1);
+          assert.equal(page.total, rows.filter((r) => matches(r, filter)).length, `total for ${JSON.stringify(filter)}`);
+        }
+      } finally {
+        await own.dispose();
+      }
+    });
+  });
+}
