@@ -48,6 +48,10 @@ function toUser(row: { id: number; account_id: number; name: string; role: strin
   return { id: row.id, accountId: row.account_id, name: row.name, role: row.role as Role };
 }
 
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** Splits `items` into chunks that keep one statement under the backend's parameter limit. */
 function chunks<T>(items: T[], columnsPerRow: number, maxParameters: number): T[][] {
   const size = Math.max(1, Math.min(1000, Math.floor(maxParameters / columnsPerRow)));
@@ -203,9 +207,9 @@ export class KyselyStore implements Store {
   async insertSendDetails(accountId: number, details: SendDetail[], now: number): Promise<number> {
     if (details.length === 0) return 0;
     return this.db.transaction().execute(async (tx) => {
-      let inserted = 0;
+      const added: Array<{ send_time: number; tpl_id: string | null; sms_sign: string | null }> = [];
       for (const part of chunks(details, 14, this.adapter.maxParameters)) {
-        const added = await tx.insertInto('send_details')
+        const rows = await tx.insertInto('send_details')
           .values(part.map((d) => ({
             account_id: accountId,
             msg_id: d.msgId,
@@ -226,15 +230,20 @@ export class KyselyStore implements Store {
           // Only rows actually inserted come back, so skipped duplicates never touch the counters.
           .returning(['send_time', 'tpl_id', 'sms_sign'])
           .execute();
-        await this.addCounts(tx, accountId, countDeltas(added));
-        inserted += added.length;
+        added.push(...rows);
       }
-      return inserted;
+      await this.addCounts(tx, accountId, countDeltas(added));
+      return added.length;
     });
   }
 
+  /**
+   * Applies counter deltas once per transaction, in one global order (template, signature, day),
+   * so concurrent writers lock counter rows in the same order and cannot deadlock each other.
+   */
   private async addCounts(tx: Transaction<Database>, accountId: number, deltas: CountDelta[]): Promise<void> {
-    for (const part of chunks(deltas, 5, this.adapter.maxParameters)) {
+    const ordered = [...deltas].sort((a, b) => compareText(a.tplId, b.tplId) || compareText(a.smsSign, b.smsSign) || a.day - b.day);
+    for (const part of chunks(ordered, 5, this.adapter.maxParameters)) {
       await tx.insertInto('send_detail_counts')
         .values(part.map((d) => ({ account_id: accountId, tpl_id: d.tplId, sms_sign: d.smsSign, day: d.day, n: d.n })))
         .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'sms_sign', 'day'])
