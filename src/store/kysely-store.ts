@@ -287,9 +287,16 @@ export class KyselyStore implements Store {
       .execute(async (tx) => {
         const total = await this.countMatching(tx, accountId, filter);
         if (limit === 0 || offset >= total) return { rows: [], total };
-        const rows = await applyFilter(tx.selectFrom('send_details'), accountId, filter).select(DETAIL_COLUMNS)
+        // Deferred join: the offset is walked in the index alone (every filter index ends in
+        // send_time, msg_id), and only the page's rows are read from the table.
+        const keys = applyFilter(tx.selectFrom('send_details'), accountId, filter)
+          .select(['msg_id', 'send_time'])
           .orderBy('send_time', 'desc').orderBy('msg_id', 'asc')
-          .limit(limit).offset(offset)
+          .limit(limit).offset(offset);
+        const rows = await tx.selectFrom(keys.as('k'))
+          .innerJoin('send_details as d', (join) => join.on('d.account_id', '=', accountId).onRef('d.msg_id', '=', 'k.msg_id'))
+          .select(DETAIL_COLUMNS.map((c) => `d.${c}` as const))
+          .orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc')
           .execute();
         return { rows: rows.map(toDetail), total };
       });

@@ -130,6 +130,14 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         }
       },
     },
+    '0003_template_signature_index': {
+      // Template and signature together (with or without a time range) is a filter shape of its
+      // own: with only the template index, a deep page scanned every row of the template.
+      async up(db: Kysely<unknown>) {
+        await db.schema.createIndex('send_details_tpl_sign_idx').on('send_details')
+          .columns(['account_id', 'tpl_id', 'sms_sign', 'send_time desc', 'msg_id']).execute();
+      },
+    },
   };
 }
 
