@@ -11,6 +11,8 @@ export interface Config {
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   trustProxy: boolean;
+  /** Benchmark reference routes (`/bench/echo`); off unless benchmarking. */
+  benchRoutes: boolean;
 }
 
 /** Flags as the CLI parsed them; undefined when not given. */
@@ -20,6 +22,7 @@ export interface ConfigFlags {
   port?: string;
   logLevel?: string;
   trustProxy?: boolean;
+  benchRoutes?: boolean;
 }
 
 export const DEFAULTS = {
@@ -28,6 +31,7 @@ export const DEFAULTS = {
   port: 8080,
   logLevel: 'info',
   trustProxy: false,
+  benchRoutes: false,
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -63,6 +67,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const p = pick(flags.port, 'AIMLEDGER_PORT');
   const level = pick(flags.logLevel, 'AIMLEDGER_LOG_LEVEL');
   const proxy = flags.trustProxy !== undefined ? { value: String(flags.trustProxy), name: '--trust-proxy' } : pick(undefined, 'AIMLEDGER_TRUST_PROXY');
+  const bench = flags.benchRoutes !== undefined ? { value: String(flags.benchRoutes), name: '--bench-routes' } : pick(undefined, 'AIMLEDGER_BENCH_ROUTES');
 
   if (level && !(LOG_LEVELS as readonly string[]).includes(level.value)) {
     throw new ConfigError(`${level.name} must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(level.value)})`);
@@ -74,6 +79,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     port: p ? port(p.value, p.name) : DEFAULTS.port,
     logLevel: (level?.value ?? DEFAULTS.logLevel) as Config['logLevel'],
     trustProxy: proxy ? bool(proxy.value, proxy.name) : DEFAULTS.trustProxy,
+    benchRoutes: bench ? bool(bench.value, bench.name) : DEFAULTS.benchRoutes,
   };
 }
 

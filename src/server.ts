@@ -27,7 +27,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const demo = options.demo ? await ensureDemo(store, clock) : undefined;
     const authenticator = new AuthenticatorChain([new TokenAuthenticator(store, clock)]);
     const app = await buildApp({
-      store, clock, authenticator, trustProxy: config.trustProxy,
+      store, clock, authenticator, trustProxy: config.trustProxy, benchRoutes: config.benchRoutes,
       logger: {
         level: config.logLevel,
         // Credentials never reach the log, whatever a serializer is later taught to print.

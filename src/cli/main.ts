@@ -59,6 +59,7 @@ export function buildCli(): Command {
     .option('--host <h>', 'address to listen on; default AIMLEDGER_HOST or 127.0.0.1')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent; default AIMLEDGER_LOG_LEVEL or info')
     .option('--trust-proxy', 'trust X-Forwarded-* headers; default AIMLEDGER_TRUST_PROXY or false')
+    .option('--bench-routes', 'serve the benchmark reference route /bench/echo; default AIMLEDGER_BENCH_ROUTES or false')
     .option('--demo', 'create a demo account with data on first run and print a token and a curl')
     .addOption(databaseOption())
     .action(async (opts: ConfigFlags & { demo?: boolean }) => {

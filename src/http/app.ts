@@ -6,6 +6,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Authenticator } from '../identity/authenticator.js';
 import type { Store } from '../store/store.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { benchRoutes } from './routes/bench.js';
 import { healthRoutes } from './routes/health.js';
 import { sendDetailsRoutes } from './routes/send-details.js';
 import { ErrorBody } from './schemas.js';
@@ -18,6 +19,8 @@ export interface AppDeps {
   logger?: FastifyServerOptions['logger'];
   /** Behind a proxy, trust X-Forwarded-* (request.ip, protocol). */
   trustProxy?: boolean;
+  /** Registers the benchmark reference routes (never in production). */
+  benchRoutes?: boolean;
 }
 
 export const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
@@ -70,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(async (scope) => healthRoutes(scope, deps));
   await app.register(async (scope) => sendDetailsRoutes(scope, deps));
+  if (deps.benchRoutes) await app.register(benchRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -190,5 +190,6 @@ export async function importSendDetails(
     if (batch.length >= batchSize) await flush();
   }
   await flush();
+  if (summary.inserted > 0) await store.optimize();
   return summary;
 }

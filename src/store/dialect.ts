@@ -17,6 +17,11 @@ export interface DialectAdapter {
    * backend whatever the database's default collation; null where that is already the default.
    */
   readonly binaryCollation: string | null;
+  /**
+   * Statements that refresh statistics after a bulk load (PostgreSQL also needs VACUUM to mark the
+   * new rows all-visible, or index-only scans still visit the heap for every row).
+   */
+  readonly optimizeStatements: readonly string[];
   /** Makes an auto-increment integer primary key column. */
   autoIncrementId(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** True when the error means a unique or primary-key constraint was violated. */

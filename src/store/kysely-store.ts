@@ -281,6 +281,10 @@ export class KyselyStore implements Store {
     return total;
   }
 
+  async optimize(): Promise<void> {
+    for (const statement of this.adapter.optimizeStatements) await sql.raw(statement).execute(this.db);
+  }
+
   async listSendDetails(accountId: number, filter: SendDetailsFilter, offset: number, limit: number): Promise<SendDetailsPage> {
     // One read-only snapshot for the count and the page, so total and rows always agree.
     return this.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only')

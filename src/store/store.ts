@@ -65,6 +65,8 @@ export interface Store {
    * Returns how many rows were new.
    */
   insertSendDetails(accountId: number, details: SendDetail[], now: number): Promise<number>;
+  /** Refreshes the planner's statistics after a bulk load, so queries keep their index plans. */
+  optimize(): Promise<void>;
   /** Newest first (send_time desc, msg_id asc); `rows` empty when limit is 0. */
   listSendDetails(accountId: number, filter: SendDetailsFilter, offset: number, limit: number): Promise<SendDetailsPage>;
 }

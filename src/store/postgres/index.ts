@@ -44,6 +44,7 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     schema,
     maxParameters: 65_000,
     binaryCollation: 'collate "C"',
+    optimizeStatements: ['vacuum (analyze) send_details', 'vacuum (analyze) send_detail_counts'],
     autoIncrementId: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
     isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === '23505',
   };

@@ -1,0 +1,336 @@
+/**
+ * Query and import benchmarks (`npm run bench`; not part of `npm test`). For each backend and data
+ * size it loads (or reuses) a data set made by the bench-data generator, starts `aimledger serve`
+ * as a child process and drives it with autocannon from this process, next to two references: the
+ * framework limit (`/bench/echo` answering the same bytes from memory) and the store limit (the
+ * same queries through the store, in this process, without HTTP). Results go to
+ * bench/out/results.json; bench/report.ts turns them into docs/benchmarks.md and the chart.
+ *
+ * Options: --sizes 100000,1000000,10000000  --backends sqlite,postgres  --duration 3 (seconds per
+ * load run)  --import-rows 200000. PostgreSQL: AIMLEDGER_BENCH_PG_URL (default the local server).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import type { SendDetailsFilter } from '../src/domain/send-detail.js';
+import { benchRows, writeBenchData } from '../src/service/bench-data.js';
+import { IdentityAdmin } from '../src/service/identity-admin.js';
+import { systemClock } from '../src/domain/clock.js';
+import { openStore } from '../src/store/open-store.js';
+import { STATUS_CODES } from '../src/store/schema.js';
+import type { Store } from '../src/store/store.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const OUT = join(ROOT, 'bench', 'out');
+const BIN = join(ROOT, 'bin', 'aimledger');
+const DAY = 86_400_000;
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '100000,1000000,10000000' },
+    backends: { type: 'string', default: 'sqlite,postgres' },
+    duration: { type: 'string', default: '3' },
+    'import-rows': { type: 'string', default: '200000' },
+  },
+});
+const SIZES = args.sizes.split(',').map(Number);
+const BACKENDS = args.backends.split(',') as Array<'sqlite' | 'postgres'>;
+const DURATION = Number(args.duration);
+const IMPORT_ROWS = Number(args['import-rows']);
+const PG_URL = process.env.AIMLEDGER_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const ACCOUNT = 'bench';
+
+const log = (...parts: unknown[]) => process.stderr.write(parts.join(' ') + '\n');
+
+async function pgAdmin<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try { return await work(client); } finally { await client.end(); }
+}
+
+function pgUrlFor(database: string): string {
+  const url = new URL(PG_URL);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+/** A fresh, empty database URL for `name` (file removed / database recreated). */
+async function freshDatabase(backend: 'sqlite' | 'postgres', name: string): Promise<string> {
+  if (backend === 'sqlite') {
+    const file = join(OUT, 'data', `${name}.db`);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+    return `sqlite:${file}`;
+  }
+  const db = `aimledger_${name.replaceAll('-', '_')}`;
+  await pgAdmin(async (c) => {
+    await c.query(`drop database if exists ${db} with (force)`);
+    await c.query(`create database ${db}`);
+  });
+  return pgUrlFor(db);
+}
+
+function existingDatabase(backend: 'sqlite' | 'postgres', name: string): string {
+  return backend === 'sqlite' ? `sqlite:${join(OUT, 'data', `${name}.db`)}` : pgUrlFor(`aimledger_${name.replaceAll('-', '_')}`);
+}
+
+/** Opens the data set for (backend, size), generating it unless a complete one is there. */
+async function dataset(backend: 'sqlite' | 'postgres', size: number) {
+  const name = `bench-${size}`;
+  let url = existingDatabase(backend, name);
+  const usable = backend === 'sqlite' ? existsSync(url.slice('sqlite:'.length))
+    : await pgAdmin(async (c) => (await c.query('select 1 from pg_database where datname = $1', [`aimledger_${name.replaceAll('-', '_')}`])).rowCount === 1);
+  if (usable) {
+    const store = openStore({ url });
+    await store.migrate();
+    const account = await store.findAccountByName(ACCOUNT);
+    const total = account ? (await store.listSendDetails(account.id, {}, 0, 0)).total : -1;
+    await store.close();
+    if (total === size) {
+      log(`${backend} ${size}: reusing data set`);
+      return { url, generation: undefined };
+    }
+  }
+  url = await freshDatabase(backend, name);
+  const store = openStore({ url });
+  await store.migrate();
+  const admin = new IdentityAdmin(store, systemClock);
+  const account = await admin.createAccount(ACCOUNT);
+  const now = Date.now();
+  const started = performance.now();
+  await writeBenchData(store, account.id, {
+    rows: size, now, seed: 1,
+    onProgress: (n) => { if (n % 1_000_000 === 0) log(`${backend} ${size}: ${n} rows`); },
+  });
+  for (const i of [1, 2, 3]) {
+    const small = await admin.createAccount(`${ACCOUNT}-small-${i}`);
+    await writeBenchData(store, small.id, { rows: Math.max(1, Math.floor(size / 100)), now, seed: 1 + i });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  log(`${backend} ${size}: generated in ${seconds.toFixed(1)} s`);
+  await store.close();
+  return { url, generation: { seconds, rowsPerSecond: Math.round((size * 1.03) / seconds) } };
+}
+
+async function tokenFor(url: string): Promise<string> {
+  const store = openStore({ url });
+  await store.migrate();
+  const admin = new IdentityAdmin(store, systemClock);
+  const account = await admin.requireAccount(ACCOUNT);
+  if (!(await store.findUser(account.id, 'reader'))) await admin.createUser(ACCOUNT, 'reader', 'readonly', null);
+  const { token } = await admin.createToken(ACCOUNT, 'reader');
+  await store.close();
+  return token;
+}
+
+interface Shape { name: string; query: Record<string, string>; filter: SendDetailsFilter }
+
+const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19) + 'Z';
+
+async function shapesFor(store: Store, accountId: number): Promise<Shape[]> {
+  const sample = (await store.listSendDetails(accountId, {}, 5000, 1)).rows[0];
+  if (!sample?.taskId || !sample.custFlag) throw new Error('data set has no sample row');
+  const now = Date.now();
+  const dayFrom = Math.floor((now - 30 * DAY) / DAY) * DAY;
+  const yearFrom = now - 364 * DAY;
+  const tpl = '600000100';
+  const sign = 'BenchSign1';
+  const range = (from: number, to: number) => ({ query: { begin_time: iso(from), end_time: iso(to) }, filter: { sendTimeFrom: Math.floor(from / 1000) * 1000, sendTimeTo: Math.floor(to / 1000) * 1000 } });
+  const day = range(dayFrom, dayFrom + DAY - 1000);
+  const year = range(yearFrom, now);
+  return [
+    { name: 'no filter', query: {}, filter: {} },
+    { name: 'task_id', query: { task_id: sample.taskId }, filter: { taskId: sample.taskId } },
+    { name: 'cust_flag', query: { cust_flag: sample.custFlag }, filter: { custFlag: sample.custFlag } },
+    { name: 'tpl_id', query: { tpl_id: tpl }, filter: { tplId: tpl } },
+    { name: 'sms_sign', query: { sms_sign: sign }, filter: { smsSign: sign } },
+    { name: '1-day range', ...day },
+    { name: '1-year range', ...year },
+    { name: 'tpl_id+sms_sign+range', query: { tpl_id: tpl, sms_sign: sign, ...year.query }, filter: { tplId: tpl, smsSign: sign, ...year.filter } },
+  ];
+}
+
+function startServer(url: string): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', '--bench-routes', '--database', url], {
+    stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '' },
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+      const m = /serving on (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, base: m[1] as string });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+interface Load { p50: number; p99: number; rps: number; errors: number }
+
+/** Drives `url` with autocannon; latencies come from its per-response timings (sub-millisecond). */
+function load(url: string, connections: number, headers: Record<string, string>): Promise<Load> {
+  return new Promise((resolve, reject) => {
+    const times: number[] = [];
+    const tracker = autocannon({ url, connections, duration: DURATION, headers }, (err, result) => {
+      if (err) return reject(err);
+      times.sort((a, b) => a - b);
+      resolve({
+        p50: percentile(times, 0.5), p99: percentile(times, 0.99), rps: Math.round(result.requests.average),
+        errors: result.errors + result.non2xx + result.timeouts,
+      });
+    });
+    tracker.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => times.push(responseTime));
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
+}
+
+/** The same queries through the store in this process: the database (plus query builder) limit. */
+async function storeLimit(store: Store, accountId: number, filter: SendDetailsFilter, offset: number, concurrency: number) {
+  const times: number[] = [];
+  const until = performance.now() + Math.min(DURATION, 2) * 1000;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < until) {
+      const s = performance.now();
+      await store.listSendDetails(accountId, filter, offset, 100);
+      times.push(performance.now() - s);
+    }
+  }));
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), n: times.length };
+}
+
+async function queryBench(backend: 'sqlite' | 'postgres', size: number) {
+  const { url, generation } = await dataset(backend, size);
+  const token = await tokenFor(url);
+  const store = openStore({ url });
+  const account = await store.findAccountByName(ACCOUNT);
+  if (!account) throw new Error('bench account missing');
+  const shapes = await shapesFor(store, account.id);
+  const server = await startServer(url);
+  const pid = server.child.pid as number;
+  let maxRss = 0;
+  const sampler = setInterval(() => { maxRss = Math.max(maxRss, rssMb(pid)); }, 200);
+  const rows = [];
+  try {
+    for (const shape of shapes) {
+      for (const offset of [0, 9900]) {
+        const qs = new URLSearchParams({ ...shape.query, offset: String(offset), limit: '100' }).toString();
+        const apiUrl = `${server.base}/v1/aim/send-details?${qs}`;
+        const sampleResponse = await fetch(apiUrl, { headers: { 'X-Auth-Token': token } });
+        const body = await sampleResponse.text();
+        if (sampleResponse.status !== 200) throw new Error(`${shape.name}: ${sampleResponse.status} ${body}`);
+        const total = (JSON.parse(body) as { page_info: { total: number } }).page_info.total;
+        await fetch(`${server.base}/bench/echo`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+        const entry: Record<string, unknown> = { backend, size, shape: shape.name, offset, total, bytes: Buffer.byteLength(body) };
+        for (const c of [1, 32]) {
+          entry[`api${c}`] = await load(apiUrl, c, { 'X-Auth-Token': token });
+          entry[`echo${c}`] = await load(`${server.base}/bench/echo`, c, {});
+          entry[`store${c}`] = await storeLimit(store, account.id, shape.filter, offset, c);
+        }
+        log(`${backend} ${size} ${shape.name} @${offset}: total ${total}, api1 p50 ${(entry.api1 as Load).p50} ms, api32 ${(entry.api32 as Load).rps}/s vs echo32 ${(entry.echo32 as Load).rps}/s`);
+        rows.push(entry);
+      }
+    }
+  } finally {
+    clearInterval(sampler);
+    server.child.kill('SIGTERM');
+    await once(server.child, 'exit');
+    await store.close();
+  }
+  return { rows, maxRssMb: Math.round(maxRss), generation };
+}
+
+/** `aimledger import` against the database's own bulk path, for the same rows. */
+async function importBench(backend: 'sqlite' | 'postgres') {
+  const now = Date.now();
+  const ndjson = join(OUT, 'import.ndjson');
+  const raw = join(OUT, 'import-raw.csv');
+  const nd = createWriteStream(ndjson);
+  const rc = createWriteStream(raw);
+  for (const r of benchRows({ rows: IMPORT_ROWS, now, seed: 99 })) {
+    nd.write(JSON.stringify({
+      msg_id: r.msgId, task_id: r.taskId, task_name: r.taskName, tpl_id: r.tplId, tpl_name: r.tplName, cust_flag: r.custFlag,
+      send_account: r.sendAccount, send_status: r.sendStatus, send_time: iso(r.sendTime),
+      receive_time: r.receiveTime === null ? null : iso(r.receiveTime), result_code: r.resultCode, sms_sign: r.smsSign,
+    }) + '\n');
+    rc.write([1, r.msgId, r.taskId, r.taskName, r.tplId, r.tplName, r.smsSign, r.custFlag, r.sendAccount, STATUS_CODES[r.sendStatus], r.sendTime, r.receiveTime ?? '', r.resultCode ?? '', now].join(',') + '\n');
+  }
+  nd.end(); rc.end();
+  await Promise.all([once(nd, 'finish'), once(rc, 'finish')]);
+
+  const prepare = async () => {
+    const url = await freshDatabase(backend, 'import');
+    const store = openStore({ url });
+    await store.migrate();
+    await new IdentityAdmin(store, systemClock).createAccount(ACCOUNT);
+    await store.close();
+    return url;
+  };
+
+  let url = await prepare();
+  let started = performance.now();
+  const result = spawnSync(process.execPath, [BIN, 'import', '--account', ACCOUNT, '--database', url, ndjson], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`import failed: ${result.stderr}`);
+  const importSeconds = (performance.now() - started) / 1000;
+
+  url = await prepare();
+  const columns = 'account_id, msg_id, task_id, task_name, tpl_id, tpl_name, sms_sign, cust_flag, send_account, send_status, send_time, receive_time, result_code, updated_at';
+  started = performance.now();
+  if (backend === 'sqlite') {
+    const db = new Database(url.slice('sqlite:'.length));
+    const insert = db.prepare(`insert into send_details (${columns}) values (${columns.split(',').map(() => '?').join(',')})`);
+    db.transaction(() => {
+      for (const line of readFileSync(raw, 'utf8').split('\n')) {
+        if (!line) continue;
+        const v = line.split(',');
+        insert.run(Number(v[0]), v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], Number(v[9]), Number(v[10]), v[11] ? Number(v[11]) : null, v[12] || null, Number(v[13]));
+      }
+    })();
+    db.close();
+  } else {
+    const copy = spawnSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-c', `\\copy send_details (${columns}) from '${raw}' with (format csv)`], { encoding: 'utf8' });
+    if (copy.status !== 0) throw new Error(`COPY failed: ${copy.stderr}`);
+  }
+  const rawSeconds = (performance.now() - started) / 1000;
+  return {
+    backend, rows: IMPORT_ROWS,
+    importRowsPerSecond: Math.round(IMPORT_ROWS / importSeconds),
+    rawRowsPerSecond: Math.round(IMPORT_ROWS / rawSeconds),
+    rawMethod: backend === 'sqlite' ? 'one prepared INSERT in one transaction' : 'COPY FROM STDIN (psql \\copy)',
+  };
+}
+
+mkdirSync(join(OUT, 'data'), { recursive: true });
+const results: Record<string, unknown> = {
+  startedAt: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  durationSeconds: DURATION,
+  command: `npm run bench -- --sizes ${args.sizes} --backends ${args.backends} --duration ${args.duration} --import-rows ${args['import-rows']}`,
+  queries: [] as unknown[],
+  runs: [] as unknown[],
+  imports: [] as unknown[],
+};
+for (const backend of BACKENDS) {
+  for (const size of SIZES) {
+    const run = await queryBench(backend, size);
+    (results.queries as unknown[]).push(...run.rows);
+    (results.runs as unknown[]).push({ backend, size, maxRssMb: run.maxRssMb, generation: run.generation });
+    writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2));
+  }
+  (results.imports as unknown[]).push(await importBench(backend));
+  writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2));
+}
+log(`results in ${join(OUT, 'results.json')}`);
