@@ -13,6 +13,8 @@ export interface Config {
   trustProxy: boolean;
   /** Benchmark reference routes (`/bench/echo`); off unless benchmarking. */
   benchRoutes: boolean;
+  /** Send details older than this many calendar months are purged (default 13: a year and a month). */
+  retentionMonths: number;
 }
 
 /** Flags as the CLI parsed them; undefined when not given. */
@@ -23,6 +25,7 @@ export interface ConfigFlags {
   logLevel?: string;
   trustProxy?: boolean;
   benchRoutes?: boolean;
+  retentionMonths?: string;
 }
 
 export const DEFAULTS = {
@@ -32,6 +35,7 @@ export const DEFAULTS = {
   logLevel: 'info',
   trustProxy: false,
   benchRoutes: false,
+  retentionMonths: 13,
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -39,6 +43,14 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 function port(value: string, name: string): number {
   if (!/^[0-9]{1,5}$/.test(value) || Number(value) > 65535) {
     throw new ConfigError(`${name} must be a port number from 0 to 65535 (got ${JSON.stringify(value)})`);
+  }
+  return Number(value);
+}
+
+function months(value: string, name: string): number {
+  // The API serves the last year, so keeping less than 12 months would purge queryable data.
+  if (!/^[0-9]{1,3}$/.test(value) || Number(value) < 12 || Number(value) > 600) {
+    throw new ConfigError(`${name} must be a whole number of months from 12 to 600 (got ${JSON.stringify(value)})`);
   }
   return Number(value);
 }
@@ -67,6 +79,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const p = pick(flags.port, 'AIMLEDGER_PORT');
   const level = pick(flags.logLevel, 'AIMLEDGER_LOG_LEVEL');
   const proxy = flags.trustProxy !== undefined ? { value: String(flags.trustProxy), name: '--trust-proxy' } : pick(undefined, 'AIMLEDGER_TRUST_PROXY');
+  const retention = pick(flags.retentionMonths, 'AIMLEDGER_RETENTION_MONTHS');
   const bench = flags.benchRoutes !== undefined ? { value: String(flags.benchRoutes), name: '--bench-routes' } : pick(undefined, 'AIMLEDGER_BENCH_ROUTES');
 
   if (level && !(LOG_LEVELS as readonly string[]).includes(level.value)) {
@@ -80,6 +93,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     logLevel: (level?.value ?? DEFAULTS.logLevel) as Config['logLevel'],
     trustProxy: proxy ? bool(proxy.value, proxy.name) : DEFAULTS.trustProxy,
     benchRoutes: bench ? bool(bench.value, bench.name) : DEFAULTS.benchRoutes,
+    retentionMonths: retention ? months(retention.value, retention.name) : DEFAULTS.retentionMonths,
   };
 }
 

@@ -5,6 +5,7 @@ import { buildApp } from './http/app.js';
 import { AuthenticatorChain, TokenAuthenticator } from './identity/authenticator.js';
 import { ensureDemo, type DemoSetup } from './service/demo.js';
 import { openStore } from './store/open-store.js';
+import { monthsBefore } from './store/partitions.js';
 import type { Store } from './store/store.js';
 
 export interface RunningServer {
@@ -17,6 +18,17 @@ export interface RunningServer {
 }
 
 const HOUR_MS = 3_600_000;
+
+/**
+ * Hourly upkeep: partitions for the coming months, retention purge (older than
+ * `retentionMonths`), expired tokens. Returns how many send details were purged.
+ */
+export async function runMaintenance(store: Store, now: number, retentionMonths: number): Promise<number> {
+  await store.maintainPartitions(now, retentionMonths);
+  const purged = await store.purge(monthsBefore(now, retentionMonths));
+  await store.deleteExpiredTokens(now);
+  return purged;
+}
 
 /** Opens the store, migrates, optionally sets up the demo, and listens. */
 export async function startServer(config: Config, options: { demo?: boolean; clock?: Clock } = {}): Promise<RunningServer> {
@@ -35,9 +47,14 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       },
     });
     const url = await app.listen({ host: config.host, port: config.port });
-    const sweep = setInterval(() => {
-      store.deleteExpiredTokens(clock().getTime()).catch((err: unknown) => app.log.warn({ err }, 'expired-token sweep failed'));
-    }, HOUR_MS);
+    let running: Promise<void> = Promise.resolve();
+    const maintain = () => {
+      running = running.then(() => runMaintenance(store, clock().getTime(), config.retentionMonths))
+        .then((purged) => { if (purged > 0) app.log.info({ purged }, 'retention: purged old send details'); })
+        .catch((err: unknown) => app.log.warn({ err }, 'maintenance failed; retried within the hour'));
+    };
+    maintain();
+    const sweep = setInterval(maintain, HOUR_MS);
     sweep.unref();
     let closing: Promise<void> | undefined;
     return {
@@ -46,6 +63,8 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
         closing ??= (async () => {
           clearInterval(sweep);
           await app.close();
+          // Maintenance works in short transactions; let the current one finish before closing.
+          await running;
           await store.close();
         })();
         return closing;

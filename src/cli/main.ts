@@ -8,7 +8,8 @@ import { ConfigError, loadConfig, type ConfigFlags } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
 import { ROLES, type Role } from '../domain/identity.js';
-import { startServer } from '../server.js';
+import { runMaintenance, startServer } from '../server.js';
+import { monthsBefore } from '../store/partitions.js';
 import { DEMO_PASSWORD, DEMO_USER } from '../service/demo.js';
 import { IdentityAdmin, DEFAULT_TOKEN_TTL_MS } from '../service/identity-admin.js';
 import { writeBenchData } from '../service/bench-data.js';
@@ -59,6 +60,7 @@ export function buildCli(): Command {
     .option('--host <h>', 'address to listen on; default AIMLEDGER_HOST or 127.0.0.1')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent; default AIMLEDGER_LOG_LEVEL or info')
     .option('--trust-proxy', 'trust X-Forwarded-* headers; default AIMLEDGER_TRUST_PROXY or false')
+    .option('--retention-months <n>', 'purge send details older than this many months, hourly; default AIMLEDGER_RETENTION_MONTHS or 13')
     .option('--bench-routes', 'serve the benchmark reference route /bench/echo; default AIMLEDGER_BENCH_ROUTES or false')
     .option('--demo', 'create a demo account with data on first run and print a token and a curl')
     .addOption(databaseOption())
@@ -183,6 +185,17 @@ export function buildCli(): Command {
       });
       process.stderr.write(`read ${summary.read}, inserted ${summary.inserted}, already present ${summary.skipped}, rejected ${summary.rejected}\n`);
       if (summary.rejected > 0) process.exitCode = 1;
+    });
+
+  program.command('purge')
+    .description('delete send details older than the retention period (what serve does hourly) and prepare the coming months')
+    .option('--retention-months <n>', 'months to keep; default AIMLEDGER_RETENTION_MONTHS or 13')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags) => {
+      const config = loadConfig(opts);
+      const now = systemClock().getTime();
+      const purged = await withStore(opts, (store) => runMaintenance(store, now, config.retentionMonths));
+      process.stderr.write(`purged ${purged} send details sent before ${new Date(monthsBefore(now, config.retentionMonths)).toISOString()}\n`);
     });
 
   program.command('bench-data')

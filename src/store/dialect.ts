@@ -1,4 +1,5 @@
 import type { ColumnDefinitionBuilder, Dialect } from 'kysely';
+import type { PartitionManager } from './partitions.js';
 
 /**
  * What differs between backends, as data. Query code is written once against Kysely and consults
@@ -22,6 +23,11 @@ export interface DialectAdapter {
    * new rows all-visible, or index-only scans still visit the heap for every row).
    */
   readonly optimizeStatements: readonly string[];
+  /**
+   * Monthly partitions of send_details, or null. With partitions the table's key must include
+   * send_time, so msg_id uniqueness per account lives in send_detail_ids instead.
+   */
+  readonly partitions: PartitionManager | null;
   /** Makes an auto-increment integer primary key column. */
   autoIncrementId(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** True when the error means a unique or primary-key constraint was violated. */

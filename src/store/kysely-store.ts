@@ -5,7 +5,8 @@ import { isRole } from '../domain/identity.js';
 import type { SendDetail, SendDetailsFilter, SendStatus } from '../domain/send-detail.js';
 import { countDeltas, planCount, type CountDelta } from './detail-counts.js';
 import type { DialectAdapter } from './dialect.js';
-import { migrationProvider } from './migrations.js';
+import { migrationProvider, PARTITIONS_AHEAD_MS } from './migrations.js';
+import { monthsBefore } from './partitions.js';
 import { STATUS_CODES, type Database } from './schema.js';
 import type {
   SendDetailsPage, SignatureRecord, Store, TaskRecord, TemplateRecord, TokenRecord,
@@ -47,6 +48,10 @@ function toUser(row: { id: number; account_id: number; name: string; role: strin
   if (!isRole(row.role)) throw new Error(`users.role holds unknown role ${row.role}`);
   return { id: row.id, accountId: row.account_id, name: row.name, role: row.role as Role };
 }
+
+type CountedRow = { send_time: number; tpl_id: string | null; sms_sign: string | null };
+
+const PURGE_BATCH = 5000;
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -207,10 +212,12 @@ export class KyselyStore implements Store {
   async insertSendDetails(accountId: number, details: SendDetail[], now: number): Promise<number> {
     if (details.length === 0) return 0;
     return this.db.transaction().execute(async (tx) => {
-      const added: Array<{ send_time: number; tpl_id: string | null; sms_sign: string | null }> = [];
+      const added: CountedRow[] = [];
       for (const part of chunks(details, 14, this.adapter.maxParameters)) {
+        const fresh = this.adapter.partitions ? await this.claimIds(tx, accountId, part) : part;
+        if (fresh.length === 0) continue;
         const rows = await tx.insertInto('send_details')
-          .values(part.map((d) => ({
+          .values(fresh.map((d) => ({
             account_id: accountId,
             msg_id: d.msgId,
             task_id: d.taskId,
@@ -226,7 +233,8 @@ export class KyselyStore implements Store {
             result_code: d.resultCode,
             updated_at: now,
           })))
-          .onConflict((oc) => oc.columns(['account_id', 'msg_id']).doNothing())
+          // Without partitions the table's own key skips known msg_ids; with them claimIds did.
+          .$if(!this.adapter.partitions, (qb) => qb.onConflict((oc) => oc.columns(['account_id', 'msg_id']).doNothing()))
           // Only rows actually inserted come back, so skipped duplicates never touch the counters.
           .returning(['send_time', 'tpl_id', 'sms_sign'])
           .execute();
@@ -235,6 +243,63 @@ export class KyselyStore implements Store {
       await this.addCounts(tx, accountId, countDeltas(added));
       return added.length;
     });
+  }
+
+  /**
+   * Registers the msg_ids of `part` in send_detail_ids and returns the details whose msg_id was
+   * new (first occurrence only), so a partitioned send_details never holds a msg_id twice.
+   */
+  private async claimIds(tx: Transaction<Database>, accountId: number, part: SendDetail[]): Promise<SendDetail[]> {
+    const claimed = await tx.insertInto('send_detail_ids')
+      .values(part.map((d) => ({ account_id: accountId, msg_id: d.msgId, send_time: d.sendTime })))
+      .onConflict((oc) => oc.columns(['account_id', 'msg_id']).doNothing())
+      .returning('msg_id')
+      .execute();
+    const fresh = new Set(claimed.map((r) => r.msg_id));
+    return part.filter((d) => fresh.delete(d.msgId));
+  }
+
+  async maintainPartitions(now: number, retentionMonths: number): Promise<void> {
+    await this.adapter.partitions?.ensure(this.db, monthsBefore(now, retentionMonths), now + PARTITIONS_AHEAD_MS);
+  }
+
+  async purge(cutoff: number): Promise<number> {
+    let deleted = 0;
+    const partitions = this.adapter.partitions;
+    if (partitions) {
+      // Whole months first: their days' counters and ids go with them in one transaction.
+      for (const partition of await partitions.endingBy(this.db, cutoff)) {
+        deleted += await this.db.transaction().execute(async (tx) => {
+          const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(partition.name)}`.execute(tx);
+          await tx.deleteFrom('send_detail_counts').where('day', '>=', partition.from).where('day', '<', partition.to).execute();
+          await tx.deleteFrom('send_detail_ids').where('send_time', '>=', partition.from).where('send_time', '<', partition.to).execute();
+          await partitions.drop(tx, partition);
+          return Number(rows[0]?.n ?? 0);
+        });
+      }
+    }
+    // What is left below the cutoff (every row on SQLite; a partial month or the default
+    // partition on PostgreSQL) goes in small batches, each adjusting the counters it affects.
+    const accounts = await this.db.selectFrom('accounts').select('id').execute();
+    for (const { id: accountId } of accounts) {
+      for (;;) {
+        const batch = await this.db.transaction().execute(async (tx) => {
+          const rows = await tx.selectFrom('send_details').select(['msg_id', 'send_time', 'tpl_id', 'sms_sign'])
+            .where('account_id', '=', accountId).where('send_time', '<', cutoff)
+            .orderBy('send_time', 'desc').limit(PURGE_BATCH).execute();
+          if (rows.length === 0) return 0;
+          const ids = rows.map((r) => r.msg_id);
+          await tx.deleteFrom('send_details').where('account_id', '=', accountId).where('msg_id', 'in', ids).where('send_time', '<', cutoff).execute();
+          if (partitions) await tx.deleteFrom('send_detail_ids').where('account_id', '=', accountId).where('msg_id', 'in', ids).execute();
+          await this.addCounts(tx, accountId, countDeltas(rows).map((d) => ({ ...d, n: -d.n })));
+          return rows.length;
+        });
+        deleted += batch;
+        if (batch < PURGE_BATCH) break;
+      }
+    }
+    await this.db.deleteFrom('send_detail_counts').where('n', '=', 0).execute();
+    return deleted;
   }
 
   /**
@@ -298,7 +363,9 @@ export class KyselyStore implements Store {
           .orderBy('send_time', 'desc').orderBy('msg_id', 'asc')
           .limit(limit).offset(offset);
         const rows = await tx.selectFrom(keys.as('k'))
-          .innerJoin('send_details as d', (join) => join.on('d.account_id', '=', accountId).onRef('d.msg_id', '=', 'k.msg_id'))
+          // send_time in the join lets PostgreSQL prune the look-up to one partition.
+          .innerJoin('send_details as d', (join) => join.on('d.account_id', '=', accountId)
+            .onRef('d.msg_id', '=', 'k.msg_id').onRef('d.send_time', '=', 'k.send_time'))
           .select(DETAIL_COLUMNS.map((c) => `d.${c}` as const))
           .orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc')
           .execute();

@@ -2,6 +2,9 @@ import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely
 import type { DialectAdapter } from './dialect.js';
 import { COUNT_GROUPING_SETS, DAY_MS } from './detail-counts.js';
 
+/** How far ahead monthly partitions exist, so inserts never fall into the default partition. */
+export const PARTITIONS_AHEAD_MS = 100 * DAY_MS;
+
 /**
  * Schema history. Append new migrations; never edit one that has shipped. Every table carries
  * `account_id` and every query filters on it, so the schema can be distributed by account.
@@ -136,6 +139,39 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
       async up(db: Kysely<unknown>) {
         await db.schema.createIndex('send_details_tpl_sign_idx').on('send_details')
           .columns(['account_id', 'tpl_id', 'sms_sign', 'send_time desc', 'msg_id']).execute();
+      },
+    },
+    '0004_partitioned_details': {
+      // Where the backend has partitions, send_details becomes range-partitioned by month of
+      // send_time (retention drops whole months). Its key must then include send_time, so
+      // send_detail_ids keeps msg_id unique per account and finds a message's send_time.
+      async up(db: Kysely<unknown>) {
+        const partitions = adapter.partitions;
+        if (!partitions) return;
+        const collate = sql.raw(adapter.binaryCollation ?? '');
+        await sql`create table send_detail_ids (
+          account_id integer not null references accounts (id),
+          msg_id text ${collate} not null,
+          send_time bigint not null,
+          primary key (account_id, msg_id))`.execute(db);
+        await sql`create index send_detail_ids_time_idx on send_detail_ids (send_time)`.execute(db);
+        await sql`insert into send_detail_ids select account_id, msg_id, send_time from send_details`.execute(db);
+        await sql`alter table send_details rename to send_details_unpartitioned`.execute(db);
+        await sql`create table send_details (like send_details_unpartitioned including defaults including constraints)
+          partition by range (send_time)`.execute(db);
+        await sql`alter table send_details add constraint send_details_pkey primary key (account_id, msg_id, send_time)`.execute(db);
+        const order = sql.raw('send_time desc, msg_id');
+        await sql`create index sd_time_idx on send_details (account_id, ${order})`.execute(db);
+        for (const column of ['task_id', 'tpl_id', 'sms_sign', 'cust_flag']) {
+          await sql`create index ${sql.raw(`sd_${column}_idx`)} on send_details (account_id, ${sql.ref(column)}, ${order})`.execute(db);
+        }
+        await sql`create index sd_tpl_sign_idx on send_details (account_id, tpl_id, sms_sign, ${order})`.execute(db);
+        await sql`create table send_details_default partition of send_details default`.execute(db);
+        const { rows } = await sql<{ lo: number | null }>`select min(send_time) as lo from send_details_unpartitioned`.execute(db);
+        const now = Date.now();
+        await partitions.ensure(db, Math.min(Number(rows[0]?.lo ?? now), now), now + PARTITIONS_AHEAD_MS);
+        await sql`insert into send_details select * from send_details_unpartitioned`.execute(db);
+        await sql`drop table send_details_unpartitioned`.execute(db);
       },
     },
   };

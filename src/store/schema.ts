@@ -61,6 +61,12 @@ export interface Database {
     result_code: string | null;
     updated_at: number;
   };
+  /** msg_id uniqueness on partitioned backends (PostgreSQL); absent on SQLite. */
+  send_detail_ids: {
+    account_id: number;
+    msg_id: string;
+    send_time: number;
+  };
   /** Per-day detail counts; '' in tpl_id / sms_sign means "any" (see detail-counts.ts). */
   send_detail_counts: {
     account_id: number;

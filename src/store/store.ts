@@ -65,6 +65,16 @@ export interface Store {
    * Returns how many rows were new.
    */
   insertSendDetails(accountId: number, details: SendDetail[], now: number): Promise<number>;
+  /**
+   * Creates the storage the coming months need (monthly partitions on PostgreSQL, from the
+   * retention horizon to a few months ahead); nothing on SQLite.
+   */
+  maintainPartitions(now: number, retentionMonths: number): Promise<void>;
+  /**
+   * Deletes every detail sent before `cutoff` (whole partitions where the backend has them,
+   * batches otherwise), keeping totals exact. Returns how many were deleted.
+   */
+  purge(cutoff: number): Promise<number>;
   /** Refreshes the planner's statistics after a bulk load, so queries keep their index plans. */
   optimize(): Promise<void>;
   /** Newest first (send_time desc, msg_id asc); `rows` empty when limit is 0. */

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { PostgresDialect } from 'kysely';
 import type { DialectAdapter } from '../dialect.js';
+import { postgresPartitions } from './partitions.js';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -44,6 +45,7 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     schema,
     maxParameters: 65_000,
     binaryCollation: 'collate "C"',
+    partitions: postgresPartitions,
     optimizeStatements: ['vacuum (analyze) send_details', 'vacuum (analyze) send_detail_counts'],
     autoIncrementId: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
     isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === '23505',

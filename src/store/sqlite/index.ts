@@ -20,6 +20,7 @@ export function sqliteAdapter(path: string): DialectAdapter {
     schema: null,
     maxParameters: 32_000,
     binaryCollation: null,
+    partitions: null,
     optimizeStatements: ['analyze send_details', 'analyze send_detail_counts'],
     autoIncrementId: (col) => col.primaryKey().autoIncrement(),
     isUniqueViolation: (error) => {

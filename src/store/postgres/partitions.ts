@@ -1,0 +1,46 @@
+import { sql, type QueryExecutorProvider } from 'kysely';
+import { monthStarts, type Partition, type PartitionManager } from '../partitions.js';
+
+const PREFIX = 'send_details_m';
+const NAME = /^send_details_m(\d{4})(\d{2})$/;
+
+function partitionFor(monthStart: number): Partition {
+  const d = new Date(monthStart);
+  const name = `${PREFIX}${d.getUTCFullYear()}${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+  return { name, from: monthStart, to: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
+}
+
+/** Monthly partitions named send_details_mYYYYMM, plus send_details_default for anything else. */
+export const postgresPartitions: PartitionManager = {
+  async ensure(db: QueryExecutorProvider, from: number, to: number): Promise<void> {
+    for (const start of monthStarts(from, to)) {
+      const p = partitionFor(start);
+      try {
+        await sql`create table if not exists ${sql.table(p.name)} partition of send_details
+          for values from (${sql.lit(p.from)}) to (${sql.lit(p.to)})`.execute(db);
+      } catch (error) {
+        // 23514: the default partition already holds rows of that month (an import of far-future
+        // or far-past data); they stay there and are still queried and purged correctly.
+        if ((error as { code?: string }).code !== '23514') throw error;
+      }
+    }
+  },
+
+  async endingBy(db: QueryExecutorProvider, before: number): Promise<Partition[]> {
+    const { rows } = await sql<{ name: string }>`
+      select c.relname as name from pg_inherits i
+      join pg_class c on c.oid = i.inhrelid
+      join pg_class p on p.oid = i.inhparent
+      where p.relname = 'send_details' and p.relnamespace = current_schema()::regnamespace`.execute(db);
+    return rows
+      .map(({ name }) => NAME.exec(name))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => partitionFor(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1)))
+      .filter((p) => p.to <= before)
+      .sort((a, b) => a.from - b.from);
+  },
+
+  async drop(db: QueryExecutorProvider, partition: Partition): Promise<void> {
+    await sql`drop table ${sql.table(partition.name)}`.execute(db);
+  },
+};

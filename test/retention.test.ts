@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import type { SendDetail, SendDetailsFilter } from '../src/domain/send-detail.js';
+import { pick, seededRandom } from '../src/service/synthetic.js';
+import { runMaintenance } from '../src/server.js';
+import type { KyselyStore } from '../src/store/kysely-store.js';
+import { monthsBefore } from '../src/store/partitions.js';
+import { BACKENDS } from './helpers/backends.js';
+import { NOW, createTenant, detail } from './helpers/factories.js';
+
+const DAY = 86_400_000;
+const TPLS = ['600000001', '600000002', null];
+const SIGNS = ['华为云', 'Shop', null];
+
+function matches(row: SendDetail, f: SendDetailsFilter): boolean {
+  return (f.tplId === undefined || row.tplId === f.tplId)
+    && (f.smsSign === undefined || row.smsSign === f.smsSign)
+    && (f.sendTimeFrom === undefined || row.sendTime >= f.sendTimeFrom)
+    && (f.sendTimeTo === undefined || row.sendTime <= f.sendTimeTo);
+}
+
+for (const backend of BACKENDS) {
+  describe(`retention on ${backend.name}`, () => {
+    let store: KyselyStore;
+    let dispose: () => Promise<void>;
+    before(async () => ({ store, dispose } = await backend.open()));
+    after(async () => dispose());
+
+    it('purges everything sent before the cutoff, keeps the rest and the totals exact', async () => {
+      const random = seededRandom(11);
+      await store.maintainPartitions(NOW, 18);
+      const a = await createTenant(store);
+      const b = await createTenant(store);
+      const make = (sendTime: number) => detail({ sendTime, tplId: pick(random, TPLS), smsSign: pick(random, SIGNS) });
+      // 17 months back to now, plus a few from 30 months back (outside every monthly partition).
+      const spread = () => Array.from({ length: 500 }, () => make(NOW - Math.floor(random() * 520) * DAY + Math.floor(random() * 86_400) * 1000 - 86_400_000))
+        .filter((d) => d.sendTime <= NOW)
+        .concat([make(NOW - 900 * DAY), make(NOW - 905 * DAY)]);
+      const rowsA = spread();
+      const rowsB = spread();
+      await store.insertSendDetails(a.account.id, rowsA, NOW);
+      await store.insertSendDetails(b.account.id, rowsB, NOW);
+
+      const cutoff = monthsBefore(NOW, 13);
+      const expectedPurged = [...rowsA, ...rowsB].filter((r) => r.sendTime < cutoff).length;
+      assert.ok(expectedPurged > 100, 'the data reaches well past the cutoff');
+      assert.equal(await runMaintenance(store, NOW, 13), expectedPurged);
+
+      const keptA = rowsA.filter((r) => r.sendTime >= cutoff);
+      for (let i = 0; i < 50; i++) {
+        const f: SendDetailsFilter = {};
+        const tpl = pick(random, [undefined, ...TPLS]);
+        const sign = pick(random, [undefined, ...SIGNS]);
+        if (tpl) f.tplId = tpl;
+        if (sign) f.smsSign = sign;
+        if (i % 2) {
+          f.sendTimeFrom = NOW - Math.floor(random() * 500) * DAY - Math.floor(random() * DAY);
+          f.sendTimeTo = f.sendTimeFrom + Math.floor(random() * 200) * DAY;
+        }
+        assert.equal((await store.listSendDetails(a.account.id, f, 0, 1)).total, keptA.filter((r) => matches(r, f)).length, JSON.stringify(f));
+      }
+      const oldest = await store.listSendDetails(a.account.id, {}, keptA.length - 1, 1);
+      assert.ok((oldest.rows[0]?.sendTime ?? 0) >= cutoff);
+      assert.equal((await store.listSendDetails(b.account.id, {}, 0, 1)).total, rowsB.filter((r) => r.sendTime >= cutoff).length);
+
+      // Nothing of the purged rows lingers: their msg_ids can be stored again, and no counter
+      // row is left for a purged day.
+      const purgedOne = rowsA.find((r) => r.sendTime < cutoff) as SendDetail;
+      assert.equal(await store.insertSendDetails(a.account.id, [{ ...purgedOne, sendTime: NOW - DAY }], NOW), 1);
+      const { rows: stale } = await sql<{ n: number }>`select count(*) as n from send_detail_counts where day < ${Math.floor(cutoff / DAY) * DAY - DAY}`.execute(store.db);
+      assert.equal(Number(stale[0]?.n), 0);
+
+      // A second run finds nothing more to do.
+      assert.equal(await runMaintenance(store, NOW, 13), 0);
+    });
+
+    if (backend.name === 'postgres') {
+      it('drops whole monthly partitions and keeps partitions ready for the coming months', async () => {
+        const { rows } = await sql<{ name: string }>`
+          select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent
+          where p.relname = 'send_details' and p.relnamespace = current_schema()::regnamespace`.execute(store.db);
+        const names = rows.map((r) => r.name);
+        assert.ok(names.includes('send_details_default'));
+        // NOW is 2026-06-15: 13 months back is 2025-05-15, so April 2025 and older are gone.
+        assert.ok(!names.includes('send_details_m202504'), names.join());
+        assert.ok(names.includes('send_details_m202505'), names.join());
+        for (const month of ['202606', '202607', '202608', '202609']) assert.ok(names.includes(`send_details_m${month}`), `${month} in ${names.join()}`);
+      });
+    }
+  });
+}
