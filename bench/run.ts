@@ -4,7 +4,8 @@
  * as a child process and drives it with autocannon from this process, next to two references: the
  * framework limit (`/bench/echo` answering the same bytes from memory) and the store limit (the
  * same queries through the store, in this process, without HTTP). Results go to
- * bench/out/results.json; bench/report.ts turns them into docs/benchmarks.md and the chart.
+ * bench/out/results.json; bench/report.ts (run at the end) turns them into docs/benchmarks.md and
+ * docs/benchmarks.svg.
  *
  * Options: --sizes 100000,1000000,10000000  --backends sqlite,postgres  --duration 3 (seconds per
  * load run)  --import-rows 200000. PostgreSQL: AIMLEDGER_BENCH_PG_URL (default the local server).
@@ -334,3 +335,5 @@ for (const backend of BACKENDS) {
   writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2));
 }
 log(`results in ${join(OUT, 'results.json')}`);
+const report = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'report.ts')], { stdio: 'inherit' });
+process.exit(report.status ?? 1);

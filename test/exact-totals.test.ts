@@ -59,9 +59,11 @@ describe('count plan', () => {
     const d = Date.parse('2026-06-10T00:00:00Z');
     assert.deepEqual(planCount(undefined, undefined), { days: {}, edges: [] });
     assert.deepEqual(planCount(d, d + DAY_MS - 1), { days: { fromDay: d, toDay: d + DAY_MS }, edges: [] });
-    assert.deepEqual(planCount(d + 5, d + 10), { edges: [{ from: d + 5, to: d + 10 }] });
-    assert.deepEqual(planCount(d - 1, d + DAY_MS), {
-      days: { fromDay: d, toDay: d + DAY_MS }, edges: [{ from: d - 1, to: d - 1 }, { from: d + DAY_MS, to: d + DAY_MS }],
+    assert.deepEqual(planCount(d + 5, d + 1010), { edges: [{ from: d + 1000, to: d + 1000 }] });
+    assert.deepEqual(planCount(d + 5, d + 10), { edges: [] }, 'no whole second inside');
+    assert.deepEqual(planCount(d, d + DAY_MS - 1000), { days: { fromDay: d, toDay: d + DAY_MS }, edges: [] }, '00:00:00 to 23:59:59 is a whole day');
+    assert.deepEqual(planCount(d - 1500, d + DAY_MS + 1500), {
+      days: { fromDay: d, toDay: d + DAY_MS }, edges: [{ from: d - 1000, to: d - 1000 }, { from: d + DAY_MS, to: d + DAY_MS + 1000 }],
     });
   });
 });

@@ -45,7 +45,9 @@ export function countDeltas(rows: ReadonlyArray<{ send_time: number; tpl_id: str
 
 /**
  * How a [from, to] range (inclusive, ms) splits into whole days served by the counters and ragged
- * edges that must be counted row by row. Without a range, every day is whole.
+ * edges that must be counted row by row. Without a range, every day is whole. Send times are whole
+ * seconds, so the range is first narrowed to whole seconds: a day counts as whole when the range
+ * covers 00:00:00 to 23:59:59 of it, as a "one day" query naturally does.
  */
 export interface CountPlan {
   /** Whole days [fromDay, toDay) taken from the counters; undefined bounds mean unbounded. */
@@ -54,13 +56,18 @@ export interface CountPlan {
   edges: Array<{ from: number; to: number }>;
 }
 
+const SECOND = 1000;
+
 export function planCount(from: number | undefined, to: number | undefined): CountPlan {
   if (from === undefined || to === undefined) return { days: {}, edges: [] };
-  const fromDay = Math.ceil(from / DAY_MS) * DAY_MS;
-  const toDay = dayOf(to + 1);
-  if (fromDay >= toDay) return { edges: [{ from, to }] };
+  const first = Math.ceil(from / SECOND) * SECOND;
+  const last = Math.floor(to / SECOND) * SECOND;
+  if (first > last) return { edges: [] };
+  const fromDay = Math.ceil(first / DAY_MS) * DAY_MS;
+  const toDay = dayOf(last + SECOND);
+  if (fromDay >= toDay) return { edges: [{ from: first, to: last }] };
   const edges: CountPlan['edges'] = [];
-  if (from < fromDay) edges.push({ from, to: fromDay - 1 });
-  if (toDay <= to) edges.push({ from: toDay, to });
+  if (first < fromDay) edges.push({ from: first, to: fromDay - SECOND });
+  if (toDay <= last) edges.push({ from: toDay, to: last });
   return { days: { fromDay, toDay }, edges };
 }

@@ -1,5 +1,6 @@
 import { Kysely, Migrator, sql, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
 import { Conflict } from '../domain/errors.js';
+import { toWholeSeconds } from '../domain/time.js';
 import type { Account, Role, User } from '../domain/identity.js';
 import { isRole } from '../domain/identity.js';
 import type { SendDetail, SendDetailsFilter, SendStatus } from '../domain/send-detail.js';
@@ -228,8 +229,9 @@ export class KyselyStore implements Store {
             cust_flag: d.custFlag,
             send_account: d.sendAccount,
             send_status: STATUS_CODES[d.sendStatus],
-            send_time: d.sendTime,
-            receive_time: d.receiveTime,
+            // Whole seconds always: the count plan relies on it (see planCount).
+            send_time: toWholeSeconds(d.sendTime),
+            receive_time: d.receiveTime === null ? null : toWholeSeconds(d.receiveTime),
             result_code: d.resultCode,
             updated_at: now,
           })))
@@ -251,7 +253,7 @@ export class KyselyStore implements Store {
    */
   private async claimIds(tx: Transaction<Database>, accountId: number, part: SendDetail[]): Promise<SendDetail[]> {
     const claimed = await tx.insertInto('send_detail_ids')
-      .values(part.map((d) => ({ account_id: accountId, msg_id: d.msgId, send_time: d.sendTime })))
+      .values(part.map((d) => ({ account_id: accountId, msg_id: d.msgId, send_time: toWholeSeconds(d.sendTime) })))
       .onConflict((oc) => oc.columns(['account_id', 'msg_id']).doNothing())
       .returning('msg_id')
       .execute();

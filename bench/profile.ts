@@ -1,0 +1,76 @@
+/**
+ * CPU profile of the server under load (`npm run bench:profile`): starts `aimledger serve` with
+ * --cpu-prof on an existing benchmark data set, drives one query shape with autocannon, stops the
+ * server and prints where its CPU time went, grouped by package (or our own source folder).
+ * Options: --database URL (default the 1M SQLite data set)  --query 'offset=0&limit=100'
+ * --connections 32  --duration 10.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { systemClock } from '../src/domain/clock.js';
+import { IdentityAdmin } from '../src/service/identity-admin.js';
+import { openStore } from '../src/store/open-store.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const { values: args } = parseArgs({
+  options: {
+    database: { type: 'string', default: `sqlite:${join(ROOT, 'bench', 'out', 'data', 'bench-1000000.db')}` },
+    query: { type: 'string', default: 'offset=0&limit=100' },
+    connections: { type: 'string', default: '32' },
+    duration: { type: 'string', default: '10' },
+  },
+});
+
+const store = openStore({ url: args.database });
+const admin = new IdentityAdmin(store, systemClock);
+const account = await admin.requireAccount('bench');
+if (!(await store.findUser(account.id, 'reader'))) await admin.createUser('bench', 'reader', 'readonly', null);
+const { token } = await admin.createToken('bench', 'reader');
+await store.close();
+
+const dir = mkdtempSync(join(tmpdir(), 'aimledger-prof-'));
+const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, join(ROOT, 'bin', 'aimledger'), 'serve', '--port', '0', '--log-level', 'warn', '--database', args.database], {
+  stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '' },
+});
+const base = await new Promise<string>((resolve) => {
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+    const m = /serving on (http:\/\/\S+)/.exec(out);
+    if (m) resolve(m[1] as string);
+  });
+});
+const result = await autocannon({
+  url: `${base}/v1/aim/send-details?${args.query}`, connections: Number(args.connections), duration: Number(args.duration),
+  headers: { 'X-Auth-Token': token },
+});
+child.kill('SIGINT');
+await once(child, 'exit');
+
+interface Node { id: number; callFrame: { url: string; functionName: string }; children?: number[] }
+const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+if (!file) throw new Error('no profile written');
+const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const self = new Map<number, number>();
+profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+const groups = new Map<string, number>();
+let all = 0;
+for (const [id, micros] of self) {
+  const url = byId.get(id)?.callFrame.url ?? '';
+  const name = byId.get(id)?.callFrame.functionName ?? '';
+  const group = url.includes('node_modules/')
+    ? url.split('node_modules/').pop()?.split('/').slice(0, url.split('node_modules/').pop()?.startsWith('@') ? 2 : 1).join('/') ?? url
+    : url.includes('/src/') ? `aimledger ${url.split('/src/')[1]?.split('/')[0]}` : url.startsWith('node:') ? 'node core' : name.startsWith('(') ? name : 'other';
+  groups.set(group, (groups.get(group) ?? 0) + micros);
+  all += micros;
+}
+console.log(`${args.query} at ${args.connections} connections: ${Math.round(result.requests.average)} req/s, p50 ${result.latency.p50} ms`);
+for (const [group, micros] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+  console.log(`${((micros / all) * 100).toFixed(1).padStart(5)}%  ${group}`);
+}
