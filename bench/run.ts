@@ -315,14 +315,20 @@ async function importBench(backend: 'sqlite' | 'postgres') {
 }
 
 mkdirSync(join(OUT, 'data'), { recursive: true });
+// Results of backends not run this time are kept, so one backend can be re-measured alone.
+const previous = existsSync(join(OUT, 'results.json'))
+  ? JSON.parse(readFileSync(join(OUT, 'results.json'), 'utf8')) as { queries?: Array<{ backend: string }>; runs?: Array<{ backend: string }>; imports?: Array<{ backend: string }>; command?: string }
+  : {};
+const kept = <T extends { backend: string }>(items: T[] | undefined) => (items ?? []).filter((i) => !BACKENDS.includes(i.backend as 'sqlite'));
 const results: Record<string, unknown> = {
   startedAt: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
   durationSeconds: DURATION,
   command: `npm run bench -- --sizes ${args.sizes} --backends ${args.backends} --duration ${args.duration} --import-rows ${args['import-rows']}`,
-  queries: [] as unknown[],
-  runs: [] as unknown[],
-  imports: [] as unknown[],
+  queries: kept(previous.queries) as unknown[],
+  runs: kept(previous.runs) as unknown[],
+  imports: kept(previous.imports) as unknown[],
+  ...(kept(previous.queries).length > 0 ? { earlierCommand: previous.command } : {}),
 };
 for (const backend of BACKENDS) {
   for (const size of SIZES) {

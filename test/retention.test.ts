@@ -76,6 +76,16 @@ for (const backend of BACKENDS) {
     });
 
     if (backend.name === 'postgres') {
+      it('creates the partition of a back-filled month before its rows arrive', async () => {
+        const { account } = await createTenant(store);
+        const old = Date.parse('2023-02-10T08:00:00Z');
+        assert.equal(await store.insertSendDetails(account.id, [detail({ sendTime: old }), detail({ sendTime: old + 1000 })], NOW), 2);
+        const inDefault = await sql<{ n: number }>`select count(*) as n from send_details_default`.execute(store.db);
+        assert.equal(Number(inDefault.rows[0]?.n), 0);
+        const inMonth = await sql<{ n: number }>`select count(*) as n from send_details_m202302`.execute(store.db);
+        assert.equal(Number(inMonth.rows[0]?.n), 2);
+      });
+
       it('drops whole monthly partitions and keeps partitions ready for the coming months', async () => {
         const { rows } = await sql<{ name: string }>`
           select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid join pg_class p on p.oid = i.inhparent

@@ -70,6 +70,8 @@ function chunks<T>(items: T[], columnsPerRow: number, maxParameters: number): T[
 export class KyselyStore implements Store {
   readonly db: Kysely<Database>;
   readonly backend: 'sqlite' | 'postgres';
+  /** Month starts whose partition is known to exist (PostgreSQL). */
+  private readonly knownMonths = new Set<number>();
 
   constructor(private readonly adapter: DialectAdapter) {
     this.db = new Kysely<Database>({ dialect: adapter.dialect });
@@ -212,6 +214,7 @@ export class KyselyStore implements Store {
 
   async insertSendDetails(accountId: number, details: SendDetail[], now: number): Promise<number> {
     if (details.length === 0) return 0;
+    await this.ensureMonthsOf(details);
     return this.db.transaction().execute(async (tx) => {
       const added: CountedRow[] = [];
       for (const part of chunks(details, 14, this.adapter.maxParameters)) {
@@ -259,6 +262,26 @@ export class KyselyStore implements Store {
       .execute();
     const fresh = new Set(claimed.map((r) => r.msg_id));
     return part.filter((d) => fresh.delete(d.msgId));
+  }
+
+  /**
+   * Makes sure the months these details fall in have their partitions before the rows arrive
+   * (back-fills reach into months maintenance never created); rows that land in the default
+   * partition can never move into a monthly one. Months seen once are remembered.
+   */
+  private async ensureMonthsOf(details: SendDetail[]): Promise<void> {
+    const partitions = this.adapter.partitions;
+    if (!partitions) return;
+    const months = new Set<number>();
+    for (const d of details) {
+      const t = new Date(d.sendTime);
+      const month = Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), 1);
+      if (!this.knownMonths.has(month)) months.add(month);
+    }
+    for (const month of months) {
+      await partitions.ensure(this.db, month, month + 1);
+      this.knownMonths.add(month);
+    }
   }
 
   async maintainPartitions(now: number, retentionMonths: number): Promise<void> {
