@@ -266,8 +266,8 @@ export class KyselyStore implements Store {
 
   /**
    * Makes sure the months these details fall in have their partitions before the rows arrive
-   * (back-fills reach into months maintenance never created); rows that land in the default
-   * partition can never move into a monthly one. Months seen once are remembered.
+   * (back-fills reach into months maintenance never created; there is no default partition).
+   * Months seen once are remembered.
    */
   private async ensureMonthsOf(details: SendDetail[]): Promise<void> {
     const partitions = this.adapter.partitions;
@@ -303,8 +303,8 @@ export class KyselyStore implements Store {
         });
       }
     }
-    // What is left below the cutoff (every row on SQLite; a partial month or the default
-    // partition on PostgreSQL) goes in small batches, each adjusting the counters it affects.
+    // What is left below the cutoff (every row on SQLite; the partial month on PostgreSQL) goes
+    // in small batches, each adjusting the counters it affects.
     const accounts = await this.db.selectFrom('accounts').select('id').execute();
     for (const { id: accountId } of accounts) {
       for (;;) {

@@ -2,7 +2,7 @@ import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely
 import type { DialectAdapter } from './dialect.js';
 import { COUNT_GROUPING_SETS, DAY_MS } from './detail-counts.js';
 
-/** How far ahead monthly partitions exist, so inserts never fall into the default partition. */
+/** How far ahead monthly partitions are kept ready, so ordinary inserts never create one. */
 export const PARTITIONS_AHEAD_MS = 100 * DAY_MS;
 
 /**
@@ -143,7 +143,9 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
     },
     '0004_partitioned_details': {
       // Where the backend has partitions, send_details becomes range-partitioned by month of
-      // send_time (retention drops whole months). Its key must then include send_time, so
+      // send_time (retention drops whole months). There is no default partition: a month's
+      // partition is created before its first row arrives, and without a default PostgreSQL can
+      // read newest-first pages from the newest partition alone (ordered Append, not Merge Append). Its key must then include send_time, so
       // send_detail_ids keeps msg_id unique per account and finds a message's send_time.
       async up(db: Kysely<unknown>) {
         const partitions = adapter.partitions;
@@ -166,10 +168,10 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
           await sql`create index ${sql.raw(`sd_${column}_idx`)} on send_details (account_id, ${sql.ref(column)}, ${order})`.execute(db);
         }
         await sql`create index sd_tpl_sign_idx on send_details (account_id, tpl_id, sms_sign, ${order})`.execute(db);
-        await sql`create table send_details_default partition of send_details default`.execute(db);
-        const { rows } = await sql<{ lo: number | null }>`select min(send_time) as lo from send_details_unpartitioned`.execute(db);
+        const { rows } = await sql<{ lo: number | null; hi: number | null }>`
+          select min(send_time) as lo, max(send_time) as hi from send_details_unpartitioned`.execute(db);
         const now = Date.now();
-        await partitions.ensure(db, Math.min(Number(rows[0]?.lo ?? now), now), now + PARTITIONS_AHEAD_MS);
+        await partitions.ensure(db, Math.min(Number(rows[0]?.lo ?? now), now), Math.max(Number(rows[0]?.hi ?? now) + 1, now + PARTITIONS_AHEAD_MS));
         await sql`insert into send_details select * from send_details_unpartitioned`.execute(db);
         await sql`drop table send_details_unpartitioned`.execute(db);
       },

@@ -10,19 +10,13 @@ function partitionFor(monthStart: number): Partition {
   return { name, from: monthStart, to: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) };
 }
 
-/** Monthly partitions named send_details_mYYYYMM, plus send_details_default for anything else. */
+/** Monthly partitions named send_details_mYYYYMM. */
 export const postgresPartitions: PartitionManager = {
   async ensure(db: QueryExecutorProvider, from: number, to: number): Promise<void> {
     for (const start of monthStarts(from, to)) {
       const p = partitionFor(start);
-      try {
-        await sql`create table if not exists ${sql.table(p.name)} partition of send_details
-          for values from (${sql.lit(p.from)}) to (${sql.lit(p.to)})`.execute(db);
-      } catch (error) {
-        // 23514: the default partition already holds rows of that month (an import of far-future
-        // or far-past data); they stay there and are still queried and purged correctly.
-        if ((error as { code?: string }).code !== '23514') throw error;
-      }
+      await sql`create table if not exists ${sql.table(p.name)} partition of send_details
+        for values from (${sql.lit(p.from)}) to (${sql.lit(p.to)})`.execute(db);
     }
   },
 
