@@ -28,6 +28,12 @@ export interface DialectAdapter {
    * send_time, so msg_id uniqueness per account lives in send_detail_ids instead.
    */
   readonly partitions: PartitionManager | null;
+  /**
+   * Whether pages use a deferred join (walk the offset in the covering index, then read only the
+   * page's rows). Right for SQLite; on partitioned PostgreSQL the planner turns it into a hash
+   * join over every partition, while the plain ordered query reads the newest partition only.
+   */
+  readonly deferredJoin: boolean;
   /** Makes an auto-increment integer primary key column. */
   autoIncrementId(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** True when the error means a unique or primary-key constraint was violated. */

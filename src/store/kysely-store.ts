@@ -381,19 +381,20 @@ export class KyselyStore implements Store {
       .execute(async (tx) => {
         const total = await this.countMatching(tx, accountId, filter);
         if (limit === 0 || offset >= total) return { rows: [], total };
-        // Deferred join: the offset is walked in the index alone (every filter index ends in
-        // send_time, msg_id), and only the page's rows are read from the table.
-        const keys = applyFilter(tx.selectFrom('send_details'), accountId, filter)
-          .select(['msg_id', 'send_time'])
-          .orderBy('send_time', 'desc').orderBy('msg_id', 'asc')
-          .limit(limit).offset(offset);
-        const rows = await tx.selectFrom(keys.as('k'))
-          // send_time in the join lets PostgreSQL prune the look-up to one partition.
-          .innerJoin('send_details as d', (join) => join.on('d.account_id', '=', accountId)
-            .onRef('d.msg_id', '=', 'k.msg_id').onRef('d.send_time', '=', 'k.send_time'))
-          .select(DETAIL_COLUMNS.map((c) => `d.${c}` as const))
-          .orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc')
-          .execute();
+        const matching = applyFilter(tx.selectFrom('send_details'), accountId, filter);
+        const rows = this.adapter.deferredJoin
+          // Deferred join: the offset is walked in the index alone (every filter index ends in
+          // send_time, msg_id), and only the page's rows are read from the table.
+          ? await tx.selectFrom(matching.select(['msg_id', 'send_time'])
+            .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset).as('k'))
+            .innerJoin('send_details as d', (join) => join.on('d.account_id', '=', accountId)
+              .onRef('d.msg_id', '=', 'k.msg_id').onRef('d.send_time', '=', 'k.send_time'))
+            .select(DETAIL_COLUMNS.map((c) => `d.${c}` as const))
+            .orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc')
+            .execute()
+          : await matching.select(DETAIL_COLUMNS)
+            .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset)
+            .execute();
         return { rows: rows.map(toDetail), total };
       });
   }
