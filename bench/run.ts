@@ -40,7 +40,7 @@ const { values: args } = parseArgs({
     'import-rows': { type: 'string', default: '200000' },
   },
 });
-const SIZES = args.sizes.split(',').map(Number);
+const SIZES = args.sizes.split(',').filter(Boolean).map(Number);
 const BACKENDS = args.backends.split(',') as Array<'sqlite' | 'postgres'>;
 const DURATION = Number(args.duration);
 const IMPORT_ROWS = Number(args['import-rows']);
@@ -276,6 +276,8 @@ async function importBench(backend: 'sqlite' | 'postgres') {
     const url = await freshDatabase(backend, 'import');
     const store = openStore({ url });
     await store.migrate();
+    // The raw COPY bypasses the store, so the year's monthly partitions must exist beforehand.
+    await store.maintainPartitions(now, 13);
     await new IdentityAdmin(store, systemClock).createAccount(ACCOUNT);
     await store.close();
     return url;
@@ -319,7 +321,8 @@ mkdirSync(join(OUT, 'data'), { recursive: true });
 const previous = existsSync(join(OUT, 'results.json'))
   ? JSON.parse(readFileSync(join(OUT, 'results.json'), 'utf8')) as { queries?: Array<{ backend: string }>; runs?: Array<{ backend: string }>; imports?: Array<{ backend: string }>; command?: string }
   : {};
-const kept = <T extends { backend: string }>(items: T[] | undefined) => (items ?? []).filter((i) => !BACKENDS.includes(i.backend as 'sqlite'));
+const rerun = (i: { backend: string; size?: number }) => BACKENDS.includes(i.backend as 'sqlite') && (i.size === undefined || SIZES.includes(i.size));
+const kept = <T extends { backend: string; size?: number }>(items: T[] | undefined) => (items ?? []).filter((i) => !rerun(i));
 const results: Record<string, unknown> = {
   startedAt: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
