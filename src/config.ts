@@ -96,8 +96,3 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     retentionMonths: retention ? months(retention.value, retention.name) : DEFAULTS.retentionMonths,
   };
 }
-
-/** PostgreSQL URL the test suite runs its PostgreSQL half against; undefined skips that half. */
-export function testPostgresUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  return env.AIMLEDGER_TEST_PG_URL || undefined;
-}

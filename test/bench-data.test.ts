@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { writeBenchData } from '../src/service/bench-data.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
-import { BACKENDS } from './helpers/backends.js';
+import { BACKENDS, useStore } from './helpers/backends.js';
 import { NOW, createTenant } from './helpers/factories.js';
 
 for (const backend of BACKENDS) {
   describe(`benchmark data generator on ${backend.name}`, () => {
-    let store: KyselyStore;
-    let dispose: () => Promise<void>;
-    before(async () => ({ store, dispose } = await backend.open()));
-    after(async () => dispose());
+    let store!: KyselyStore;
+    useStore(backend, (opened) => (store = opened));
 
     it('writes the requested rows with the documented skew, deterministically', async () => {
       const { account } = await createTenant(store);

@@ -1,28 +1,19 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { SendDetail, SendDetailsFilter } from '../src/domain/send-detail.js';
 import { importSendDetails } from '../src/service/import.js';
 import { pick, seededRandom } from '../src/service/synthetic.js';
 import { DAY_MS, planCount } from '../src/store/detail-counts.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { STATUS_CODES } from '../src/store/schema.js';
-import { BACKENDS } from './helpers/backends.js';
-import { NOW, createTenant, detail, fixedClock } from './helpers/factories.js';
+import { BACKENDS, useStore } from './helpers/backends.js';
+import { NOW, createTenant, detail, fixedClock, matchesFilter } from './helpers/factories.js';
 
 const TPLS = ['600000001', '600000002', '600000003', null];
 const SIGNS = ['华为云', 'KooMessage', null];
 const TASKS = ['aaaaaaaa-0000-4000-8000-000000000001', 'aaaaaaaa-0000-4000-8000-000000000002'];
 const PHONES = ['13100000001', '13100000002', '13100000003'];
-
-function matches(row: SendDetail, f: SendDetailsFilter): boolean {
-  return (f.taskId === undefined || row.taskId === f.taskId)
-    && (f.tplId === undefined || row.tplId === f.tplId)
-    && (f.smsSign === undefined || row.smsSign === f.smsSign)
-    && (f.custFlag === undefined || row.custFlag === f.custFlag)
-    && (f.sendTimeFrom === undefined || row.sendTime >= f.sendTimeFrom)
-    && (f.sendTimeTo === undefined || row.sendTime <= f.sendTimeTo);
-}
 
 function randomRows(random: () => number, count: number): SendDetail[] {
   return Array.from({ length: count }, () => detail({
@@ -70,10 +61,8 @@ describe('count plan', () => {
 
 for (const backend of BACKENDS) {
   describe(`exact totals on ${backend.name}`, () => {
-    let store: KyselyStore;
-    let dispose: () => Promise<void>;
-    before(async () => ({ store, dispose } = await backend.open()));
-    after(async () => dispose());
+    let store!: KyselyStore;
+    useStore(backend, (opened) => (store = opened));
 
     it('equal count(*) for random filters after inserts, duplicate inserts and imports', async () => {
       const random = seededRandom(42);
@@ -93,7 +82,7 @@ for (const backend of BACKENDS) {
 
       for (let i = 0; i < 150; i++) {
         const filter = i === 0 ? {} : randomFilter(random);
-        const expected = rows.filter((r) => matches(r, filter)).length;
+        const expected = rows.filter((r) => matchesFilter(r, filter)).length;
         const page = await store.listSendDetails(account.id, filter, 0, 1);
         assert.equal(page.total, expected, `total for ${JSON.stringify(filter)}`);
       }
@@ -111,7 +100,7 @@ for (const backend of BACKENDS) {
       const all = batches.flat();
       for (let i = 0; i < 40; i++) {
         const filter = i === 0 ? {} : randomFilter(random);
-        assert.equal((await store.listSendDetails(account.id, filter, 0, 1)).total, all.filter((r) => matches(r, filter)).length);
+        assert.equal((await store.listSendDetails(account.id, filter, 0, 1)).total, all.filter((r) => matchesFilter(r, filter)).length);
       }
     });
 
@@ -132,7 +121,7 @@ for (const backend of BACKENDS) {
         for (let i = 0; i < 60; i++) {
           const filter = i === 0 ? {} : randomFilter(random);
           const page = await own.store.listSendDetails(account.id, filter, 0, 1);
-          assert.equal(page.total, rows.filter((r) => matches(r, filter)).length, `total for ${JSON.stringify(filter)}`);
+          assert.equal(page.total, rows.filter((r) => matchesFilter(r, filter)).length, `total for ${JSON.stringify(filter)}`);
         }
       } finally {
         await own.dispose();

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { KyselyStore } from '../src/store/kysely-store.js';
-import { BACKENDS } from './helpers/backends.js';
+import { BACKENDS, useStore } from './helpers/backends.js';
 import { createTenant, getDetails, testApp } from './helpers/factories.js';
 
 for (const backend of BACKENDS) {
   describe(`HTTP service endpoints on ${backend.name}`, () => {
-    let store: KyselyStore;
-    let dispose: () => Promise<void>;
-    before(async () => ({ store, dispose } = await backend.open()));
-    after(async () => dispose());
+    let store!: KyselyStore;
+    useStore(backend, (opened) => (store = opened));
 
     it('/healthz and /readyz answer when the database does', async () => {
       const app = await testApp(store);

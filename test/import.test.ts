@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { importSendDetails, type ImportFormat, type ImportRejection } from '../src/service/import.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
-import { BACKENDS } from './helpers/backends.js';
+import { BACKENDS, useStore } from './helpers/backends.js';
 import { createTenant, fixedClock, getDetails, testApp } from './helpers/factories.js';
 
 function record(i: number, overrides: Record<string, unknown> = {}) {
@@ -34,10 +34,8 @@ async function run(store: KyselyStore, accountId: number, text: string, format: 
 
 for (const backend of BACKENDS) {
   describe(`import on ${backend.name}`, () => {
-    let store: KyselyStore;
-    let dispose: () => Promise<void>;
-    before(async () => ({ store, dispose } = await backend.open()));
-    after(async () => dispose());
+    let store!: KyselyStore;
+    useStore(backend, (opened) => (store = opened));
 
     it('stores good NDJSON lines, reports bad ones by line number, and is idempotent', async () => {
       const { account, token } = await createTenant(store);

@@ -1,31 +1,22 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { SendDetail, SendDetailsFilter } from '../src/domain/send-detail.js';
 import { pick, seededRandom } from '../src/service/synthetic.js';
 import { runMaintenance } from '../src/server.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { monthsBefore } from '../src/store/partitions.js';
-import { BACKENDS } from './helpers/backends.js';
-import { NOW, createTenant, detail } from './helpers/factories.js';
+import { BACKENDS, useStore } from './helpers/backends.js';
+import { NOW, createTenant, detail, matchesFilter } from './helpers/factories.js';
 
 const DAY = 86_400_000;
 const TPLS = ['600000001', '600000002', null];
 const SIGNS = ['华为云', 'Shop', null];
 
-function matches(row: SendDetail, f: SendDetailsFilter): boolean {
-  return (f.tplId === undefined || row.tplId === f.tplId)
-    && (f.smsSign === undefined || row.smsSign === f.smsSign)
-    && (f.sendTimeFrom === undefined || row.sendTime >= f.sendTimeFrom)
-    && (f.sendTimeTo === undefined || row.sendTime <= f.sendTimeTo);
-}
-
 for (const backend of BACKENDS) {
   describe(`retention on ${backend.name}`, () => {
-    let store: KyselyStore;
-    let dispose: () => Promise<void>;
-    before(async () => ({ store, dispose } = await backend.open()));
-    after(async () => dispose());
+    let store!: KyselyStore;
+    useStore(backend, (opened) => (store = opened));
 
     it('purges everything sent before the cutoff, keeps the rest and the totals exact', async () => {
       const random = seededRandom(11);
@@ -58,7 +49,7 @@ for (const backend of BACKENDS) {
           f.sendTimeFrom = NOW - Math.floor(random() * 500) * DAY - Math.floor(random() * DAY);
           f.sendTimeTo = f.sendTimeFrom + Math.floor(random() * 200) * DAY;
         }
-        assert.equal((await store.listSendDetails(a.account.id, f, 0, 1)).total, keptA.filter((r) => matches(r, f)).length, JSON.stringify(f));
+        assert.equal((await store.listSendDetails(a.account.id, f, 0, 1)).total, keptA.filter((r) => matchesFilter(r, f)).length, JSON.stringify(f));
       }
       const oldest = await store.listSendDetails(a.account.id, {}, keptA.length - 1, 1);
       assert.ok((oldest.rows[0]?.sendTime ?? 0) >= cutoff);

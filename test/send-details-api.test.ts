@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { SendDetail } from '../src/domain/send-detail.js';
 import { formatContractTime } from '../src/domain/time.js';
 import { seededRandom, pick } from '../src/service/synthetic.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
-import { BACKENDS } from './helpers/backends.js';
+import { BACKENDS, useStore } from './helpers/backends.js';
 import { NOW, createTenant, detail, getDetails, testApp } from './helpers/factories.js';
 
 const FIELDS = ['msg_id', 'task_id', 'task_name', 'tpl_id', 'tpl_name', 'cust_flag', 'send_account',
@@ -36,10 +36,8 @@ function oracle(rows: SendDetail[], f: { taskId?: string; tplId?: string; smsSig
 
 for (const backend of BACKENDS) {
   describe(`GET /v1/aim/send-details on ${backend.name}`, () => {
-    let store: KyselyStore;
-    let dispose: () => Promise<void>;
-    before(async () => ({ store, dispose } = await backend.open()));
-    after(async () => dispose());
+    let store!: KyselyStore;
+    useStore(backend, (opened) => (store = opened));
 
     describe('parameters', () => {
       let token: string;

@@ -6,12 +6,6 @@ import { isSendStatus, LIMITS, type SendDetail } from '../domain/send-detail.js'
 import { parseContractTime, toWholeSeconds } from '../domain/time.js';
 import type { Store } from '../store/store.js';
 
-/** The columns of an import record: the eleven response fields plus sms_sign. */
-export const IMPORT_FIELDS = [
-  'msg_id', 'task_id', 'task_name', 'tpl_id', 'tpl_name', 'cust_flag', 'send_account',
-  'send_status', 'send_time', 'receive_time', 'result_code', 'sms_sign',
-] as const;
-
 export type ImportFormat = 'ndjson' | 'csv';
 
 export interface ImportRejection {

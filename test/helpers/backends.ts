@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { KyselyStore } from '../../src/store/kysely-store.js';
 import { adapterFor } from '../../src/store/open-store.js';
@@ -62,4 +63,15 @@ export async function scratchDatabaseUrl(backend: TestBackend['name'], dir: stri
     url: url.toString(),
     dispose: () => withAdmin(PG_URL, (client) => client.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
   };
+}
+
+/** Opens a fresh store for the enclosing describe block (before) and drops it afterwards. */
+export function useStore(backend: TestBackend, set: (store: KyselyStore) => void): void {
+  let dispose: (() => Promise<void>) | undefined;
+  before(async () => {
+    const opened = await backend.open();
+    set(opened.store);
+    dispose = opened.dispose;
+  });
+  after(async () => dispose?.());
 }

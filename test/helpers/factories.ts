@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../src/domain/clock.js';
 import type { Account, Role } from '../../src/domain/identity.js';
-import type { SendDetail, SendStatus } from '../../src/domain/send-detail.js';
+import type { SendDetail, SendDetailsFilter, SendStatus } from '../../src/domain/send-detail.js';
 import { buildApp } from '../../src/http/app.js';
 import { TokenAuthenticator } from '../../src/identity/authenticator.js';
 import { IdentityAdmin } from '../../src/service/identity-admin.js';
@@ -71,4 +71,14 @@ export async function getDetails(app: FastifyInstance, token: string | undefined
     error_message: string;
     request_id?: string;
   } };
+}
+
+/** The contract's filter semantics, computed in memory: the oracle store results are checked against. */
+export function matchesFilter(row: SendDetail, f: SendDetailsFilter): boolean {
+  return (f.taskId === undefined || row.taskId === f.taskId)
+    && (f.tplId === undefined || row.tplId === f.tplId)
+    && (f.smsSign === undefined || row.smsSign === f.smsSign)
+    && (f.custFlag === undefined || row.custFlag === f.custFlag)
+    && (f.sendTimeFrom === undefined || row.sendTime >= f.sendTimeFrom)
+    && (f.sendTimeTo === undefined || row.sendTime <= f.sendTimeTo);
 }
