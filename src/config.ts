@@ -15,6 +15,11 @@ export interface Config {
   benchRoutes: boolean;
   /** Send details older than this many calendar months are purged (default 13: a year and a month). */
   retentionMonths: number;
+  /**
+   * Encrypts access-key secrets at rest. Environment only (a flag would show in `ps`). Required on
+   * PostgreSQL; an embedded store generates one beside its database file when unset.
+   */
+  masterKey: string | undefined;
 }
 
 /** Flags as the CLI parsed them; undefined when not given. */
@@ -94,5 +99,6 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     trustProxy: proxy ? bool(proxy.value, proxy.name) : DEFAULTS.trustProxy,
     benchRoutes: bench ? bool(bench.value, bench.name) : DEFAULTS.benchRoutes,
     retentionMonths: retention ? months(retention.value, retention.name) : DEFAULTS.retentionMonths,
+    masterKey: env.AIMLEDGER_MASTER_KEY === '' ? undefined : env.AIMLEDGER_MASTER_KEY,
   };
 }

@@ -1,8 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { buildApp } from './http/app.js';
-import { AuthenticatorChain, TokenAuthenticator } from './identity/authenticator.js';
+import { AuthThrottle } from './identity/auth-throttle.js';
+import { AkSkAuthenticator, AuthenticatorChain, TokenAuthenticator, type Authenticator } from './identity/authenticator.js';
+import { openKeyring, type Keyring } from './identity/keyring.js';
+import { IamService } from './service/iam.js';
 import { ensureDemo, type DemoSetup } from './service/demo.js';
 import { openStore } from './store/open-store.js';
 import { monthsBefore } from './store/partitions.js';
@@ -18,6 +21,31 @@ export interface RunningServer {
 }
 
 const HOUR_MS = 3_600_000;
+
+/** Both ways in (token, AK/SK signature) and the IAM token service, sharing one throttle. */
+export function identityFor(store: Store, clock: Clock, keyring: Keyring, throttle: AuthThrottle = new AuthThrottle()): {
+  authenticator: Authenticator; iam: IamService;
+} {
+  return {
+    authenticator: new AuthenticatorChain([new TokenAuthenticator(store, clock), new AkSkAuthenticator(store, clock, keyring, throttle)]),
+    iam: new IamService(store, clock, throttle),
+  };
+}
+
+/**
+ * The server's log settings. Credentials never reach the log, whatever a serializer is later
+ * taught to print: the headers that carry them are redacted.
+ */
+export function loggerOptions(level: Config['logLevel'], stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
+  return {
+    level,
+    redact: {
+      paths: ['req.headers["x-auth-token"]', 'req.headers["x-subject-token"]', 'req.headers.authorization', 'req.headers["x-security-token"]', 'req.body'],
+      censor: '[redacted]',
+    },
+    ...(stream ? { stream } : {}),
+  };
+}
 
 /**
  * Hourly upkeep: partitions for the coming months, retention purge (older than
@@ -37,14 +65,10 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
   try {
     await store.migrate();
     const demo = options.demo ? await ensureDemo(store, clock) : undefined;
-    const authenticator = new AuthenticatorChain([new TokenAuthenticator(store, clock)]);
+    const keyring = await openKeyring(store, { masterKey: config.masterKey, databaseUrl: config.databaseUrl });
     const app = await buildApp({
-      store, clock, authenticator, trustProxy: config.trustProxy, benchRoutes: config.benchRoutes,
-      logger: {
-        level: config.logLevel,
-        // Credentials never reach the log, whatever a serializer is later taught to print.
-        redact: ['req.headers["x-auth-token"]', 'req.headers.authorization', 'req.headers["x-subject-token"]'],
-      },
+      store, clock, ...identityFor(store, clock, keyring), trustProxy: config.trustProxy, benchRoutes: config.benchRoutes,
+      logger: loggerOptions(config.logLevel),
     });
     const url = await app.listen({ host: config.host, port: config.port });
     let running: Promise<void> = Promise.resolve();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -28,10 +29,10 @@ function cli(args: string[], options: { stdin?: string; env?: Record<string, str
 }
 
 /** Starts `serve --demo` on a free port and resolves once it printed its banner (the curl line). */
-function serveDemo(database: string): Promise<{ child: ChildProcess; banner: string; exited: Promise<number | null> }> {
+function serveDemo(database: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; banner: string; exited: Promise<number | null> }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'serve', '--demo', '--port', '0', '--log-level', 'warn', '--database', database], {
-      env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
     let out = '';
@@ -62,6 +63,8 @@ for (const backend of BACKENDS) {
   describe(`CLI on ${backend.name}`, () => {
     let dir: string;
     let db: { url: string; dispose(): Promise<void> };
+    // PostgreSQL deployments must name their master key; the embedded store generates one.
+    const keyEnv: Record<string, string> = backend.name === 'postgres' ? { AIMLEDGER_MASTER_KEY: randomBytes(32).toString('base64') } : {};
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'aimledger-cli-'));
       db = await scratchDatabaseUrl(backend.name, dir);
@@ -134,8 +137,55 @@ for (const backend of BACKENDS) {
       assert.match(res.stderr, /AIMLEDGER_DATABASE_URL/);
     });
 
+    it('key create prints "AK SK" alone; list, disable, enable and delete manage it', async () => {
+      await cli(['account', 'create', 'keys', '--database', db.url]);
+      await cli(['user', 'create', '--account', 'keys', '--name', 'dev', '--role', 'te_user', '--database', db.url]);
+      const created = await cli(['key', 'create', '--account', 'keys', '--user', 'dev', '--database', db.url], { env: keyEnv });
+      assert.equal(created.code, 0, created.stderr);
+      const m = /^([A-Z0-9]{20}) ([A-Za-z0-9]{40})\n$/.exec(created.stdout);
+      assert.ok(m, `stdout is "AK SK" and nothing else: ${JSON.stringify(created.stdout)}`);
+      const ak = m[1] as string;
+      const sk = m[2] as string;
+      if (backend.name === 'sqlite') {
+        const keyFile = join(dir, 'master.key');
+        assert.equal(statSync(keyFile).mode & 0o777, 0o600, 'the generated master key is readable by its owner only');
+        assert.match(readFileSync(keyFile, 'utf8'), /^[A-Za-z0-9+/]{43}=\n$/);
+      } else {
+        const refused = await cli(['key', 'create', '--account', 'keys', '--user', 'dev', '--database', db.url]);
+        assert.equal(refused.code, 2);
+        assert.match(refused.stderr, /AIMLEDGER_MASTER_KEY is required when the store is PostgreSQL/);
+      }
+      const wrongKey = await cli(['key', 'create', '--account', 'keys', '--user', 'dev', '--database', db.url], { env: { AIMLEDGER_MASTER_KEY: randomBytes(32).toString('hex') } });
+      assert.equal(wrongKey.code, 2);
+      assert.match(wrongKey.stderr, /master key does not match/);
+      const badKey = await cli(['key', 'create', '--account', 'keys', '--user', 'dev', '--database', db.url], { env: { AIMLEDGER_MASTER_KEY: 'short' } });
+      assert.equal(badKey.code, 2);
+      assert.match(badKey.stderr, /AIMLEDGER_MASTER_KEY must be 32 random bytes/);
+
+      const list = await cli(['key', 'list', '--account', 'keys', '--database', db.url]);
+      assert.equal(list.code, 0, list.stderr);
+      assert.match(list.stdout, new RegExp(`^${ak}\tdev\tactive\t`, 'm'));
+      assert.ok(!list.stdout.includes(sk), 'the list never shows a secret');
+      assert.equal((await cli(['key', 'disable', ak, '--account', 'keys', '--database', db.url])).code, 0);
+      assert.match((await cli(['key', 'list', '--account', 'keys', '--database', db.url])).stdout, new RegExp(`^${ak}\tdev\tinactive\t`, 'm'));
+      assert.equal((await cli(['key', 'enable', ak, '--account', 'keys', '--database', db.url])).code, 0);
+      const foreign = await cli(['key', 'delete', ak, '--account', 'acme', '--database', db.url]);
+      assert.equal(foreign.code, 1, 'a key is deleted through its own account only');
+      assert.match(foreign.stderr, /has no access key/);
+      assert.equal((await cli(['key', 'delete', ak, '--account', 'keys', '--database', db.url])).code, 0);
+      assert.doesNotMatch((await cli(['key', 'list', '--account', 'keys', '--database', db.url])).stdout, new RegExp(ak));
+      const noUser = await cli(['key', 'create', '--account', 'keys', '--user', 'nobody', '--database', db.url], { env: keyEnv });
+      assert.equal(noUser.code, 1);
+      assert.equal(noUser.stdout, '');
+    });
+
     it('serve --demo prints a working curl; a restart keeps the data and prints a valid token again', async () => {
-      const first = await serveDemo(db.url);
+      if (backend.name === 'postgres') {
+        const refused = await cli(['serve', '--port', '0', '--database', db.url]);
+        assert.equal(refused.code, 2, 'PostgreSQL without a master key does not start');
+        assert.match(refused.stderr, /AIMLEDGER_MASTER_KEY is required/);
+      }
+      const first = await serveDemo(db.url, keyEnv);
       let firstToken: string;
       let total: number;
       try {
@@ -152,7 +202,7 @@ for (const backend of BACKENDS) {
       }
       assert.equal(await first.exited, 0, 'graceful shutdown exits 0');
 
-      const second = await serveDemo(db.url);
+      const second = await serveDemo(db.url, keyEnv);
       try {
         assert.doesNotMatch(second.banner, /created with demo data/);
         const res = await runPrintedCurl(second.banner);

@@ -6,7 +6,9 @@ export type ErrorKind =
   | 'InvalidParameter'
   | 'Unauthenticated'
   | 'Forbidden'
+  | 'NotFound'
   | 'Conflict'
+  | 'TooManyRequests'
   | 'Unavailable'
   | 'Internal';
 
@@ -30,6 +32,7 @@ export const ErrorCodes = {
   forbidden: 'KM.80020000',
   internal: 'KM.80000001',
   unauthenticated: 'APIG.0301',
+  throttled: 'APIG.0308',
   routeNotFound: 'APIG.0101',
 } as const;
 
@@ -48,6 +51,20 @@ export class Unauthenticated extends DomainError {
 export class Forbidden extends DomainError {
   constructor(message = 'the role of this user may not call this operation') {
     super('Forbidden', ErrorCodes.forbidden, message);
+  }
+}
+
+/** The thing named does not exist (or is not the caller's to see). */
+export class NotFound extends DomainError {
+  constructor(message: string) {
+    super('NotFound', ErrorCodes.invalidParameter, message);
+  }
+}
+
+/** Too many attempts; the caller may retry after `retryAfterSeconds`. */
+export class TooManyRequests extends DomainError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super('TooManyRequests', ErrorCodes.throttled, message);
   }
 }
 

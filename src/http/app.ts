@@ -4,17 +4,22 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Clock } from '../domain/clock.js';
 import type { Authenticator } from '../identity/authenticator.js';
+import type { IamService } from '../service/iam.js';
 import type { Store } from '../store/store.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { benchRoutes } from './routes/bench.js';
 import { healthRoutes } from './routes/health.js';
+import { iamRoutes } from './routes/iam.js';
 import { sendDetailsRoutes } from './routes/send-details.js';
-import { ErrorBody } from './schemas.js';
+import { ErrorBody, IamErrorBody } from './schemas.js';
 
 export interface AppDeps {
   store: Store;
   clock: Clock;
+  /** Tokens and AK/SK signatures (see identity/authenticator.ts). */
   authenticator: Authenticator;
+  /** Issues and validates IAM tokens for `/v3/auth/tokens`. */
+  iam: IamService;
   /** pino options or false; tests pass false or a stream of their own. */
   logger?: FastifyServerOptions['logger'];
   /** Behind a proxy, trust X-Forwarded-* (request.ip, protocol). */
@@ -50,8 +55,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // The default JSON parser, keeping the text as received: an AK/SK signature covers its hash.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    request.rawBody = body as string;
+    parseJson(request, body as string, done);
+  });
 
   app.addSchema(ErrorBody);
+  app.addSchema(IamErrorBody);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -62,16 +74,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
       components: {
         securitySchemes: {
-          iamToken: { type: 'apiKey', in: 'header', name: 'X-Auth-Token', description: 'Token issued by `aimledger token create`.' },
+          iamToken: {
+            type: 'apiKey', in: 'header', name: 'X-Auth-Token',
+            description: 'An IAM token from `POST /v3/auth/tokens` (X-Subject-Token) or `aimledger token create`.',
+          },
+          akskSignature: {
+            type: 'apiKey', in: 'header', name: 'Authorization',
+            description: 'Huawei Cloud AK/SK signature, `SDK-HMAC-SHA256 Access=…, SignedHeaders=…, Signature=…` with X-Sdk-Date, as the official SDKs send it. Keys come from `aimledger key create`.',
+          },
         },
       },
-      security: [{ iamToken: [] }],
+      security: [{ iamToken: [] }, { akskSignature: [] }],
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   await app.register(async (scope) => healthRoutes(scope, deps));
+  await app.register(async (scope) => iamRoutes(scope, deps));
   await app.register(async (scope) => sendDetailsRoutes(scope, deps));
   if (deps.benchRoutes) await app.register(benchRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

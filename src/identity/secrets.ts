@@ -14,6 +14,31 @@ export function newDomainId(): string {
   return randomBytes(16).toString('hex');
 }
 
+/** `length` characters drawn uniformly from `alphabet` (rejection sampling, no modulo bias). */
+function randomString(alphabet: string, length: number): string {
+  const limit = 256 - (256 % alphabet.length);
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < limit && out.length < length) out += alphabet[byte % alphabet.length];
+    }
+  }
+  return out;
+}
+
+const UPPER_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const ALPHANUMERIC = `${UPPER_DIGITS}abcdefghijklmnopqrstuvwxyz`;
+
+/** An access key id shaped like Huawei Cloud's: 20 upper-case letters and digits. */
+export function newAccessKeyId(): string {
+  return randomString(UPPER_DIGITS, 20);
+}
+
+/** A secret access key shaped like Huawei Cloud's: 40 letters and digits (~238 bits). */
+export function newSecretKey(): string {
+  return randomString(ALPHANUMERIC, 40);
+}
+
 // scrypt cost N=2^15, r=8, p=1: ~32 MiB and tens of milliseconds per hash.
 const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_LENGTH = 32;

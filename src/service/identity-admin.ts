@@ -1,8 +1,9 @@
 import type { Clock } from '../domain/clock.js';
 import { InvalidParameter } from '../domain/errors.js';
 import type { Account, Role, User } from '../domain/identity.js';
-import type { Store } from '../store/store.js';
-import { hashPassword, hashToken, newDomainId, newToken } from '../identity/secrets.js';
+import type { AccessKeyStatus, AccessKeySummary, Store } from '../store/store.js';
+import type { Keyring } from '../identity/keyring.js';
+import { hashPassword, hashToken, newAccessKeyId, newDomainId, newSecretKey, newToken } from '../identity/secrets.js';
 
 export const DEFAULT_TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -20,7 +21,7 @@ export class IdentityAdmin {
 
   async createAccount(name: string): Promise<Account> {
     checkName('account', name);
-    return this.store.createAccount({ name, domainId: newDomainId(), now: this.clock().getTime() });
+    return this.store.createAccount({ name, domainId: newDomainId(), projectId: newDomainId(), now: this.clock().getTime() });
   }
 
   async requireAccount(name: string): Promise<Account> {
@@ -33,19 +34,61 @@ export class IdentityAdmin {
     checkName('user', userName);
     const account = await this.requireAccount(accountName);
     const passwordHash = password === null ? null : await hashPassword(password);
-    return this.store.createUser({ accountId: account.id, name: userName, role, passwordHash, now: this.clock().getTime() });
+    return this.store.createUser({
+      accountId: account.id, name: userName, publicId: newDomainId(), role, passwordHash, now: this.clock().getTime(),
+    });
   }
 
   /** Issues a new token for the user and returns it; only its hash is stored. */
   async createToken(accountName: string, userName: string, ttlMs: number = DEFAULT_TOKEN_TTL_MS): Promise<{ token: string; expiresAt: number }> {
     if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new InvalidParameter('token lifetime must be positive');
-    const account = await this.requireAccount(accountName);
-    const user = await this.store.findUser(account.id, userName);
-    if (!user) throw new InvalidParameter(`no user named ${userName} in account ${accountName}`);
+    const { account, user } = await this.requireUser(accountName, userName);
     const token = newToken();
     const now = this.clock().getTime();
     const expiresAt = now + ttlMs;
-    await this.store.insertToken({ tokenHash: hashToken(token), userId: user.id, accountId: account.id, now, expiresAt });
+    await this.store.insertToken({
+      tokenHash: hashToken(token), userId: user.id, accountId: account.id, now, expiresAt, scope: 'project', method: 'token',
+    });
     return { token, expiresAt };
+  }
+
+  private async requireUser(accountName: string, userName: string): Promise<{ account: Account; user: User }> {
+    const account = await this.requireAccount(accountName);
+    const user = await this.store.findUser(account.id, userName);
+    if (!user) throw new InvalidParameter(`no user named ${userName} in account ${accountName}`);
+    return { account, user };
+  }
+
+  /**
+   * Creates an access key for the user and returns it with its secret; the secret is stored only
+   * encrypted under the master key and can never be shown again.
+   */
+  async createAccessKey(accountName: string, userName: string, keyring: Keyring): Promise<{ accessKey: string; secretKey: string }> {
+    const { account, user } = await this.requireUser(accountName, userName);
+    const accessKey = newAccessKeyId();
+    const secretKey = newSecretKey();
+    await this.store.insertAccessKey({
+      accessKey, accountId: account.id, userId: user.id, secretEnc: keyring.encrypt(secretKey, accessKey), now: this.clock().getTime(),
+    });
+    return { accessKey, secretKey };
+  }
+
+  async listAccessKeys(accountName: string): Promise<AccessKeySummary[]> {
+    const account = await this.requireAccount(accountName);
+    return this.store.listAccessKeys(account.id);
+  }
+
+  async setAccessKeyStatus(accountName: string, accessKey: string, status: AccessKeyStatus): Promise<void> {
+    const account = await this.requireAccount(accountName);
+    if (!(await this.store.setAccessKeyStatus(account.id, accessKey, status))) {
+      throw new InvalidParameter(`account ${accountName} has no access key ${accessKey}`);
+    }
+  }
+
+  async deleteAccessKey(accountName: string, accessKey: string): Promise<void> {
+    const account = await this.requireAccount(accountName);
+    if (!(await this.store.deleteAccessKey(account.id, accessKey))) {
+      throw new InvalidParameter(`account ${accountName} has no access key ${accessKey}`);
+    }
   }
 }

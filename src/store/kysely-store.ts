@@ -1,7 +1,7 @@
 import { Kysely, Migrator, sql, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
 import { Conflict } from '../domain/errors.js';
 import { toWholeSeconds } from '../domain/time.js';
-import type { Account, Role, User } from '../domain/identity.js';
+import type { Account, Role, TokenScope, User } from '../domain/identity.js';
 import { isRole } from '../domain/identity.js';
 import type { SendDetail, SendDetailsFilter, SendStatus } from '../domain/send-detail.js';
 import { countDeltas, planCount, type CountDelta } from './detail-counts.js';
@@ -10,7 +10,8 @@ import { migrationProvider, PARTITIONS_AHEAD_MS } from './migrations.js';
 import { monthsBefore } from './partitions.js';
 import { STATUS_CODES, type Database } from './schema.js';
 import type {
-  SendDetailsPage, SignatureRecord, Store, TaskRecord, TemplateRecord, TokenRecord,
+  AccessKeyRecord, AccessKeyStatus, AccessKeySummary, SendDetailsPage, SignatureRecord, Store, TaskRecord,
+  TemplateRecord, TokenRecord,
 } from './store.js';
 
 const STATUS_BY_CODE: Record<number, SendStatus> = { 0: 'sending', 1: 'success', 2: 'fail' };
@@ -41,13 +42,42 @@ function toDetail(row: DetailRow): SendDetail {
   };
 }
 
-function toAccount(row: { id: number; domain_id: string; name: string }): Account {
-  return { id: row.id, domainId: row.domain_id, name: row.name };
+type AccountRow = { id: number; domain_id: string; project_id: string | null; name: string };
+type UserRow = { id: number; public_id: string | null; account_id: number; name: string; role: string };
+
+const ACCOUNT_COLUMNS = ['id', 'domain_id', 'project_id', 'name'] as const;
+const USER_COLUMNS = ['id', 'public_id', 'account_id', 'name', 'role'] as const;
+
+function toAccount(row: AccountRow): Account {
+  if (row.project_id === null) throw new Error(`accounts.project_id is missing for account ${row.id}`);
+  return { id: row.id, domainId: row.domain_id, projectId: row.project_id, name: row.name };
 }
 
-function toUser(row: { id: number; account_id: number; name: string; role: string }): User {
+function toUser(row: UserRow): User {
   if (!isRole(row.role)) throw new Error(`users.role holds unknown role ${row.role}`);
-  return { id: row.id, accountId: row.account_id, name: row.name, role: row.role as Role };
+  if (row.public_id === null) throw new Error(`users.public_id is missing for user ${row.id}`);
+  return { id: row.id, publicId: row.public_id, accountId: row.account_id, name: row.name, role: row.role as Role };
+}
+
+/** Selects the account and user columns of a token or access key joined to `u` and `a`. */
+const JOINED_IDENTITY = [
+  'u.id as user_id', 'u.public_id', 'u.name as user_name', 'u.role',
+  'a.id as account_id', 'a.domain_id', 'a.project_id', 'a.name as account_name',
+] as const;
+
+function joinedIdentity(row: {
+  user_id: number; public_id: string | null; user_name: string; role: string;
+  account_id: number; domain_id: string; project_id: string | null; account_name: string;
+}): { account: Account; user: User } {
+  return {
+    account: toAccount({ id: row.account_id, domain_id: row.domain_id, project_id: row.project_id, name: row.account_name }),
+    user: toUser({ id: row.user_id, public_id: row.public_id, account_id: row.account_id, name: row.user_name, role: row.role }),
+  };
+}
+
+function toScope(value: string): TokenScope {
+  if (value !== 'project' && value !== 'domain') throw new Error(`tokens.scope holds unknown scope ${value}`);
+  return value;
 }
 
 type CountedRow = { send_time: number; tpl_id: string | null; sms_sign: string | null };
@@ -109,11 +139,11 @@ export class KyselyStore implements Store {
     }
   }
 
-  async createAccount(input: { name: string; domainId: string; now: number }): Promise<Account> {
+  async createAccount(input: { name: string; domainId: string; projectId: string; now: number }): Promise<Account> {
     const row = await this.uniqueOr(
       () => this.db.insertInto('accounts')
-        .values({ name: input.name, domain_id: input.domainId, created_at: input.now })
-        .returning(['id', 'domain_id', 'name'])
+        .values({ name: input.name, domain_id: input.domainId, project_id: input.projectId, created_at: input.now })
+        .returning(ACCOUNT_COLUMNS)
         .executeTakeFirstOrThrow(),
       `account ${input.name} already exists`,
     );
@@ -121,19 +151,25 @@ export class KyselyStore implements Store {
   }
 
   async findAccountByName(name: string): Promise<Account | undefined> {
-    const row = await this.db.selectFrom('accounts').select(['id', 'domain_id', 'name'])
+    const row = await this.db.selectFrom('accounts').select(ACCOUNT_COLUMNS)
       .where('name', '=', name).executeTakeFirst();
     return row && toAccount(row);
   }
 
-  async createUser(input: { accountId: number; name: string; role: Role; passwordHash: string | null; now: number }): Promise<User> {
+  async findAccountByDomainId(domainId: string): Promise<Account | undefined> {
+    const row = await this.db.selectFrom('accounts').select(ACCOUNT_COLUMNS)
+      .where('domain_id', '=', domainId).executeTakeFirst();
+    return row && toAccount(row);
+  }
+
+  async createUser(input: { accountId: number; name: string; publicId: string; role: Role; passwordHash: string | null; now: number }): Promise<User> {
     const row = await this.uniqueOr(
       () => this.db.insertInto('users')
         .values({
-          account_id: input.accountId, name: input.name, role: input.role,
+          account_id: input.accountId, name: input.name, public_id: input.publicId, role: input.role,
           password_hash: input.passwordHash, created_at: input.now,
         })
-        .returning(['id', 'account_id', 'name', 'role'])
+        .returning(USER_COLUMNS)
         .executeTakeFirstOrThrow(),
       `user ${input.name} already exists in this account`,
     );
@@ -141,15 +177,24 @@ export class KyselyStore implements Store {
   }
 
   async findUser(accountId: number, name: string): Promise<User | undefined> {
-    const row = await this.db.selectFrom('users').select(['id', 'account_id', 'name', 'role'])
+    const row = await this.db.selectFrom('users').select(USER_COLUMNS)
       .where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
     return row && toUser(row);
   }
 
-  async insertToken(input: { tokenHash: string; userId: number; accountId: number; now: number; expiresAt: number }): Promise<void> {
+  async findUserCredentials(accountId: number, name: string): Promise<{ user: User; passwordHash: string | null } | undefined> {
+    const row = await this.db.selectFrom('users').select([...USER_COLUMNS, 'password_hash'])
+      .where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
+    return row && { user: toUser(row), passwordHash: row.password_hash };
+  }
+
+  async insertToken(input: {
+    tokenHash: string; userId: number; accountId: number; now: number; expiresAt: number;
+    scope: TokenScope; method: 'password' | 'token';
+  }): Promise<void> {
     await this.db.insertInto('tokens').values({
       token_hash: input.tokenHash, user_id: input.userId, account_id: input.accountId,
-      created_at: input.now, expires_at: input.expiresAt,
+      created_at: input.now, expires_at: input.expiresAt, scope: input.scope, method: input.method,
     }).execute();
   }
 
@@ -157,23 +202,84 @@ export class KyselyStore implements Store {
     const row = await this.db.selectFrom('tokens as t')
       .innerJoin('users as u', 'u.id', 't.user_id')
       .innerJoin('accounts as a', 'a.id', 't.account_id')
-      .select([
-        't.expires_at', 'u.id as user_id', 'u.name as user_name', 'u.role',
-        'a.id as account_id', 'a.domain_id', 'a.name as account_name',
-      ])
+      .select(['t.created_at', 't.expires_at', 't.scope', 't.method', ...JOINED_IDENTITY])
       .where('t.token_hash', '=', tokenHash)
       .executeTakeFirst();
     if (!row) return undefined;
     return {
-      account: toAccount({ id: row.account_id, domain_id: row.domain_id, name: row.account_name }),
-      user: toUser({ id: row.user_id, account_id: row.account_id, name: row.user_name, role: row.role }),
+      ...joinedIdentity(row),
+      issuedAt: row.created_at,
       expiresAt: row.expires_at,
+      scope: toScope(row.scope),
+      method: row.method === 'password' ? 'password' : 'token',
     };
   }
 
   async deleteExpiredTokens(now: number): Promise<number> {
     const result = await this.db.deleteFrom('tokens').where('expires_at', '<', now).executeTakeFirst();
     return Number(result.numDeletedRows);
+  }
+
+  async insertAccessKey(input: { accessKey: string; accountId: number; userId: number; secretEnc: string; now: number }): Promise<void> {
+    await this.uniqueOr(
+      () => this.db.insertInto('access_keys').values({
+        access_key: input.accessKey, account_id: input.accountId, user_id: input.userId,
+        secret_enc: input.secretEnc, status: 'active', created_at: input.now,
+      }).execute(),
+      'access key exists already',
+    );
+  }
+
+  async findAccessKey(accessKey: string): Promise<AccessKeyRecord | undefined> {
+    const row = await this.db.selectFrom('access_keys as k')
+      .innerJoin('users as u', 'u.id', 'k.user_id')
+      .innerJoin('accounts as a', 'a.id', 'k.account_id')
+      .select(['k.access_key', 'k.secret_enc', 'k.status', 'k.created_at', ...JOINED_IDENTITY])
+      .where('k.access_key', '=', accessKey)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      ...joinedIdentity(row),
+      accessKey: row.access_key,
+      secretEnc: row.secret_enc,
+      status: row.status,
+      createdAt: row.created_at,
+    };
+  }
+
+  async listAccessKeys(accountId: number): Promise<AccessKeySummary[]> {
+    const rows = await this.db.selectFrom('access_keys as k')
+      .innerJoin('users as u', 'u.id', 'k.user_id')
+      .select(['k.access_key', 'u.name', 'k.status', 'k.created_at'])
+      .where('k.account_id', '=', accountId)
+      .orderBy('k.created_at').orderBy('k.access_key')
+      .execute();
+    return rows.map((r) => ({ accessKey: r.access_key, userName: r.name, status: r.status, createdAt: r.created_at }));
+  }
+
+  async setAccessKeyStatus(accountId: number, accessKey: string, status: AccessKeyStatus): Promise<boolean> {
+    const result = await this.db.updateTable('access_keys').set({ status })
+      .where('account_id', '=', accountId).where('access_key', '=', accessKey).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async deleteAccessKey(accountId: number, accessKey: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('access_keys')
+      .where('account_id', '=', accountId).where('access_key', '=', accessKey).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async getSetting(name: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirst();
+    return row?.value;
+  }
+
+  async initSetting(name: string, value: string): Promise<string> {
+    await this.db.insertInto('settings').values({ name, value })
+      .onConflict((oc) => oc.column('name').doNothing()).execute();
+    const stored = await this.getSetting(name);
+    if (stored === undefined) throw new Error(`setting ${name} vanished after it was stored`);
+    return stored;
   }
 
   async upsertTemplates(accountId: number, templates: TemplateRecord[], now: number): Promise<void> {

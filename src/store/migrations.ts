@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { DialectAdapter } from './dialect.js';
 import { COUNT_GROUPING_SETS, DAY_MS } from './detail-counts.js';
@@ -174,6 +175,43 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         await partitions.ensure(db, Math.min(Number(rows[0]?.lo ?? now), now), Math.max(Number(rows[0]?.hi ?? now) + 1, now + PARTITIONS_AHEAD_MS));
         await sql`insert into send_details select * from send_details_unpartitioned`.execute(db);
         await sql`drop table send_details_unpartitioned`.execute(db);
+      },
+    },
+    '0005_iam': {
+      // IAM compatibility: the ids IAM bodies show (project per account, public user id), token
+      // scope and method, access keys with their secret encrypted at rest, and a settings table
+      // (it holds the master-key check value).
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('accounts').addColumn('project_id', 'text').execute();
+        await db.schema.alterTable('users').addColumn('public_id', 'text').execute();
+        const hex = () => randomBytes(16).toString('hex');
+        const accounts = await sql<{ id: number }>`select id from accounts`.execute(db);
+        for (const { id } of accounts.rows) await sql`update accounts set project_id = ${hex()} where id = ${id}`.execute(db);
+        const users = await sql<{ id: number }>`select id from users`.execute(db);
+        for (const { id } of users.rows) await sql`update users set public_id = ${hex()} where id = ${id}`.execute(db);
+        await db.schema.createIndex('accounts_project_uq').on('accounts').column('project_id').unique().execute();
+        await db.schema.createIndex('users_public_uq').on('users').column('public_id').unique().execute();
+
+        // Tokens from before this migration were issued by the CLI for the account's project.
+        await db.schema.alterTable('tokens').addColumn('scope', 'text', (c) => c.notNull().defaultTo('project')).execute();
+        await db.schema.alterTable('tokens').addColumn('method', 'text', (c) => c.notNull().defaultTo('token')).execute();
+
+        await db.schema
+          .createTable('access_keys')
+          .addColumn('access_key', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('user_id', 'integer', (c) => c.notNull().references('users.id'))
+          .addColumn('secret_enc', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('active', 'inactive')`))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('access_keys_account_idx').on('access_keys').columns(['account_id', 'user_id']).execute();
+
+        await db.schema
+          .createTable('settings')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
       },
     },
   };

@@ -5,6 +5,8 @@ export interface Database {
   accounts: {
     id: Generated<number>;
     domain_id: string;
+    /** Set for every row since migration 0005. */
+    project_id: string | null;
     name: string;
     created_at: number;
   };
@@ -12,6 +14,8 @@ export interface Database {
     id: Generated<number>;
     account_id: number;
     name: string;
+    /** Set for every row since migration 0005. */
+    public_id: string | null;
     password_hash: string | null;
     role: string;
     created_at: number;
@@ -22,6 +26,23 @@ export interface Database {
     account_id: number;
     created_at: number;
     expires_at: number;
+    /** 'project' or 'domain' (TokenScope). */
+    scope: Generated<string>;
+    /** How it was obtained: 'password' (POST /v3/auth/tokens) or 'token' (issued by the CLI). */
+    method: Generated<string>;
+  };
+  access_keys: {
+    access_key: string;
+    account_id: number;
+    user_id: number;
+    /** The secret key, AES-256-GCM under the master key (see identity/keyring.ts). */
+    secret_enc: string;
+    status: 'active' | 'inactive';
+    created_at: number;
+  };
+  settings: {
+    name: string;
+    value: string;
   };
   templates: {
     account_id: number;

@@ -1,4 +1,4 @@
-import type { Account, Role, User } from '../domain/identity.js';
+import type { Account, Role, TokenScope, User } from '../domain/identity.js';
 import type { SendDetail, SendDetailsFilter } from '../domain/send-detail.js';
 
 /** A page of send details and the exact number of rows matching the filter, from one snapshot. */
@@ -10,7 +10,30 @@ export interface SendDetailsPage {
 export interface TokenRecord {
   account: Account;
   user: User;
+  issuedAt: number;
   expiresAt: number;
+  scope: TokenScope;
+  method: 'password' | 'token';
+}
+
+export type AccessKeyStatus = 'active' | 'inactive';
+
+export interface AccessKeyRecord {
+  accessKey: string;
+  account: Account;
+  user: User;
+  /** The secret key encrypted under the master key; only the keyring can read it. */
+  secretEnc: string;
+  status: AccessKeyStatus;
+  createdAt: number;
+}
+
+/** An access key as listings show it: never the secret. */
+export interface AccessKeySummary {
+  accessKey: string;
+  userName: string;
+  status: AccessKeyStatus;
+  createdAt: number;
 }
 
 export interface TemplateRecord {
@@ -45,16 +68,36 @@ export interface Store {
   close(): Promise<void>;
 
   /** Throws Conflict when the name is taken. */
-  createAccount(input: { name: string; domainId: string; now: number }): Promise<Account>;
+  createAccount(input: { name: string; domainId: string; projectId: string; now: number }): Promise<Account>;
   findAccountByName(name: string): Promise<Account | undefined>;
+  findAccountByDomainId(domainId: string): Promise<Account | undefined>;
   /** Throws Conflict when the account already has a user of that name. */
-  createUser(input: { accountId: number; name: string; role: Role; passwordHash: string | null; now: number }): Promise<User>;
+  createUser(input: { accountId: number; name: string; publicId: string; role: Role; passwordHash: string | null; now: number }): Promise<User>;
   findUser(accountId: number, name: string): Promise<User | undefined>;
-  insertToken(input: { tokenHash: string; userId: number; accountId: number; now: number; expiresAt: number }): Promise<void>;
+  /** The user and its password hash (null when it has none), for sign-in. */
+  findUserCredentials(accountId: number, name: string): Promise<{ user: User; passwordHash: string | null } | undefined>;
+  insertToken(input: {
+    tokenHash: string; userId: number; accountId: number; now: number; expiresAt: number;
+    scope: TokenScope; method: 'password' | 'token';
+  }): Promise<void>;
   /** The token's owner, or undefined for an unknown hash. Expiry is the caller's to judge. */
   findToken(tokenHash: string): Promise<TokenRecord | undefined>;
   /** Removes tokens that expired before `now`; returns how many. */
   deleteExpiredTokens(now: number): Promise<number>;
+
+  /** Throws Conflict when the access key exists already. */
+  insertAccessKey(input: { accessKey: string; accountId: number; userId: number; secretEnc: string; now: number }): Promise<void>;
+  findAccessKey(accessKey: string): Promise<AccessKeyRecord | undefined>;
+  listAccessKeys(accountId: number): Promise<AccessKeySummary[]>;
+  /** False when the account has no such key. */
+  setAccessKeyStatus(accountId: number, accessKey: string, status: AccessKeyStatus): Promise<boolean>;
+  /** False when the account has no such key. */
+  deleteAccessKey(accountId: number, accessKey: string): Promise<boolean>;
+
+  /** A deployment-wide setting, or undefined. */
+  getSetting(name: string): Promise<string | undefined>;
+  /** Stores `value` unless the setting exists; returns the value that is stored now. */
+  initSetting(name: string, value: string): Promise<string>;
 
   upsertTemplates(accountId: number, templates: TemplateRecord[], now: number): Promise<void>;
   upsertSignatures(accountId: number, signatures: SignatureRecord[], now: number): Promise<void>;

@@ -4,7 +4,9 @@ import type { Clock } from '../../src/domain/clock.js';
 import type { Account, Role } from '../../src/domain/identity.js';
 import type { SendDetail, SendDetailsFilter, SendStatus } from '../../src/domain/send-detail.js';
 import { buildApp } from '../../src/http/app.js';
-import { TokenAuthenticator } from '../../src/identity/authenticator.js';
+import { AuthThrottle } from '../../src/identity/auth-throttle.js';
+import { Keyring } from '../../src/identity/keyring.js';
+import { identityFor } from '../../src/server.js';
 import { IdentityAdmin } from '../../src/service/identity-admin.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -12,8 +14,11 @@ import type { Store } from '../../src/store/store.js';
 export const NOW = Date.parse('2026-06-15T12:00:00Z');
 export const fixedClock: Clock = () => new Date(NOW);
 
-export async function testApp(store: Store, clock: Clock = fixedClock): Promise<FastifyInstance> {
-  return buildApp({ store, clock, authenticator: new TokenAuthenticator(store, clock) });
+/** One master key for the whole suite's access keys. */
+export const testKeyring = new Keyring(randomBytes(32));
+
+export async function testApp(store: Store, clock: Clock = fixedClock, throttle?: AuthThrottle): Promise<FastifyInstance> {
+  return buildApp({ store, clock, ...identityFor(store, clock, testKeyring, throttle ?? new AuthThrottle()) });
 }
 
 export interface TestTenant {

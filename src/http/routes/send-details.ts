@@ -54,7 +54,7 @@ export async function sendDetailsRoutes(app: FastifyInstance, deps: SendDetailsR
         return { error: error as Error };
       }
     },
-    onRequest: requireOperation(deps.authenticator, 'send-details:list'),
+    preValidation: requireOperation(deps.authenticator, 'send-details:list'),
   }, async (request) => {
     const query = request.query as unknown as ReturnType<typeof parseSendDetailsQuery>;
     const page = await listSendDetails(deps.store, principalOf(request), query);

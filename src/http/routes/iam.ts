@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { InvalidParameter } from '../../domain/errors.js';
+import { REGION } from '../../domain/identity.js';
+import type { IamService, PasswordLogin } from '../../service/iam.js';
+import type { TokenRecord } from '../../store/store.js';
+import type { AppDeps } from '../app.js';
+import { authenticate } from '../auth.js';
+import { TokenRequest, TokenResponse, type TokenRequestBody, type TokenResponseBody } from '../schemas.js';
+
+const iamError = Type.Unsafe({ $ref: 'IamErrorBody#' });
+const iamErrors = {
+  400: { ...iamError, description: 'The request body is not a password-method token request.' },
+  401: { ...iamError, description: 'Wrong user name, domain or password (never which); or a scope the user does not have.' },
+  429: { ...iamError, description: 'Too many failed attempts from this address or for this user; see Retry-After.' },
+};
+
+/** IAM-style times: microseconds, UTC. */
+function iamTime(ms: number): string {
+  return new Date(ms).toISOString().replace('Z', '000Z');
+}
+
+/** Role ids are stable per name, like IAM's built-in role ids. */
+function roleId(name: string): string {
+  return createHash('sha256').update(`aimledger role ${name}`).digest('hex').slice(0, 32);
+}
+
+function tokenBody(record: TokenRecord): TokenResponseBody {
+  const domain = { id: record.account.domainId, name: record.account.name };
+  return {
+    token: {
+      expires_at: iamTime(record.expiresAt),
+      issued_at: iamTime(record.issuedAt),
+      methods: [record.method],
+      user: { id: record.user.publicId, name: record.user.name, domain, password_expires_at: '' },
+      ...(record.scope === 'project' ? { project: { id: record.account.projectId, name: REGION, domain } } : { domain }),
+      roles: [{ id: roleId(record.user.role), name: record.user.role }],
+      catalog: [],
+    },
+  };
+}
+
+function idOrName(value: { id?: string | undefined; name?: string | undefined } | undefined, what: string): { id: string } | { name: string } {
+  if (value?.id !== undefined) return { id: value.id };
+  if (value?.name !== undefined) return { name: value.name };
+  throw new InvalidParameter(`${what} needs an id or a name`);
+}
+
+function toLogin(body: TokenRequestBody): PasswordLogin {
+  const { identity, scope } = body.auth;
+  if (!identity.methods.includes('password')) {
+    throw new InvalidParameter('auth.identity.methods must include "password": it is the only method supported');
+  }
+  const { user } = identity.password;
+  const login: PasswordLogin = { userName: user.name, password: user.password, domain: idOrName(user.domain, 'auth.identity.password.user.domain') };
+  if (scope?.project && scope.domain) throw new InvalidParameter('auth.scope names a project or a domain, not both');
+  if (scope?.project) login.scope = { project: idOrName(scope.project, 'auth.scope.project') };
+  else if (scope?.domain) login.scope = { domain: idOrName(scope.domain, 'auth.scope.domain') };
+  return login;
+}
+
+/**
+ * `POST /v3/auth/tokens` and `GET /v3/auth/tokens`, shaped as Huawei Cloud IAM (Keystone v3)
+ * answers them, so existing clients sign in by changing only the endpoint. Errors use IAM's body.
+ */
+export async function iamRoutes(app: FastifyInstance, deps: AppDeps & { iam: IamService }): Promise<void> {
+  app.post('/v3/auth/tokens', {
+    config: { errorStyle: 'iam' },
+    schema: {
+      summary: 'Get an IAM token (password method)',
+      description: 'The token comes back in the X-Subject-Token header; send it as X-Auth-Token. Valid for 24 hours.',
+      tags: ['identity'],
+      security: [],
+      querystring: Type.Object({ nocatalog: Type.Optional(Type.String({ maxLength: 16 })) }),
+      body: TokenRequest,
+      response: { 201: TokenResponse, ...iamErrors },
+    },
+  }, async (request, reply) => {
+    const { token, record } = await deps.iam.issueToken(toLogin(request.body as TokenRequestBody), request.ip);
+    void reply.status(201).header('X-Subject-Token', token);
+    return tokenBody(record);
+  });
+
+  app.get('/v3/auth/tokens', {
+    config: { errorStyle: 'iam' },
+    schema: {
+      summary: 'Validate an IAM token',
+      description: 'Authenticate with X-Auth-Token (or a signature); the token to check goes in X-Subject-Token and must belong to the same account.',
+      tags: ['identity'],
+      headers: Type.Object({ 'x-subject-token': Type.String({ minLength: 1, maxLength: 2000 }) }),
+      querystring: Type.Object({ nocatalog: Type.Optional(Type.String({ maxLength: 16 })) }),
+      response: { 200: TokenResponse, ...iamErrors, 404: { ...iamError, description: 'The subject token is unknown, expired or another account\'s.' } },
+    },
+    preValidation: async (request) => {
+      request.principal = await authenticate(deps.authenticator, request);
+    },
+  }, async (request, reply) => {
+    const subject = request.headers['x-subject-token'] as string;
+    const caller = request.principal;
+    if (!caller) throw new Error('route reached without authentication');
+    const record = await deps.iam.validateToken(subject, caller.account.id);
+    void reply.header('X-Subject-Token', subject);
+    return tokenBody(record);
+  });
+}
