@@ -197,6 +197,15 @@ for (const backend of BACKENDS) {
         total = ((await all.json()) as { page_info: { total: number } }).page_info.total;
         assert.ok(total >= 10_000, `demo has tens of thousands of details (got ${total})`);
         assert.match(first.banner, /created with demo data/);
+        // The printed IAM sign-in works too, and its token reads the same data.
+        const signIn = /^curl -si -X POST "([^"]+)" -H "Content-Type: application\/json" -d '([^']+)'$/m.exec(first.banner);
+        assert.ok(signIn, `banner has an IAM sign-in curl:\n${first.banner}`);
+        const issued = await fetch(signIn[1] as string, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: signIn[2] as string });
+        assert.equal(issued.status, 201);
+        const iamToken = issued.headers.get('x-subject-token') as string;
+        const viaIam = await fetch(new URL('/v1/aim/send-details?offset=0&limit=1', res.url), { headers: { 'X-Auth-Token': iamToken } });
+        assert.equal(((await viaIam.json()) as { page_info: { total: number } }).page_info.total, total);
+        assert.match(first.banner, /key create --account demo --user admin/);
       } finally {
         first.child.kill('SIGTERM');
       }

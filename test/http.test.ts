@@ -37,9 +37,16 @@ for (const backend of BACKENDS) {
       assert.equal(params.offset?.required, true);
       assert.equal(params.limit?.schema.maximum, 100);
       assert.equal(params.task_id?.schema.maxLength, 36);
-      assert.deepEqual(Object.keys(op.responses).sort(), ['200', '400', '401', '403', '500']);
+      assert.deepEqual(Object.keys(op.responses).sort(), ['200', '400', '401', '403', '429', '500']);
       assert.equal(doc.components.schemas.AIMSendDetail?.required.length, 11);
       assert.ok(doc.components.schemas.ErrorBody);
+      const iam = doc.paths['/v3/auth/tokens'] as unknown as Record<string, { operationId: string; security?: unknown[]; responses: Record<string, unknown> }>;
+      assert.equal(iam.post?.operationId, 'KeystoneCreateUserTokenByPassword');
+      assert.deepEqual(iam.post?.security, [], 'signing in needs no credentials');
+      assert.ok(iam.post?.responses['201'] && iam.post.responses['429']);
+      assert.equal(iam.get?.operationId, 'KeystoneValidateToken');
+      const schemes = (doc as unknown as { components: { securitySchemes: Record<string, unknown> } }).components.securitySchemes;
+      assert.deepEqual(Object.keys(schemes).sort(), ['akskSignature', 'iamToken']);
       const docs = await app.inject('/docs/');
       assert.equal(docs.statusCode, 200);
       assert.match(docs.headers['content-type'] as string, /text\/html/);

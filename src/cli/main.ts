@@ -7,7 +7,7 @@ import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig, type ConfigFlags } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
-import { ROLES, type Role } from '../domain/identity.js';
+import { REGION, ROLES, type Role } from '../domain/identity.js';
 import { runMaintenance, startServer } from '../server.js';
 import { monthsBefore } from '../store/partitions.js';
 import { DEMO_PASSWORD, DEMO_USER } from '../service/demo.js';
@@ -42,6 +42,16 @@ async function readStdin(): Promise<string | null> {
   for await (const chunk of process.stdin) parts.push(chunk as Buffer);
   const text = Buffer.concat(parts).toString('utf8').replace(/\r?\n$/, '');
   return text === '' ? null : text;
+}
+
+/** The IAM password sign-in body for the demo user, as the banner prints it. */
+function demoLogin(domain: string) {
+  return {
+    auth: {
+      identity: { methods: ['password'], password: { user: { name: DEMO_USER, password: DEMO_PASSWORD, domain: { name: domain } } } },
+      scope: { project: { name: REGION } },
+    },
+  };
 }
 
 function displayHost(host: string): string {
@@ -83,6 +93,11 @@ export function buildCli(): Command {
           '',
           'Try:',
           `curl -s -H "X-Auth-Token: ${demo.token}" "${base}/v1/aim/send-details?${query}"`,
+          '',
+          'Sign in as IAM clients do (the token comes back in the X-Subject-Token header):',
+          `curl -si -X POST "${base}/v3/auth/tokens" -H "Content-Type: application/json" -d '${JSON.stringify(demoLogin(demo.account.name))}'`,
+          '',
+          `Access keys for the official Huawei Cloud SDKs (AK/SK): ./bin/aimledger key create --account ${demo.account.name} --user ${DEMO_USER}`,
         );
       }
       process.stdout.write(lines.join('\n') + '\n\n');

@@ -68,6 +68,7 @@ export async function iamRoutes(app: FastifyInstance, deps: AppDeps & { iam: Iam
   app.post('/v3/auth/tokens', {
     config: { errorStyle: 'iam' },
     schema: {
+      operationId: 'KeystoneCreateUserTokenByPassword',
       summary: 'Get an IAM token (password method)',
       description: 'The token comes back in the X-Subject-Token header; send it as X-Auth-Token. Valid for 24 hours.',
       tags: ['identity'],
@@ -85,6 +86,7 @@ export async function iamRoutes(app: FastifyInstance, deps: AppDeps & { iam: Iam
   app.get('/v3/auth/tokens', {
     config: { errorStyle: 'iam' },
     schema: {
+      operationId: 'KeystoneValidateToken',
       summary: 'Validate an IAM token',
       description: 'Authenticate with X-Auth-Token (or a signature); the token to check goes in X-Subject-Token and must belong to the same account.',
       tags: ['identity'],
