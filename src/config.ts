@@ -20,6 +20,9 @@ export interface Config {
    * PostgreSQL; an embedded store generates one beside its database file when unset.
    */
   masterKey: string | undefined;
+  /** Where messages go: `simulator` (default). */
+  channel: 'simulator';
+  simulator: { delayMs: number; failRatio: number; seed: number };
 }
 
 /** Flags as the CLI parsed them; undefined when not given. */
@@ -31,6 +34,10 @@ export interface ConfigFlags {
   trustProxy?: boolean;
   benchRoutes?: boolean;
   retentionMonths?: string;
+  channel?: string;
+  simulatorDelayMs?: string;
+  simulatorFailRatio?: string;
+  simulatorSeed?: string;
 }
 
 export const DEFAULTS = {
@@ -41,6 +48,10 @@ export const DEFAULTS = {
   trustProxy: false,
   benchRoutes: false,
   retentionMonths: 13,
+  channel: 'simulator',
+  simulatorDelayMs: 2000,
+  simulatorFailRatio: 0.05,
+  simulatorSeed: 1,
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -56,6 +67,20 @@ function months(value: string, name: string): number {
   // The API serves the last year, so keeping less than 12 months would purge queryable data.
   if (!/^[0-9]{1,3}$/.test(value) || Number(value) < 12 || Number(value) > 600) {
     throw new ConfigError(`${name} must be a whole number of months from 12 to 600 (got ${JSON.stringify(value)})`);
+  }
+  return Number(value);
+}
+
+function wholeNumber(value: string, name: string, min: number, max: number): number {
+  if (!/^[0-9]{1,10}$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return Number(value);
+}
+
+function ratio(value: string, name: string): number {
+  if (!/^(0(\.[0-9]+)?|1(\.0+)?|\.[0-9]+)$/.test(value)) {
+    throw new ConfigError(`${name} must be a number from 0 to 1, e.g. 0.05 (got ${JSON.stringify(value)})`);
   }
   return Number(value);
 }
@@ -87,6 +112,14 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const retention = pick(flags.retentionMonths, 'AIMLEDGER_RETENTION_MONTHS');
   const bench = flags.benchRoutes !== undefined ? { value: String(flags.benchRoutes), name: '--bench-routes' } : pick(undefined, 'AIMLEDGER_BENCH_ROUTES');
 
+  const channel = pick(flags.channel, 'AIMLEDGER_CHANNEL');
+  const delay = pick(flags.simulatorDelayMs, 'AIMLEDGER_SIMULATOR_DELAY_MS');
+  const failRatio = pick(flags.simulatorFailRatio, 'AIMLEDGER_SIMULATOR_FAIL_RATIO');
+  const seed = pick(flags.simulatorSeed, 'AIMLEDGER_SIMULATOR_SEED');
+  if (channel && channel.value !== 'simulator') {
+    throw new ConfigError(`${channel.name} must be simulator (got ${JSON.stringify(channel.value)})`);
+  }
+
   if (level && !(LOG_LEVELS as readonly string[]).includes(level.value)) {
     throw new ConfigError(`${level.name} must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(level.value)})`);
   }
@@ -100,5 +133,11 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     benchRoutes: bench ? bool(bench.value, bench.name) : DEFAULTS.benchRoutes,
     retentionMonths: retention ? months(retention.value, retention.name) : DEFAULTS.retentionMonths,
     masterKey: env.AIMLEDGER_MASTER_KEY === '' ? undefined : env.AIMLEDGER_MASTER_KEY,
+    channel: DEFAULTS.channel,
+    simulator: {
+      delayMs: delay ? wholeNumber(delay.value, delay.name, 0, 86_400_000) : DEFAULTS.simulatorDelayMs,
+      failRatio: failRatio ? ratio(failRatio.value, failRatio.name) : DEFAULTS.simulatorFailRatio,
+      seed: seed ? wholeNumber(seed.value, seed.name, 0, 2_147_483_647) : DEFAULTS.simulatorSeed,
+    },
   };
 }

@@ -6,6 +6,10 @@ import { AuthThrottle } from './identity/auth-throttle.js';
 import { AkSkAuthenticator, AuthenticatorChain, TokenAuthenticator, type Authenticator } from './identity/authenticator.js';
 import { openKeyring, type Keyring } from './identity/keyring.js';
 import { IamService } from './service/iam.js';
+import type { AppDeps } from './http/app.js';
+import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline/index.js';
+import { DeliveryReports } from './service/delivery-reports.js';
+import { SendTasks } from './service/send-tasks.js';
 import { ensureDemo, type DemoSetup } from './service/demo.js';
 import { openStore } from './store/open-store.js';
 import { monthsBefore } from './store/partitions.js';
@@ -13,6 +17,7 @@ import type { Store } from './store/store.js';
 
 export interface RunningServer {
   app: FastifyInstance;
+  pipeline: Pipeline;
   store: Store;
   url: string;
   demo?: DemoSetup;
@@ -29,6 +34,28 @@ export function identityFor(store: Store, clock: Clock, keyring: Keyring, thrott
   return {
     authenticator: new AuthenticatorChain([new TokenAuthenticator(store, clock), new AkSkAuthenticator(store, clock, keyring, throttle)]),
     iam: new IamService(store, clock, throttle),
+  };
+}
+
+export interface Services {
+  deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports'>;
+  /** Builds the outbox worker once a logger exists (the app's); wakes on new send tasks. */
+  startPipeline(log: Parameters<typeof createPipeline>[3]): Pipeline;
+}
+
+/** Every service the API and the workers share, wired once. */
+export function servicesFor(store: Store, clock: Clock, keyring: Keyring, options: Omit<PipelineOptions, 'channel'> & { throttle?: AuthThrottle }): Services {
+  const identity = identityFor(store, clock, keyring, options.throttle);
+  const deliveryReports = new DeliveryReports(store, clock);
+  let notify = () => {};
+  const sendTasks = new SendTasks(store, clock, () => notify());
+  return {
+    deps: { store, clock, ...identity, sendTasks, deliveryReports },
+    startPipeline: (log) => {
+      const pipeline = createPipeline(store, clock, deliveryReports, log, { channel: 'simulator', simulator: options.simulator, ...(options.worker ? { worker: options.worker } : {}) });
+      notify = () => pipeline.worker.notify();
+      return pipeline;
+    },
   };
 }
 
@@ -66,11 +93,15 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     await store.migrate();
     const demo = options.demo ? await ensureDemo(store, clock) : undefined;
     const keyring = await openKeyring(store, { masterKey: config.masterKey, databaseUrl: config.databaseUrl });
+    const services = servicesFor(store, clock, keyring, { simulator: config.simulator });
     const app = await buildApp({
-      store, clock, ...identityFor(store, clock, keyring), trustProxy: config.trustProxy, benchRoutes: config.benchRoutes,
+      ...services.deps, trustProxy: config.trustProxy, benchRoutes: config.benchRoutes,
       logger: loggerOptions(config.logLevel),
     });
+    const pipeline = services.startPipeline(app.log);
     const url = await app.listen({ host: config.host, port: config.port });
+    // Resumes whatever the outbox holds from before a restart (leases of a dead process expire).
+    pipeline.worker.start();
     let running: Promise<void> = Promise.resolve();
     const maintain = () => {
       running = running.then(() => runMaintenance(store, clock().getTime(), config.retentionMonths))
@@ -82,11 +113,13 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     sweep.unref();
     let closing: Promise<void> | undefined;
     return {
-      app, store, url, ...(demo ? { demo } : {}),
+      app, pipeline, store, url, ...(demo ? { demo } : {}),
       close: () => {
         closing ??= (async () => {
           clearInterval(sweep);
           await app.close();
+          // After the last request: the current round finishes, so no claimed job is left half done.
+          await pipeline.worker.stop();
           // Maintenance works in short transactions; let the current one finish before closing.
           await running;
           await store.close();

@@ -8,7 +8,7 @@ import type { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient.js';
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../src/domain/clock.js';
 import { systemClock } from '../src/domain/clock.js';
-import type { Role } from '../src/domain/identity.js';
+import type { CustomerRole, Role } from '../src/domain/identity.js';
 import { requireOperation } from '../src/http/auth.js';
 import { AuthThrottle } from '../src/identity/auth-throttle.js';
 import { canonicalRequest, formatSdkDate, sign, stringToSign } from '../src/identity/signature.js';
@@ -226,7 +226,7 @@ for (const backend of BACKENDS) {
       const { authenticator: chain } = identityFor(store, fixedClock, testKeyring);
       app.post('/test/send', { preValidation: requireOperation(chain, 'send-tasks:create') }, async () => ({ ok: true }));
       app.post('/test/callbacks', { preValidation: requireOperation(chain, 'callbacks:manage') }, async () => ({ ok: true }));
-      const expect: Record<Role, [number, number, number]> = {
+      const expect: Record<CustomerRole, [number, number, number]> = {
         readonly: [200, 403, 403],
         te_user: [200, 200, 403],
         te_admin: [200, 200, 200],

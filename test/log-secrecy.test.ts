@@ -4,11 +4,11 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { buildApp } from '../src/http/app.js';
 import { AuthThrottle } from '../src/identity/auth-throttle.js';
-import { identityFor, loggerOptions } from '../src/server.js';
+import { loggerOptions, servicesFor } from '../src/server.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
-import { fixedClock, testKeyring } from './helpers/factories.js';
+import { fixedClock, TEST_SIMULATOR, testKeyring } from './helpers/factories.js';
 import { sdkSign, sendSigned } from './helpers/signing.js';
 
 for (const backend of BACKENDS) {
@@ -19,11 +19,11 @@ for (const backend of BACKENDS) {
     it('passwords, tokens, secret keys and signatures never reach the log, even at trace level', async () => {
       const lines: string[] = [];
       const sink = new Writable({ write(chunk: Buffer, _enc, done) { lines.push(chunk.toString('utf8')); done(); } });
-      const app = await buildApp({
-        store, clock: fixedClock,
-        ...identityFor(store, fixedClock, testKeyring, new AuthThrottle({ perSubjectAndAddress: 2, perAddress: 100, windowSeconds: 60, freeFailures: 5, maxDelayMs: 0 })),
-        logger: loggerOptions('trace', sink),
+      const services = servicesFor(store, fixedClock, testKeyring, {
+        simulator: TEST_SIMULATOR,
+        throttle: new AuthThrottle({ perSubjectAndAddress: 2, perAddress: 100, windowSeconds: 60, freeFailures: 5, maxDelayMs: 0 }),
       });
+      const app = await buildApp({ ...services.deps, logger: loggerOptions('trace', sink) });
 
       const admin = new IdentityAdmin(store, fixedClock);
       const name = `acct-${randomBytes(4).toString('hex')}`;

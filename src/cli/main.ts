@@ -14,6 +14,7 @@ import { DEMO_PASSWORD, DEMO_USER } from '../service/demo.js';
 import { IdentityAdmin, DEFAULT_TOKEN_TTL_MS } from '../service/identity-admin.js';
 import { writeBenchData } from '../service/bench-data.js';
 import { importSendDetails, type ImportFormat } from '../service/import.js';
+import { ReferenceData } from '../service/reference-data.js';
 import { openKeyring } from '../identity/keyring.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
@@ -73,6 +74,10 @@ export function buildCli(): Command {
     .option('--trust-proxy', 'trust X-Forwarded-* headers; default AIMLEDGER_TRUST_PROXY or false')
     .option('--retention-months <n>', 'purge send details older than this many months, hourly; default AIMLEDGER_RETENTION_MONTHS or 13')
     .option('--bench-routes', 'serve the benchmark reference route /bench/echo; default AIMLEDGER_BENCH_ROUTES or false')
+    .option('--channel <name>', 'where messages go: simulator; default AIMLEDGER_CHANNEL or simulator')
+    .option('--simulator-delay-ms <ms>', 'simulated delivery report delay; default AIMLEDGER_SIMULATOR_DELAY_MS or 2000')
+    .option('--simulator-fail-ratio <r>', 'share of simulated messages that fail, 0 to 1; default AIMLEDGER_SIMULATOR_FAIL_RATIO or 0.05')
+    .option('--simulator-seed <n>', 'same seed and msg_id, same simulated outcome; default AIMLEDGER_SIMULATOR_SEED or 1')
     .option('--demo', 'create a demo account with data on first run and print a token and a curl')
     .addOption(databaseOption())
     .action(async (opts: ConfigFlags & { demo?: boolean }) => {
@@ -145,17 +150,79 @@ export function buildCli(): Command {
 
   const token = program.command('token').description('manage API tokens');
   token.command('create')
-    .description('issue a token for a user and print it alone on standard output')
-    .requiredOption('--account <name>', 'account name')
-    .requiredOption('--user <user>', 'user name')
+    .description('issue a token for a user (or the platform operator) and print it alone on standard output')
+    .option('--account <name>', 'account name')
+    .option('--user <user>', 'user name')
+    .option('--operator', 'a platform operator token, for POST /v1/aim/delivery-reports (no --account or --user)')
     .option('--ttl <duration>', 'lifetime: 90s, 30m, 24h, 7d (default 24h)')
     .addOption(databaseOption())
-    .action(async (opts: ConfigFlags & { account: string; user: string; ttl?: string }) => {
+    .action(async (opts: ConfigFlags & { account?: string; user?: string; operator?: boolean; ttl?: string }) => {
       const ttl = opts.ttl === undefined ? DEFAULT_TOKEN_TTL_MS : parseDuration(opts.ttl);
       if (ttl === null) throw new UsageError(`--ttl must look like 90s, 30m, 24h or 7d (got ${JSON.stringify(opts.ttl)})`);
-      const issued = await withStore(opts, (store) =>
-        new IdentityAdmin(store, systemClock).createToken(opts.account, opts.user, ttl));
+      if (opts.operator && (opts.account !== undefined || opts.user !== undefined)) throw new UsageError('--operator takes no --account or --user');
+      if (!opts.operator && (opts.account === undefined || opts.user === undefined)) throw new UsageError('give --account and --user, or --operator');
+      const issued = await withStore(opts, (store) => {
+        const admin = new IdentityAdmin(store, systemClock);
+        return opts.operator ? admin.createOperatorToken(ttl) : admin.createToken(opts.account as string, opts.user as string, ttl);
+      });
       process.stdout.write(`${issued.token}\n`);
+    });
+
+  const template = program.command('template').description('manage AIM templates (what send tasks name in resolve_task.tpl_id)');
+  template.command('add')
+    .description('add an AIM template to an account')
+    .requiredOption('--account <name>', 'account name')
+    .requiredOption('--tpl-id <id>', '9-digit template id')
+    .requiredOption('--name <name>', 'template name (1 to 100 characters)')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string; tplId: string; name: string }) => {
+      const created = await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        return new ReferenceData(store, systemClock).addTemplate(target.id, { tplId: opts.tplId, tplName: opts.name });
+      });
+      process.stderr.write(`template ${created.tplId} (${created.tplName}) added\n`);
+    });
+  template.command('list')
+    .description('list an account\'s AIM templates')
+    .requiredOption('--account <name>', 'account name')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string }) => {
+      const rows = await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        return (await store.listTemplates(target.id, {}, 0, 1_000_000)).rows;
+      });
+      const lines = rows.map((t) => [t.tplId, t.tplState === 1 ? 'enabled' : 'disabled', new Date(t.createdAt).toISOString(), t.tplName].join('\t'));
+      process.stdout.write(['TPL_ID\tSTATE\tCREATED_AT\tNAME', ...lines].join('\n') + '\n');
+    });
+
+  const sign = program.command('sign').description('manage SMS signatures (what send tasks name in sms_channel.sms_sign)');
+  sign.command('add')
+    .description('add an SMS signature to an account')
+    .requiredOption('--account <name>', 'account name')
+    .requiredOption('--sign <sign>', 'the signature (1 to 18 characters)')
+    .option('--channel-number <n>', 'its channel number; send tasks must then name the same one')
+    .option('--app-name <name>', 'its SMS application; send tasks must then name the same one')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string; sign: string; channelNumber?: string; appName?: string }) => {
+      const created = await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        return new ReferenceData(store, systemClock).addSignature(target.id, {
+          smsSign: opts.sign, channelNumber: opts.channelNumber ?? null, appName: opts.appName ?? null,
+        });
+      });
+      process.stderr.write(`signature ${created.smsSign} added\n`);
+    });
+  sign.command('list')
+    .description('list an account\'s SMS signatures')
+    .requiredOption('--account <name>', 'account name')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string }) => {
+      const rows = await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        return store.listSignatures(target.id);
+      });
+      const lines = rows.map((r) => [r.smsSign, r.channelNumber ?? '', r.appName ?? ''].join('\t'));
+      process.stdout.write(['SIGN\tCHANNEL_NUMBER\tAPP_NAME', ...lines].join('\n') + '\n');
     });
 
   const key = program.command('key').description('manage access keys (AK/SK) for signed requests');

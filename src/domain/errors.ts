@@ -27,6 +27,15 @@ export class DomainError extends Error {
 /** Stable error codes. KM.* are KooMessage's own; APIG.* are the API gateway's. */
 export const ErrorCodes = {
   invalidParameter: 'KM.80000002',
+  signatureEmpty: 'KM.00001075',
+  signatureLength: 'KM.00001076',
+  templateNotFound: 'KM.00001080',
+  templateIdEmpty: 'KM.00001081',
+  templateUnavailable: 'KM.00001082',
+  phoneListEmpty: 'KM.00001083',
+  inputEmpty: 'KM.90016414',
+  tooManyShortLinks: 'KM.90016416',
+  invalidAimCodeType: 'KM.90016418',
   invalidTime: 'KM.90016458',
   timeRangeTooLong: 'KM.90016459',
   forbidden: 'KM.80020000',

@@ -1,10 +1,20 @@
 /** Customer roles, from least to most privileged. */
 export const ROLES = ['readonly', 'te_user', 'te_admin'] as const;
-export type Role = (typeof ROLES)[number];
+export type CustomerRole = (typeof ROLES)[number];
+
+/**
+ * The platform's own role: an SMS gateway or carrier connector posting delivery reports. It
+ * belongs to the platform account, not to a customer, and may call nothing else.
+ */
+export const OPERATOR_ROLE = 'operator';
+export type Role = CustomerRole | typeof OPERATOR_ROLE;
 
 export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+  return value === OPERATOR_ROLE || (typeof value === 'string' && (ROLES as readonly string[]).includes(value));
 }
+
+/** The account operator users live in; its name cannot be taken by a customer (names start with a letter or digit). */
+export const PLATFORM_ACCOUNT = '_platform';
 
 /**
  * KooMessage is a project-level service in one region; every account has one project there, named
@@ -43,12 +53,25 @@ export interface Principal {
 }
 
 /** Operations a role may call. Each route names its operation; the auth hook checks it. */
-export type Operation = 'send-details:list' | 'send-tasks:create' | 'callbacks:manage';
+export type Operation =
+  | 'send-details:list'
+  | 'send-tasks:list'
+  | 'send-reports:list'
+  | 'templates:list'
+  | 'send-tasks:create'
+  | 'callbacks:manage'
+  | 'delivery-reports:ingest';
+
+const READERS: readonly Role[] = ['readonly', 'te_user', 'te_admin'];
 
 const PERMISSIONS: Record<Operation, readonly Role[]> = {
-  'send-details:list': ['readonly', 'te_user', 'te_admin'],
+  'send-details:list': READERS,
+  'send-tasks:list': READERS,
+  'send-reports:list': READERS,
+  'templates:list': READERS,
   'send-tasks:create': ['te_user', 'te_admin'],
   'callbacks:manage': ['te_admin'],
+  'delivery-reports:ingest': [OPERATOR_ROLE],
 };
 
 export function mayCall(role: Role, operation: Operation): boolean {

@@ -38,3 +38,8 @@ export function oneYearBefore(now: Date): number {
   d.setUTCFullYear(d.getUTCFullYear() - 1);
   return d.getTime();
 }
+
+/** The start (00:00:00 UTC) of the day holding `ms`. */
+export function dayStart(ms: number): number {
+  return Math.floor(ms / 86_400_000) * 86_400_000;
+}

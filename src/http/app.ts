@@ -4,12 +4,15 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Clock } from '../domain/clock.js';
 import type { Authenticator } from '../identity/authenticator.js';
+import type { DeliveryReports } from '../service/delivery-reports.js';
 import type { IamService } from '../service/iam.js';
+import type { SendTasks } from '../service/send-tasks.js';
 import type { Store } from '../store/store.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import { benchRoutes } from './routes/bench.js';
 import { healthRoutes } from './routes/health.js';
 import { iamRoutes } from './routes/iam.js';
+import { pipelineRoutes } from './routes/pipeline.js';
 import { sendDetailsRoutes } from './routes/send-details.js';
 import { ErrorBody, IamErrorBody } from './schemas.js';
 
@@ -20,6 +23,8 @@ export interface AppDeps {
   authenticator: Authenticator;
   /** Issues and validates IAM tokens for `/v3/auth/tokens`. */
   iam: IamService;
+  sendTasks: SendTasks;
+  deliveryReports: DeliveryReports;
   /** pino options or false; tests pass false or a stream of their own. */
   logger?: FastifyServerOptions['logger'];
   /** Behind a proxy, trust X-Forwarded-* (request.ip, protocol). */
@@ -93,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => healthRoutes(scope, deps));
   await app.register(async (scope) => iamRoutes(scope, deps));
   await app.register(async (scope) => sendDetailsRoutes(scope, deps));
+  await app.register(async (scope) => pipelineRoutes(scope, deps));
   if (deps.benchRoutes) await app.register(benchRoutes);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

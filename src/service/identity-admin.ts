@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import { InvalidParameter } from '../domain/errors.js';
-import type { Account, Role, User } from '../domain/identity.js';
+import { OPERATOR_ROLE, PLATFORM_ACCOUNT, type Account, type Role, type User } from '../domain/identity.js';
 import type { AccessKeyStatus, AccessKeySummary, Store } from '../store/store.js';
 import type { Keyring } from '../identity/keyring.js';
 import { hashPassword, hashToken, newAccessKeyId, newDomainId, newSecretKey, newToken } from '../identity/secrets.js';
@@ -50,6 +50,19 @@ export class IdentityAdmin {
       tokenHash: hashToken(token), userId: user.id, accountId: account.id, now, expiresAt, scope: 'project', method: 'token',
     });
     return { token, expiresAt };
+  }
+
+  /**
+   * A token for the platform's operator (delivery-report ingestion). The platform account and its
+   * operator user are created on first use; neither can sign in with a password.
+   */
+  async createOperatorToken(ttlMs: number = DEFAULT_TOKEN_TTL_MS): Promise<{ token: string; expiresAt: number }> {
+    const now = this.clock().getTime();
+    const account = (await this.store.findAccountByName(PLATFORM_ACCOUNT))
+      ?? (await this.store.createAccount({ name: PLATFORM_ACCOUNT, domainId: newDomainId(), projectId: newDomainId(), now }));
+    const operator = (await this.store.findUser(account.id, OPERATOR_ROLE))
+      ?? (await this.store.createUser({ accountId: account.id, name: OPERATOR_ROLE, publicId: newDomainId(), role: OPERATOR_ROLE, passwordHash: null, now }));
+    return this.createToken(account.name, operator.name, ttlMs);
   }
 
   private async requireUser(accountName: string, userName: string): Promise<{ account: Account; user: User }> {

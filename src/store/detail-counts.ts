@@ -71,3 +71,25 @@ export function planCount(from: number | undefined, to: number | undefined): Cou
   if (toDay <= last) edges.push({ from: toDay, to: last });
   return { days: { fromDay, toDay }, edges };
 }
+
+/** A change to `send_status_counts`: details of one template, day and status. */
+export interface StatusDelta {
+  tplId: string;
+  day: number;
+  status: number;
+  n: number;
+}
+
+/** Status counter increments for rows (negate `n` for deleted ones); '' stands for no template. */
+export function statusDeltas(rows: ReadonlyArray<{ send_time: number; tpl_id: string | null; send_status: number }>): StatusDelta[] {
+  const deltas = new Map<string, StatusDelta>();
+  for (const row of rows) {
+    const tplId = row.tpl_id ?? '';
+    const day = dayOf(row.send_time);
+    const key = JSON.stringify([tplId, day, row.send_status]);
+    const delta = deltas.get(key);
+    if (delta) delta.n += 1;
+    else deltas.set(key, { tplId, day, status: row.send_status, n: 1 });
+  }
+  return [...deltas.values()];
+}

@@ -34,6 +34,11 @@ export interface DialectAdapter {
    * join over every partition, while the plain ordered query reads the newest partition only.
    */
   readonly deferredJoin: boolean;
+  /**
+   * Whether outbox claims lock with `FOR UPDATE SKIP LOCKED`, so concurrent workers take different
+   * jobs. SQLite has one writer at a time and no such clause.
+   */
+  readonly skipLocked: boolean;
   /** Makes an auto-increment integer primary key column. */
   autoIncrementId(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** True when the error means a unique or primary-key constraint was violated. */

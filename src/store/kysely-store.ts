@@ -4,14 +4,16 @@ import { toWholeSeconds } from '../domain/time.js';
 import type { Account, Role, TokenScope, User } from '../domain/identity.js';
 import { isRole } from '../domain/identity.js';
 import type { SendDetail, SendDetailsFilter, SendStatus } from '../domain/send-detail.js';
-import { countDeltas, planCount, type CountDelta } from './detail-counts.js';
+import { parseDeliveryReport, reportKey, type DeliveryReport, type ReceivedReport } from '../domain/delivery-report.js';
+import { countDeltas, dayOf, planCount, statusDeltas, type CountDelta, type StatusDelta } from './detail-counts.js';
 import type { DialectAdapter } from './dialect.js';
 import { migrationProvider, PARTITIONS_AHEAD_MS } from './migrations.js';
 import { monthsBefore } from './partitions.js';
 import { STATUS_CODES, type Database } from './schema.js';
 import type {
-  AccessKeyRecord, AccessKeyStatus, AccessKeySummary, SendDetailsPage, SignatureRecord, Store, TaskRecord,
-  TemplateRecord, TokenRecord,
+  AccessKeyRecord, AccessKeyStatus, AccessKeySummary, NewSendTask, OutboxJob, OutboxJobInput, ReportResult,
+  SendDetailsPage, SendReportFilter, SendReportRow, SendTaskFilter, SendTaskSummary, SignatureRecord, Store,
+  TaskRecord, TemplateFilter, TemplateInfo, TemplateRecord, TokenRecord,
 } from './store.js';
 
 const STATUS_BY_CODE: Record<number, SendStatus> = { 0: 'sending', 1: 'success', 2: 'fail' };
@@ -80,9 +82,25 @@ function toScope(value: string): TokenScope {
   return value;
 }
 
-type CountedRow = { send_time: number; tpl_id: string | null; sms_sign: string | null };
+type CountedRow = { msg_id: string; send_time: number; tpl_id: string | null; sms_sign: string | null; send_status: number };
+
+/** A stored message as report application needs it. */
+type MessageRow = { account_id: number; msg_id: string; send_time: number; tpl_id: string | null; send_status: number };
+
+const STATUS_NAMES = ['sending', 'success', 'fail'] as const;
 
 const PURGE_BATCH = 5000;
+
+const TEMPLATE_COLUMNS = ['tpl_id', 'tpl_name', 'tpl_state', 'description', 'created_at'] as const;
+
+function toTemplate(row: { tpl_id: string; tpl_name: string; tpl_state: number; description: string | null; created_at: number }): TemplateInfo {
+  return { tplId: row.tpl_id, tplName: row.tpl_name, tplState: row.tpl_state, description: row.description, createdAt: row.created_at };
+}
+
+function monthStart(ms: number): number {
+  const d = new Date(ms);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+}
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -321,39 +339,47 @@ export class KyselyStore implements Store {
   async insertSendDetails(accountId: number, details: SendDetail[], now: number): Promise<number> {
     if (details.length === 0) return 0;
     await this.ensureMonthsOf(details);
-    return this.db.transaction().execute(async (tx) => {
-      const added: CountedRow[] = [];
-      for (const part of chunks(details, 14, this.adapter.maxParameters)) {
-        const fresh = this.adapter.partitions ? await this.claimIds(tx, accountId, part) : part;
-        if (fresh.length === 0) continue;
-        const rows = await tx.insertInto('send_details')
-          .values(fresh.map((d) => ({
-            account_id: accountId,
-            msg_id: d.msgId,
-            task_id: d.taskId,
-            task_name: d.taskName,
-            tpl_id: d.tplId,
-            tpl_name: d.tplName,
-            sms_sign: d.smsSign,
-            cust_flag: d.custFlag,
-            send_account: d.sendAccount,
-            send_status: STATUS_CODES[d.sendStatus],
-            // Whole seconds always: the count plan relies on it (see planCount).
-            send_time: toWholeSeconds(d.sendTime),
-            receive_time: d.receiveTime === null ? null : toWholeSeconds(d.receiveTime),
-            result_code: d.resultCode,
-            updated_at: now,
-          })))
-          // Without partitions the table's own key skips known msg_ids; with them claimIds did.
-          .$if(!this.adapter.partitions, (qb) => qb.onConflict((oc) => oc.columns(['account_id', 'msg_id']).doNothing()))
-          // Only rows actually inserted come back, so skipped duplicates never touch the counters.
-          .returning(['send_time', 'tpl_id', 'sms_sign'])
-          .execute();
-        added.push(...rows);
-      }
-      await this.addCounts(tx, accountId, countDeltas(added));
-      return added.length;
-    });
+    return this.db.transaction().execute(async (tx) => (await this.insertDetailsTx(tx, accountId, details, now)).length);
+  }
+
+  /**
+   * Inserts the details whose msg_id the account does not have yet, keeps both counter tables,
+   * and applies any delivery reports parked for them. Returns the rows inserted.
+   */
+  private async insertDetailsTx(tx: Transaction<Database>, accountId: number, details: SendDetail[], now: number): Promise<CountedRow[]> {
+    const added: CountedRow[] = [];
+    for (const part of chunks(details, 14, this.adapter.maxParameters)) {
+      const fresh = this.adapter.partitions ? await this.claimIds(tx, accountId, part) : part;
+      if (fresh.length === 0) continue;
+      const rows = await tx.insertInto('send_details')
+        .values(fresh.map((d) => ({
+          account_id: accountId,
+          msg_id: d.msgId,
+          task_id: d.taskId,
+          task_name: d.taskName,
+          tpl_id: d.tplId,
+          tpl_name: d.tplName,
+          sms_sign: d.smsSign,
+          cust_flag: d.custFlag,
+          send_account: d.sendAccount,
+          send_status: STATUS_CODES[d.sendStatus],
+          // Whole seconds always: the count plan relies on it (see planCount).
+          send_time: toWholeSeconds(d.sendTime),
+          receive_time: d.receiveTime === null ? null : toWholeSeconds(d.receiveTime),
+          result_code: d.resultCode,
+          updated_at: now,
+        })))
+        // Without partitions the table's own key skips known msg_ids; with them claimIds did.
+        .$if(!this.adapter.partitions, (qb) => qb.onConflict((oc) => oc.columns(['account_id', 'msg_id']).doNothing()))
+        // Only rows actually inserted come back, so skipped duplicates never touch the counters.
+        .returning(['msg_id', 'send_time', 'tpl_id', 'sms_sign', 'send_status'])
+        .execute();
+      added.push(...rows);
+    }
+    await this.addCounts(tx, accountId, countDeltas(added));
+    await this.addStatusCounts(tx, accountId, statusDeltas(added));
+    await this.applyParked(tx, added.map((r) => ({ ...r, account_id: accountId })), now);
+    return added;
   }
 
   /**
@@ -403,6 +429,7 @@ export class KyselyStore implements Store {
         deleted += await this.db.transaction().execute(async (tx) => {
           const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(partition.name)}`.execute(tx);
           await tx.deleteFrom('send_detail_counts').where('day', '>=', partition.from).where('day', '<', partition.to).execute();
+          await tx.deleteFrom('send_status_counts').where('day', '>=', partition.from).where('day', '<', partition.to).execute();
           await tx.deleteFrom('send_detail_ids').where('send_time', '>=', partition.from).where('send_time', '<', partition.to).execute();
           await partitions.drop(tx, partition);
           return Number(rows[0]?.n ?? 0);
@@ -415,7 +442,7 @@ export class KyselyStore implements Store {
     for (const { id: accountId } of accounts) {
       for (;;) {
         const batch = await this.db.transaction().execute(async (tx) => {
-          const rows = await tx.selectFrom('send_details').select(['msg_id', 'send_time', 'tpl_id', 'sms_sign'])
+          const rows = await tx.selectFrom('send_details').select(['msg_id', 'send_time', 'tpl_id', 'sms_sign', 'send_status'])
             .where('account_id', '=', accountId).where('send_time', '<', cutoff)
             .orderBy('send_time', 'desc').limit(PURGE_BATCH).execute();
           if (rows.length === 0) return 0;
@@ -423,6 +450,7 @@ export class KyselyStore implements Store {
           await tx.deleteFrom('send_details').where('account_id', '=', accountId).where('msg_id', 'in', ids).where('send_time', '<', cutoff).execute();
           if (partitions) await tx.deleteFrom('send_detail_ids').where('account_id', '=', accountId).where('msg_id', 'in', ids).execute();
           await this.addCounts(tx, accountId, countDeltas(rows).map((d) => ({ ...d, n: -d.n })));
+          await this.addStatusCounts(tx, accountId, statusDeltas(rows).map((d) => ({ ...d, n: -d.n })));
           return rows.length;
         });
         deleted += batch;
@@ -430,6 +458,7 @@ export class KyselyStore implements Store {
       }
     }
     await this.db.deleteFrom('send_detail_counts').where('n', '=', 0).execute();
+    await this.db.deleteFrom('send_status_counts').where('n', '=', 0).execute();
     return deleted;
   }
 
@@ -444,6 +473,19 @@ export class KyselyStore implements Store {
         .values(part.map((d) => ({ account_id: accountId, tpl_id: d.tplId, sms_sign: d.smsSign, day: d.day, n: d.n })))
         .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'sms_sign', 'day'])
           .doUpdateSet({ n: (eb) => eb('send_detail_counts.n', '+', eb.ref('excluded.n')) }))
+        .execute();
+    }
+  }
+
+  /** Like addCounts, for the per-template status counters (same global order). */
+  private async addStatusCounts(tx: Transaction<Database>, accountId: number, deltas: StatusDelta[]): Promise<void> {
+    const ordered = deltas.filter((d) => d.n !== 0)
+      .sort((a, b) => compareText(a.tplId, b.tplId) || a.day - b.day || a.status - b.status);
+    for (const part of chunks(ordered, 5, this.adapter.maxParameters)) {
+      await tx.insertInto('send_status_counts')
+        .values(part.map((d) => ({ account_id: accountId, tpl_id: d.tplId, day: d.day, send_status: d.status, n: d.n })))
+        .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'day', 'send_status'])
+          .doUpdateSet({ n: (eb) => eb('send_status_counts.n', '+', eb.ref('excluded.n')) }))
         .execute();
     }
   }
@@ -475,6 +517,290 @@ export class KyselyStore implements Store {
     }
     for (const edge of plan.edges) total += await direct({ ...filter, sendTimeFrom: edge.from, sendTimeTo: edge.to });
     return total;
+  }
+
+  async findTemplate(accountId: number, tplId: string): Promise<TemplateInfo | undefined> {
+    const row = await this.db.selectFrom('templates').select(TEMPLATE_COLUMNS)
+      .where('account_id', '=', accountId).where('tpl_id', '=', tplId).executeTakeFirst();
+    return row && toTemplate(row);
+  }
+
+  async listTemplates(accountId: number, filter: TemplateFilter, offset: number, limit: number): Promise<{ rows: TemplateInfo[]; total: number }> {
+    let q = this.db.selectFrom('templates').where('account_id', '=', accountId);
+    if (filter.tplId !== undefined) q = q.where('tpl_id', '=', filter.tplId);
+    if (filter.tplName !== undefined) q = q.where('tpl_name', '=', filter.tplName);
+    if (filter.createdFrom !== undefined) q = q.where('created_at', '>=', filter.createdFrom);
+    if (filter.createdTo !== undefined) q = q.where('created_at', '<=', filter.createdTo);
+    const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = limit === 0 ? [] : await q.select(TEMPLATE_COLUMNS)
+      .orderBy('created_at', 'desc').orderBy('tpl_id', 'asc').limit(limit).offset(offset).execute();
+    return { rows: rows.map(toTemplate), total: Number(n) };
+  }
+
+  async findSignature(accountId: number, smsSign: string): Promise<SignatureRecord | undefined> {
+    const row = await this.db.selectFrom('signatures').select(['sms_sign', 'channel_number', 'app_name'])
+      .where('account_id', '=', accountId).where('sms_sign', '=', smsSign).executeTakeFirst();
+    return row && { smsSign: row.sms_sign, channelNumber: row.channel_number, appName: row.app_name };
+  }
+
+  async listSignatures(accountId: number): Promise<SignatureRecord[]> {
+    const rows = await this.db.selectFrom('signatures').select(['sms_sign', 'channel_number', 'app_name'])
+      .where('account_id', '=', accountId).orderBy('sms_sign').execute();
+    return rows.map((row) => ({ smsSign: row.sms_sign, channelNumber: row.channel_number, appName: row.app_name }));
+  }
+
+  async createSendTask(accountId: number, task: NewSendTask, details: SendDetail[], jobs: OutboxJobInput[], now: number): Promise<void> {
+    await this.ensureMonthsOf(details);
+    await this.db.transaction().execute(async (tx) => {
+      await tx.insertInto('send_tasks').values({
+        account_id: accountId, task_id: task.taskId, task_name: task.taskName, tpl_id: task.tplId, sms_sign: task.smsSign,
+        created_at: task.createdAt, sms_tpl_id: task.smsTplId, channel_number: task.channelNumber,
+        sms_app_name: task.smsAppName, aim_code_type: task.aimCodeType, resolve_times: task.resolveTimes,
+        expiration_time: task.expirationTime, generation_type: task.generationType, domain: task.domain,
+        submission_count: task.submissionCount, task_state: 'Success',
+      }).execute();
+      const inserted = await this.insertDetailsTx(tx, accountId, details, now);
+      if (inserted.length !== details.length) throw new Error('a new send task\'s msg_id already existed');
+      await this.enqueueTx(tx, jobs, now);
+    });
+  }
+
+  async listSendTasks(accountId: number, filter: SendTaskFilter, offset: number, limit: number): Promise<{ rows: SendTaskSummary[]; total: number }> {
+    return this.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (tx) => {
+      let q = tx.selectFrom('send_tasks').where('account_id', '=', accountId)
+        .where('created_at', '>=', filter.createdFrom).where('created_at', '<=', filter.createdTo);
+      if (filter.taskId !== undefined) q = q.where('task_id', '=', filter.taskId);
+      if (filter.taskName !== undefined) q = q.where('task_name', '=', filter.taskName);
+      if (filter.tplId !== undefined) q = q.where('tpl_id', '=', filter.tplId);
+      if (filter.taskState !== undefined) q = q.where('task_state', '=', filter.taskState);
+      if (filter.tplName !== undefined) {
+        const name = filter.tplName;
+        q = q.where('tpl_id', 'in', (eb) => eb.selectFrom('templates').select('tpl_id')
+          .where('account_id', '=', accountId).where('tpl_name', '=', name));
+      }
+      const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const total = Number(n);
+      if (limit === 0 || offset >= total) return { rows: [], total };
+      const tasks = await q.select([
+        'task_id', 'task_name', 'tpl_id', 'sms_sign', 'sms_tpl_id', 'channel_number', 'sms_app_name', 'task_state',
+        'created_at', 'submission_count',
+      ]).orderBy('created_at', 'desc').orderBy('task_id', 'asc').limit(limit).offset(offset).execute();
+      const counts = tasks.length === 0 ? [] : await tx.selectFrom('send_details')
+        .select(['task_id', 'send_status', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('account_id', '=', accountId).where('task_id', 'in', tasks.map((t) => t.task_id))
+        .groupBy(['task_id', 'send_status']).execute();
+      const byTask = new Map<string, SendTaskSummary['details']>();
+      for (const c of counts) {
+        const entry = byTask.get(c.task_id as string) ?? { total: 0, sending: 0, success: 0, fail: 0 };
+        const name = STATUS_NAMES[c.send_status];
+        if (name) entry[name] += Number(c.n);
+        entry.total += Number(c.n);
+        byTask.set(c.task_id as string, entry);
+      }
+      return {
+        total,
+        rows: tasks.map((t) => {
+          const details = byTask.get(t.task_id) ?? { total: 0, sending: 0, success: 0, fail: 0 };
+          return {
+            taskId: t.task_id, taskName: t.task_name, tplId: t.tpl_id, smsSign: t.sms_sign, smsTplId: t.sms_tpl_id,
+            channelNumber: t.channel_number, smsAppName: t.sms_app_name, taskState: t.task_state, createdAt: t.created_at,
+            submissionCount: t.submission_count ?? details.total, details,
+          };
+        }),
+      };
+    });
+  }
+
+  async sendReport(accountId: number, filter: SendReportFilter, offset: number, limit: number): Promise<{ rows: SendReportRow[]; total: number }> {
+    return this.db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(async (tx) => {
+      let q = tx.selectFrom('send_status_counts')
+        .select(['tpl_id', 'day', 'send_status', (eb) => eb.fn.sum<number>('n').as('n')])
+        .where('account_id', '=', accountId).where('tpl_id', '<>', '')
+        .where('day', '>=', filter.fromDay).where('day', '<=', filter.toDay);
+      if (filter.tplId !== undefined) q = q.where('tpl_id', '=', filter.tplId);
+      if (filter.tplName !== undefined) {
+        const name = filter.tplName;
+        q = q.where('tpl_id', 'in', (eb) => eb.selectFrom('templates').select('tpl_id')
+          .where('account_id', '=', accountId).where('tpl_name', '=', name));
+      }
+      const sums = await q.groupBy(['tpl_id', 'day', 'send_status']).execute();
+      const rows = new Map<string, SendReportRow>();
+      for (const s of sums) {
+        const n = Number(s.n);
+        if (n === 0) continue;
+        const period = filter.monthly ? monthStart(s.day) : s.day;
+        const key = `${period}\u0000${s.tpl_id}`;
+        const row = rows.get(key) ?? { period, tplId: s.tpl_id, tplName: null, total: 0, success: 0, fail: 0 };
+        row.total += n;
+        if (s.send_status === STATUS_CODES.success) row.success += n;
+        if (s.send_status === STATUS_CODES.fail) row.fail += n;
+        rows.set(key, row);
+      }
+      const ordered = [...rows.values()].sort((a, b) => b.period - a.period || compareText(a.tplId, b.tplId));
+      const page = limit === 0 ? [] : ordered.slice(offset, offset + limit);
+      const ids = [...new Set(page.map((r) => r.tplId))];
+      const names = ids.length === 0 ? [] : await tx.selectFrom('templates').select(['tpl_id', 'tpl_name'])
+        .where('account_id', '=', accountId).where('tpl_id', 'in', ids).execute();
+      const nameOf = new Map(names.map((t) => [t.tpl_id, t.tpl_name]));
+      return { rows: page.map((r) => ({ ...r, tplName: nameOf.get(r.tplId) ?? null })), total: ordered.length };
+    });
+  }
+
+  async ingestDeliveryReports(reports: ReceivedReport[], now: number): Promise<ReportResult[]> {
+    return this.db.transaction().execute(async (tx) => {
+      const results: ReportResult[] = [];
+      for (const received of reports) {
+        if (!received.ok) {
+          await tx.insertInto('delivery_reports').values({
+            report_key: null, msg_id: received.msgId, account_id: null, raw: received.raw, state: 'rejected',
+            reason: received.reason, received_at: now, applied_at: null,
+          }).execute();
+          results.push({ outcome: 'rejected', reason: received.reason });
+          continue;
+        }
+        const { report } = received;
+        const stored = await tx.insertInto('delivery_reports').values({
+          report_key: reportKey(report), msg_id: report.msgId, account_id: null, raw: received.raw, state: 'parked',
+          reason: null, received_at: now, applied_at: null,
+        }).onConflict((oc) => oc.column('report_key').doNothing()).returning('id').executeTakeFirst();
+        if (!stored) {
+          results.push({ outcome: 'duplicate', reason: 'this report was received before' });
+          continue;
+        }
+        const messages = await this.findMessages(tx, [report.msgId]);
+        if (messages.length === 0) {
+          results.push({ outcome: 'parked', reason: 'no message with this msg_id yet; applied when it arrives' });
+          continue;
+        }
+        if (messages.length > 1) {
+          const reason = 'msg_id belongs to more than one account';
+          await tx.updateTable('delivery_reports').set({ state: 'rejected', reason }).where('id', '=', stored.id).execute();
+          results.push({ outcome: 'rejected', reason });
+          continue;
+        }
+        results.push(await this.applyReport(tx, stored.id, report, messages[0] as MessageRow, now));
+      }
+      return results;
+    });
+  }
+
+  /** Messages by msg_id across accounts (a delivery report names no account). */
+  private async findMessages(tx: Transaction<Database>, msgIds: string[]): Promise<MessageRow[]> {
+    if (this.adapter.partitions) {
+      // The id table says where each message lives; send_time then prunes to one partition.
+      return tx.selectFrom('send_detail_ids as i')
+        .innerJoin('send_details as d', (join) => join.onRef('d.account_id', '=', 'i.account_id')
+          .onRef('d.msg_id', '=', 'i.msg_id').onRef('d.send_time', '=', 'i.send_time'))
+        .select(['d.account_id', 'd.msg_id', 'd.send_time', 'd.tpl_id', 'd.send_status'])
+        .where('i.msg_id', 'in', msgIds).execute();
+    }
+    return tx.selectFrom('send_details').select(['account_id', 'msg_id', 'send_time', 'tpl_id', 'send_status'])
+      .where('msg_id', 'in', msgIds).execute();
+  }
+
+  /**
+   * Applies one stored report to its message: a final status is set once and never changes, a
+   * pending word ("still under way") is recorded only. Keeps the status counters.
+   */
+  private async applyReport(tx: Transaction<Database>, reportRowId: number, report: DeliveryReport, message: MessageRow, now: number): Promise<ReportResult> {
+    const settle = async (state: string, reason: string | null) => {
+      await tx.updateTable('delivery_reports').set({ state, reason, account_id: message.account_id, applied_at: now })
+        .where('id', '=', reportRowId).execute();
+    };
+    if (message.send_status !== STATUS_CODES.sending) {
+      const reason = `message is already ${STATUS_NAMES[message.send_status] ?? 'final'}; a final status never changes`;
+      await settle('duplicate', reason);
+      return { outcome: 'duplicate', reason };
+    }
+    if (report.verdict === 'pending') {
+      const reason = `${report.status} is not final; the message is still sending`;
+      await settle('applied', reason);
+      return { outcome: 'applied', reason };
+    }
+    const status = report.verdict === 'success' ? STATUS_CODES.success : STATUS_CODES.fail;
+    const updated = await tx.updateTable('send_details')
+      .set({
+        send_status: status,
+        receive_time: report.receiveTime,
+        result_code: status === STATUS_CODES.fail ? (report.resultCode ?? report.status) : null,
+        updated_at: now,
+      })
+      .where('account_id', '=', message.account_id).where('msg_id', '=', message.msg_id)
+      .where('send_time', '=', message.send_time).where('send_status', '=', STATUS_CODES.sending)
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) !== 1) throw new Error(`message ${message.msg_id} changed under a report`);
+    const day = dayOf(message.send_time);
+    const tplId = message.tpl_id ?? '';
+    await this.addStatusCounts(tx, message.account_id, [
+      { tplId, day, status: STATUS_CODES.sending, n: -1 },
+      { tplId, day, status, n: 1 },
+    ]);
+    message.send_status = status;
+    await settle('applied', null);
+    return { outcome: 'applied' };
+  }
+
+  /** Applies reports parked for messages that were just inserted, in the order they arrived. */
+  private async applyParked(tx: Transaction<Database>, inserted: MessageRow[], now: number): Promise<void> {
+    const byId = new Map(inserted.map((m) => [m.msg_id, m]));
+    const ids = [...byId.keys()];
+    for (const part of chunks(ids, 1, this.adapter.maxParameters)) {
+      const parked = await tx.selectFrom('delivery_reports').select(['id', 'raw', 'msg_id'])
+        .where('state', '=', 'parked').where('msg_id', 'in', part).orderBy('id').execute();
+      for (const row of parked) {
+        const received = parseDeliveryReport(JSON.parse(row.raw));
+        const message = byId.get(row.msg_id as string);
+        if (!received.ok || !message) continue;
+        await this.applyReport(tx, row.id, received.report, message, now);
+      }
+    }
+  }
+
+  async enqueue(jobs: OutboxJobInput[], now: number): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.db.transaction().execute((tx) => this.enqueueTx(tx, jobs, now));
+  }
+
+  private async enqueueTx(tx: Transaction<Database>, jobs: OutboxJobInput[], now: number): Promise<void> {
+    for (const part of chunks(jobs, 5, this.adapter.maxParameters)) {
+      await tx.insertInto('outbox').values(part.map((j) => ({
+        kind: j.kind, account_id: j.accountId, payload: JSON.stringify(j.payload), run_at: j.runAt, created_at: now,
+      }))).execute();
+    }
+  }
+
+  async claimJobs(now: number, limit: number, leaseMs: number): Promise<OutboxJob[]> {
+    return this.db.transaction().execute(async (tx) => {
+      const due = await tx.selectFrom('outbox').select('id')
+        .where('run_at', '<=', now)
+        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+        .orderBy('run_at').orderBy('id').limit(limit)
+        .$if(this.adapter.skipLocked, (qb) => qb.forUpdate().skipLocked())
+        .execute();
+      if (due.length === 0) return [];
+      const rows = await tx.updateTable('outbox')
+        .set((eb) => ({ locked_until: now + leaseMs, attempts: eb('attempts', '+', 1) }))
+        .where('id', 'in', due.map((r) => r.id))
+        .returning(['id', 'kind', 'account_id', 'payload', 'attempts'])
+        .execute();
+      return rows.sort((a, b) => a.id - b.id).map((r) => ({
+        id: r.id, kind: r.kind, accountId: r.account_id, payload: JSON.parse(r.payload) as unknown, attempts: r.attempts,
+      }));
+    });
+  }
+
+  async completeJob(id: number): Promise<void> {
+    await this.db.deleteFrom('outbox').where('id', '=', id).execute();
+  }
+
+  async retryJob(id: number, runAt: number, error: string): Promise<void> {
+    await this.db.updateTable('outbox').set({ run_at: runAt, locked_until: null, last_error: error.slice(0, 1000) })
+      .where('id', '=', id).execute();
+  }
+
+  async pendingJobs(): Promise<number> {
+    const { n } = await this.db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(n);
   }
 
   async optimize(): Promise<void> {

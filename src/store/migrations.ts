@@ -214,6 +214,74 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
           .execute();
       },
     },
+    '0006_pipeline': {
+      // Sending for real: task settings, per-template status counters (send reports), a global
+      // msg_id look-up (delivery reports name no account), every delivery report as received, and
+      // the outbox that dispatch and scheduled reports run from.
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('templates').addColumn('tpl_state', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+        await db.schema.alterTable('templates').addColumn('description', 'text').execute();
+        for (const [column, type] of [
+          ['sms_tpl_id', 'text'], ['channel_number', 'text'], ['sms_app_name', 'text'], ['aim_code_type', 'text'],
+          ['resolve_times', 'integer'], ['expiration_time', 'integer'], ['generation_type', 'text'], ['domain', 'text'],
+          ['submission_count', 'integer'],
+        ] as const) {
+          await db.schema.alterTable('send_tasks').addColumn(column, type).execute();
+        }
+        await db.schema.alterTable('send_tasks').addColumn('task_state', 'text', (c) => c.notNull().defaultTo('Success')).execute();
+        await db.schema.createIndex('send_tasks_created_idx').on('send_tasks').columns(['account_id', 'created_at desc', 'task_id']).execute();
+
+        if (adapter.partitions) {
+          await db.schema.createIndex('send_detail_ids_msg_idx').on('send_detail_ids').column('msg_id').execute();
+        } else {
+          await db.schema.createIndex('send_details_msg_idx').on('send_details').column('msg_id').execute();
+        }
+
+        await db.schema
+          .createTable('send_status_counts')
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('tpl_id', 'text', (c) => c.notNull())
+          .addColumn('day', 'bigint', (c) => c.notNull())
+          .addColumn('send_status', 'smallint', (c) => c.notNull())
+          .addColumn('n', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('send_status_counts_pk', ['account_id', 'tpl_id', 'day', 'send_status'])
+          .execute();
+        const day = sql`(send_time / ${sql.lit(DAY_MS)}) * ${sql.lit(DAY_MS)}`;
+        await sql`insert into send_status_counts (account_id, tpl_id, day, send_status, n)
+          select account_id, coalesce(tpl_id, ''), ${day}, send_status, count(*) from send_details
+          group by account_id, coalesce(tpl_id, ''), ${day}, send_status`.execute(db);
+
+        await db.schema
+          .createTable('outbox')
+          .addColumn('id', 'integer', (c) => adapter.autoIncrementId(c))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('account_id', 'integer')
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('run_at', 'bigint', (c) => c.notNull())
+          .addColumn('locked_until', 'bigint')
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('outbox_due_idx').on('outbox').columns(['run_at', 'id']).execute();
+
+        await db.schema
+          .createTable('delivery_reports')
+          .addColumn('id', 'integer', (c) => adapter.autoIncrementId(c))
+          .addColumn('report_key', 'text', (c) => c.unique())
+          .addColumn('msg_id', 'text')
+          .addColumn('account_id', 'integer')
+          .addColumn('raw', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('received_at', 'bigint', (c) => c.notNull())
+          .addColumn('applied_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('delivery_reports_parked_idx').on('delivery_reports').column('msg_id')
+          .where(sql.ref('state'), '=', 'parked').execute();
+        await db.schema.createIndex('delivery_reports_msg_idx').on('delivery_reports').column('msg_id').execute();
+      },
+    },
   };
 }
 

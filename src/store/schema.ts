@@ -49,6 +49,9 @@ export interface Database {
     tpl_id: string;
     tpl_name: string;
     created_at: number;
+    /** 1 enabled, 0 disabled. */
+    tpl_state: Generated<number>;
+    description: string | null;
   };
   signatures: {
     account_id: number;
@@ -64,6 +67,17 @@ export interface Database {
     tpl_id: string | null;
     sms_sign: string | null;
     created_at: number;
+    /** Set for tasks created through the API; null for imported ones. */
+    sms_tpl_id: string | null;
+    channel_number: string | null;
+    sms_app_name: string | null;
+    aim_code_type: string | null;
+    resolve_times: number | null;
+    expiration_time: number | null;
+    generation_type: string | null;
+    domain: string | null;
+    submission_count: number | null;
+    task_state: Generated<string>;
   };
   send_details: {
     account_id: number;
@@ -87,6 +101,42 @@ export interface Database {
     account_id: number;
     msg_id: string;
     send_time: number;
+  };
+  /** Per-day detail counts by template and status ('' = no template): send reports and task charts. */
+  send_status_counts: {
+    account_id: number;
+    tpl_id: string;
+    day: number;
+    send_status: number;
+    n: number;
+  };
+  /** Work to do later, at least once: message dispatch and scheduled reports. */
+  outbox: {
+    id: Generated<number>;
+    kind: string;
+    account_id: number | null;
+    /** JSON. */
+    payload: string;
+    attempts: Generated<number>;
+    run_at: number;
+    /** A worker holds the job until then; a crashed worker's jobs come back after it. */
+    locked_until: number | null;
+    last_error: string | null;
+    created_at: number;
+  };
+  /** Every delivery report as received, and what became of it. */
+  delivery_reports: {
+    id: Generated<number>;
+    /** `id:<report_id>` or `h:<hash of the report>`; null for rejected reports. */
+    report_key: string | null;
+    msg_id: string | null;
+    account_id: number | null;
+    raw: string;
+    /** applied | duplicate | parked | rejected */
+    state: string;
+    reason: string | null;
+    received_at: number;
+    applied_at: number | null;
   };
   /** Per-day detail counts; '' in tpl_id / sms_sign means "any" (see detail-counts.ts). */
   send_detail_counts: {

@@ -1,4 +1,5 @@
 import type { Account, Role, TokenScope, User } from '../domain/identity.js';
+import type { ReceivedReport, ReportOutcome } from '../domain/delivery-report.js';
 import type { SendDetail, SendDetailsFilter } from '../domain/send-detail.js';
 
 /** A page of send details and the exact number of rows matching the filter, from one snapshot. */
@@ -45,6 +46,112 @@ export interface SignatureRecord {
   smsSign: string;
   channelNumber: string | null;
   appName: string | null;
+}
+
+/** A template as the API lists it. */
+export interface TemplateInfo {
+  tplId: string;
+  tplName: string;
+  /** 1 enabled, 0 disabled. */
+  tplState: number;
+  description: string | null;
+  createdAt: number;
+}
+
+export interface TemplateFilter {
+  tplId?: string;
+  tplName?: string;
+  /** Inclusive creation-time bounds, both or neither. */
+  createdFrom?: number;
+  createdTo?: number;
+}
+
+/** A send task created through the API, as stored in the same transaction as its details. */
+export interface NewSendTask {
+  taskId: string;
+  taskName: string;
+  tplId: string;
+  smsSign: string;
+  createdAt: number;
+  smsTplId: string;
+  channelNumber: string;
+  smsAppName: string;
+  aimCodeType: string;
+  resolveTimes: number;
+  expirationTime: number;
+  generationType: string;
+  domain: string | null;
+  submissionCount: number;
+}
+
+export interface SendTaskFilter {
+  taskId?: string;
+  taskName?: string;
+  tplId?: string;
+  tplName?: string;
+  /** 'Success' or 'Failed'. */
+  taskState?: string;
+  /** Inclusive creation-time bounds. */
+  createdFrom: number;
+  createdTo: number;
+}
+
+/** A task with its counters, counted from its details in the same snapshot. */
+export interface SendTaskSummary {
+  taskId: string;
+  taskName: string;
+  tplId: string | null;
+  smsSign: string | null;
+  smsTplId: string | null;
+  channelNumber: string | null;
+  smsAppName: string | null;
+  taskState: string;
+  createdAt: number;
+  /** Recipients submitted (details for imported tasks). */
+  submissionCount: number;
+  details: { total: number; sending: number; success: number; fail: number };
+}
+
+export interface SendReportFilter {
+  /** Months instead of days. */
+  monthly: boolean;
+  tplId?: string;
+  tplName?: string;
+  /** UTC days (epoch ms of midnight), inclusive. */
+  fromDay: number;
+  toDay: number;
+}
+
+/** Messages of one template in one day or month, by status. */
+export interface SendReportRow {
+  /** Epoch ms of the day's or month's start (UTC). */
+  period: number;
+  tplId: string;
+  tplName: string | null;
+  total: number;
+  success: number;
+  fail: number;
+}
+
+export interface OutboxJobInput {
+  kind: string;
+  accountId: number | null;
+  payload: unknown;
+  runAt: number;
+}
+
+export interface OutboxJob {
+  id: number;
+  kind: string;
+  accountId: number | null;
+  payload: unknown;
+  /** Including this claim. */
+  attempts: number;
+}
+
+export interface ReportResult {
+  outcome: ReportOutcome;
+  reason?: string;
 }
 
 export interface TaskRecord {
@@ -102,6 +209,37 @@ export interface Store {
   upsertTemplates(accountId: number, templates: TemplateRecord[], now: number): Promise<void>;
   upsertSignatures(accountId: number, signatures: SignatureRecord[], now: number): Promise<void>;
   upsertTasks(accountId: number, tasks: TaskRecord[]): Promise<void>;
+  findTemplate(accountId: number, tplId: string): Promise<TemplateInfo | undefined>;
+  /** Newest first (created_at desc, tpl_id asc). */
+  listTemplates(accountId: number, filter: TemplateFilter, offset: number, limit: number): Promise<{ rows: TemplateInfo[]; total: number }>;
+  findSignature(accountId: number, smsSign: string): Promise<SignatureRecord | undefined>;
+  listSignatures(accountId: number): Promise<SignatureRecord[]>;
+
+  /**
+   * One transaction: the task, one detail per recipient and the jobs that dispatch them. When it
+   * returns, none of it can be lost.
+   */
+  createSendTask(accountId: number, task: NewSendTask, details: SendDetail[], jobs: OutboxJobInput[], now: number): Promise<void>;
+  /** Newest first (created_at desc, task_id asc), with counters from the tasks' details. */
+  listSendTasks(accountId: number, filter: SendTaskFilter, offset: number, limit: number): Promise<{ rows: SendTaskSummary[]; total: number }>;
+  /** Per template and day (or month), newest first then tpl_id; only periods with messages. */
+  sendReport(accountId: number, filter: SendReportFilter, offset: number, limit: number): Promise<{ rows: SendReportRow[]; total: number }>;
+
+  /**
+   * Stores every report as received and applies the valid ones in order, in one transaction:
+   * the same report twice changes nothing, a final status never goes back, a report for a message
+   * not stored yet is parked and applied when the message arrives.
+   */
+  ingestDeliveryReports(reports: ReceivedReport[], now: number): Promise<ReportResult[]>;
+
+  enqueue(jobs: OutboxJobInput[], now: number): Promise<void>;
+  /** Takes up to `limit` due jobs for `leaseMs`; a job not completed by then can be taken again. */
+  claimJobs(now: number, limit: number, leaseMs: number): Promise<OutboxJob[]>;
+  completeJob(id: number): Promise<void>;
+  /** Releases the job to run again at `runAt`, noting the error. */
+  retryJob(id: number, runAt: number, error: string): Promise<void>;
+  /** Jobs not yet completed (due or not). */
+  pendingJobs(): Promise<number>;
 
   /**
    * Inserts details, skipping any whose msg_id the account already has (idempotent import).

@@ -6,7 +6,9 @@ import type { SendDetail, SendDetailsFilter, SendStatus } from '../../src/domain
 import { buildApp } from '../../src/http/app.js';
 import { AuthThrottle } from '../../src/identity/auth-throttle.js';
 import { Keyring } from '../../src/identity/keyring.js';
-import { identityFor } from '../../src/server.js';
+import { servicesFor } from '../../src/server.js';
+import type { OutboxWorker } from '../../src/pipeline/outbox-worker.js';
+import type { SimulatorOptions } from '../../src/pipeline/simulator.js';
 import { IdentityAdmin } from '../../src/service/identity-admin.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -17,8 +19,20 @@ export const fixedClock: Clock = () => new Date(NOW);
 /** One master key for the whole suite's access keys. */
 export const testKeyring = new Keyring(randomBytes(32));
 
+/** The simulator as tests use it: reports due at once, nothing fails unless a test says so. */
+export const TEST_SIMULATOR: SimulatorOptions = { delayMs: 0, failRatio: 0, seed: 7 };
+
 export async function testApp(store: Store, clock: Clock = fixedClock, throttle?: AuthThrottle): Promise<FastifyInstance> {
-  return buildApp({ store, clock, ...identityFor(store, clock, testKeyring, throttle ?? new AuthThrottle()) });
+  return (await testStack(store, { clock, ...(throttle ? { throttle } : {}) })).app;
+}
+
+/** The app and its outbox worker (not started: tests drive it with runOnce/drain). */
+export async function testStack(store: Store, options: { clock?: Clock; throttle?: AuthThrottle; simulator?: SimulatorOptions } = {}): Promise<{ app: FastifyInstance; worker: OutboxWorker }> {
+  const clock = options.clock ?? fixedClock;
+  const services = servicesFor(store, clock, testKeyring, { simulator: options.simulator ?? TEST_SIMULATOR, throttle: options.throttle ?? new AuthThrottle() });
+  const app = await buildApp(services.deps);
+  const { worker } = services.startPipeline(app.log);
+  return { app, worker };
 }
 
 export interface TestTenant {

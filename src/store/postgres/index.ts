@@ -46,6 +46,7 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     maxParameters: 65_000,
     binaryCollation: 'collate "C"',
     partitions: postgresPartitions,
+    skipLocked: true,
     deferredJoin: false,
     optimizeStatements: ['vacuum (analyze) send_details', 'vacuum (analyze) send_detail_counts'],
     autoIncrementId: (col) => col.primaryKey().generatedByDefaultAsIdentity(),

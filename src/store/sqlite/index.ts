@@ -21,6 +21,7 @@ export function sqliteAdapter(path: string): DialectAdapter {
     maxParameters: 32_000,
     binaryCollation: null,
     partitions: null,
+    skipLocked: false,
     deferredJoin: true,
     optimizeStatements: ['analyze send_details', 'analyze send_detail_counts'],
     autoIncrementId: (col) => col.primaryKey().autoIncrement(),

@@ -1,0 +1,51 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../domain/clock.js';
+import type { DeliveryReports } from '../service/delivery-reports.js';
+import { DISPATCH_JOB, type DispatchPayload } from '../service/send-tasks.js';
+import type { Store } from '../store/store.js';
+import type { ChannelAdapter } from './channel.js';
+import { DEFAULT_WORKER_OPTIONS, OutboxWorker, type OutboxWorkerOptions } from './outbox-worker.js';
+import { SimulatorChannel, type GatewayReport, type SimulatorOptions } from './simulator.js';
+
+/** Reports a channel scheduled for later (the simulator's), run through the ingestion path. */
+export const REPORT_JOB = 'report';
+
+/** Attempts before a message that no channel accepts is failed with DISPATCH_FAILED (~1 hour of backoff). */
+export const MAX_DISPATCH_ATTEMPTS = 10;
+
+export interface PipelineOptions {
+  channel: 'simulator';
+  simulator: SimulatorOptions;
+  worker?: Partial<OutboxWorkerOptions>;
+}
+
+export interface Pipeline {
+  worker: OutboxWorker;
+  channel: ChannelAdapter;
+}
+
+/** The outbox worker with its handlers: dispatch through the channel, scheduled reports. */
+export function createPipeline(
+  store: Store, clock: Clock, reports: DeliveryReports, log: Pick<FastifyBaseLogger, 'warn' | 'error'>, options: PipelineOptions,
+): Pipeline {
+  const schedule = async (report: GatewayReport, at: number) => {
+    await store.enqueue([{ kind: REPORT_JOB, accountId: null, payload: { reports: [report] }, runAt: at }], clock().getTime());
+  };
+  const channel: ChannelAdapter = new SimulatorChannel(options.simulator, clock, schedule);
+  const worker = new OutboxWorker(store, clock, {
+    [DISPATCH_JOB]: async (job) => {
+      const message = job.payload as DispatchPayload;
+      try {
+        await channel.send(message);
+      } catch (error) {
+        if (job.attempts < MAX_DISPATCH_ATTEMPTS) throw error;
+        log.error({ msgId: message.msgId, attempts: job.attempts, err: error }, 'dispatch gave up; the message fails');
+        await reports.dispatchFailed(message.msgId);
+      }
+    },
+    [REPORT_JOB]: async (job) => {
+      await reports.ingest((job.payload as { reports: unknown[] }).reports);
+    },
+  }, log, { ...DEFAULT_WORKER_OPTIONS, ...options.worker });
+  return { worker, channel };
+}

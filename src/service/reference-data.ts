@@ -1,0 +1,37 @@
+import type { Clock } from '../domain/clock.js';
+import { Conflict, InvalidParameter } from '../domain/errors.js';
+import { LIMITS } from '../domain/send-detail.js';
+import type { SignatureRecord, Store, TemplateInfo } from '../store/store.js';
+
+const TEMPLATE_ID = /^[0-9]{9}$/;
+
+/** Templates and signatures of an account: what a send task must name. */
+export class ReferenceData {
+  constructor(private readonly store: Store, private readonly clock: Clock) {}
+
+  async addTemplate(accountId: number, input: { tplId: string; tplName: string; description?: string | null }): Promise<TemplateInfo> {
+    if (!TEMPLATE_ID.test(input.tplId)) throw new InvalidParameter('the template id must be 9 digits, e.g. 600000001');
+    const name = input.tplName.trim();
+    if (name.length === 0 || name.length > 100) throw new InvalidParameter('the template name must be 1 to 100 characters');
+    if (await this.store.findTemplate(accountId, input.tplId)) throw new Conflict(`template ${input.tplId} already exists`);
+    await this.store.upsertTemplates(accountId, [{ tplId: input.tplId, tplName: name }], this.clock().getTime());
+    const created = await this.store.findTemplate(accountId, input.tplId);
+    if (!created) throw new Error(`template ${input.tplId} vanished after it was stored`);
+    return created;
+  }
+
+  async addSignature(accountId: number, input: SignatureRecord): Promise<SignatureRecord> {
+    const sign = input.smsSign.trim();
+    if (sign.length === 0 || sign.length > LIMITS.smsSign) throw new InvalidParameter(`the signature must be 1 to ${LIMITS.smsSign} characters`);
+    if (input.channelNumber !== null && !/^[0-9A-Za-z]{1,21}$/.test(input.channelNumber)) {
+      throw new InvalidParameter('the channel number must be 1 to 21 letters or digits');
+    }
+    if (input.appName !== null && (input.appName.length === 0 || input.appName.length > 64)) {
+      throw new InvalidParameter('the app name must be 1 to 64 characters');
+    }
+    if (await this.store.findSignature(accountId, sign)) throw new Conflict(`signature ${sign} already exists`);
+    const record = { smsSign: sign, channelNumber: input.channelNumber, appName: input.appName };
+    await this.store.upsertSignatures(accountId, [record], this.clock().getTime());
+    return record;
+  }
+}

@@ -1,0 +1,88 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { Clock } from '../domain/clock.js';
+import { ErrorCodes, InvalidParameter } from '../domain/errors.js';
+import type { Principal } from '../domain/identity.js';
+import type { SendDetail } from '../domain/send-detail.js';
+import type { SendTaskRequest, SendTasksQuery } from '../domain/send-task.js';
+import { toWholeSeconds } from '../domain/time.js';
+import type { OutboundMessage } from '../pipeline/channel.js';
+import type { NewSendTask, SendTaskSummary, Store, TemplateInfo } from '../store/store.js';
+
+export const DISPATCH_JOB = 'dispatch';
+
+/** A dispatch job's payload: everything the channel needs, so dispatch reads nothing else. */
+export type DispatchPayload = OutboundMessage;
+
+export interface CreatedSendTask {
+  task: NewSendTask;
+  template: TemplateInfo;
+  details: SendDetail[];
+}
+
+/** `<uuid>_<9 digits>`, the shape of KooMessage's msg_id. */
+function newMsgId(): string {
+  return `${randomUUID()}_${String(randomInt(100_000_000, 1_000_000_000))}`;
+}
+
+/** CreateAimSendTask and ListAimSendTasks. */
+export class SendTasks {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    /** Called after a task commits, to wake the dispatcher. */
+    private readonly onCreated: () => void = () => {},
+  ) {}
+
+  /**
+   * Checks the template and signature, then stores the task, one `sending` detail per recipient
+   * and their dispatch jobs in one transaction. Once this returns the task cannot be lost.
+   */
+  async create(principal: Principal, request: SendTaskRequest): Promise<CreatedSendTask> {
+    const accountId = principal.account.id;
+    const { smsChannel: channel, resolveTask: resolve } = request;
+    const template = await this.store.findTemplate(accountId, resolve.tplId);
+    if (!template) throw new InvalidParameter(`template ${resolve.tplId} does not exist`, ErrorCodes.templateNotFound);
+    if (template.tplState !== 1) throw new InvalidParameter(`template ${resolve.tplId} is disabled`, ErrorCodes.templateUnavailable);
+    const signature = await this.store.findSignature(accountId, channel.smsSign);
+    if (!signature) throw new InvalidParameter(`sms_channel.sms_sign ${JSON.stringify(channel.smsSign)} is not a signature of this account`);
+    if (signature.channelNumber !== null && signature.channelNumber !== channel.channelNumber) {
+      throw new InvalidParameter(`sms_channel.channel_number does not belong to signature ${JSON.stringify(channel.smsSign)}`);
+    }
+    if (signature.appName !== null && signature.appName !== channel.smsAppName) {
+      throw new InvalidParameter(`sms_channel.sms_app_name does not belong to signature ${JSON.stringify(channel.smsSign)}`);
+    }
+
+    const createdAt = this.clock().getTime();
+    const task: NewSendTask = {
+      taskId: randomUUID(), taskName: request.taskName, tplId: resolve.tplId, smsSign: channel.smsSign, createdAt,
+      smsTplId: channel.smsTplId, channelNumber: channel.channelNumber, smsAppName: channel.smsAppName,
+      aimCodeType: resolve.aimCodeType, resolveTimes: resolve.resolveTimes, expirationTime: resolve.expirationTime,
+      generationType: resolve.generationType, domain: resolve.domain, submissionCount: resolve.params.length,
+    };
+    const details: SendDetail[] = resolve.params.map((p) => ({
+      msgId: newMsgId(), taskId: task.taskId, taskName: task.taskName, tplId: template.tplId, tplName: template.tplName,
+      smsSign: channel.smsSign, custFlag: p.custFlag, sendAccount: p.custFlag, sendStatus: 'sending',
+      sendTime: toWholeSeconds(createdAt), receiveTime: null, resultCode: null,
+    }));
+    const jobs = details.map((d, i) => ({
+      kind: DISPATCH_JOB,
+      accountId,
+      runAt: createdAt,
+      payload: {
+        msgId: d.msgId, phone: d.custFlag as string, smsSign: channel.smsSign, channelNumber: channel.channelNumber,
+        smsTplId: channel.smsTplId, smsAppName: channel.smsAppName, tplId: template.tplId,
+        smsParams: resolve.params[i]?.smsParams ?? null,
+      } satisfies DispatchPayload,
+    }));
+    await this.store.createSendTask(accountId, task, details, jobs, createdAt);
+    this.onCreated();
+    return { task, template, details };
+  }
+
+  async list(principal: Principal, query: SendTasksQuery): Promise<{ rows: SendTaskSummary[]; total: number }> {
+    const { offset, limit, ...filter } = query;
+    // Past the 10000 window: no rows, the true total (as send-details).
+    const pageLimit = offset + limit > 10_000 ? 0 : limit;
+    return this.store.listSendTasks(principal.account.id, filter, offset, pageLimit);
+  }
+}
