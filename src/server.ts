@@ -52,7 +52,7 @@ export function servicesFor(store: Store, clock: Clock, keyring: Keyring, option
   return {
     deps: { store, clock, ...identity, sendTasks, deliveryReports },
     startPipeline: (log) => {
-      const pipeline = createPipeline(store, clock, deliveryReports, log, { channel: 'simulator', simulator: options.simulator, ...(options.worker ? { worker: options.worker } : {}) });
+      const pipeline = createPipeline(store, clock, deliveryReports, log, { ...options, channel: 'simulator' });
       notify = () => pipeline.worker.notify();
       return pipeline;
     },

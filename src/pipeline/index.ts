@@ -17,6 +17,8 @@ export interface PipelineOptions {
   channel: 'simulator';
   simulator: SimulatorOptions;
   worker?: Partial<OutboxWorkerOptions>;
+  /** A channel built elsewhere, instead of the one `channel` names. */
+  adapter?: ChannelAdapter;
 }
 
 export interface Pipeline {
@@ -31,7 +33,7 @@ export function createPipeline(
   const schedule = async (report: GatewayReport, at: number) => {
     await store.enqueue([{ kind: REPORT_JOB, accountId: null, payload: { reports: [report] }, runAt: at }], clock().getTime());
   };
-  const channel: ChannelAdapter = new SimulatorChannel(options.simulator, clock, schedule);
+  const channel: ChannelAdapter = options.adapter ?? new SimulatorChannel(options.simulator, clock, schedule);
   const worker = new OutboxWorker(store, clock, {
     [DISPATCH_JOB]: async (job) => {
       const message = job.payload as DispatchPayload;

@@ -664,7 +664,13 @@ export class KyselyStore implements Store {
           reason: null, received_at: now, applied_at: null,
         }).onConflict((oc) => oc.column('report_key').doNothing()).returning('id').executeTakeFirst();
         if (!stored) {
-          results.push({ outcome: 'duplicate', reason: 'this report was received before' });
+          // Kept as received too, without the key (it belongs to the first copy).
+          const reason = 'this report was received before';
+          await tx.insertInto('delivery_reports').values({
+            report_key: null, msg_id: report.msgId, account_id: null, raw: received.raw, state: 'duplicate',
+            reason, received_at: now, applied_at: null,
+          }).execute();
+          results.push({ outcome: 'duplicate', reason });
           continue;
         }
         const messages = await this.findMessages(tx, [report.msgId]);

@@ -7,6 +7,7 @@ import { buildApp } from '../../src/http/app.js';
 import { AuthThrottle } from '../../src/identity/auth-throttle.js';
 import { Keyring } from '../../src/identity/keyring.js';
 import { servicesFor } from '../../src/server.js';
+import type { ChannelAdapter } from '../../src/pipeline/channel.js';
 import type { OutboxWorker } from '../../src/pipeline/outbox-worker.js';
 import type { SimulatorOptions } from '../../src/pipeline/simulator.js';
 import { IdentityAdmin } from '../../src/service/identity-admin.js';
@@ -27,9 +28,14 @@ export async function testApp(store: Store, clock: Clock = fixedClock, throttle?
 }
 
 /** The app and its outbox worker (not started: tests drive it with runOnce/drain). */
-export async function testStack(store: Store, options: { clock?: Clock; throttle?: AuthThrottle; simulator?: SimulatorOptions } = {}): Promise<{ app: FastifyInstance; worker: OutboxWorker }> {
+export async function testStack(store: Store, options: {
+  clock?: Clock; throttle?: AuthThrottle; simulator?: SimulatorOptions; adapter?: ChannelAdapter;
+} = {}): Promise<{ app: FastifyInstance; worker: OutboxWorker }> {
   const clock = options.clock ?? fixedClock;
-  const services = servicesFor(store, clock, testKeyring, { simulator: options.simulator ?? TEST_SIMULATOR, throttle: options.throttle ?? new AuthThrottle() });
+  const services = servicesFor(store, clock, testKeyring, {
+    simulator: options.simulator ?? TEST_SIMULATOR, throttle: options.throttle ?? new AuthThrottle(),
+    ...(options.adapter ? { adapter: options.adapter } : {}),
+  });
   const app = await buildApp(services.deps);
   const { worker } = services.startPipeline(app.log);
   return { app, worker };
