@@ -206,6 +206,15 @@ for (const backend of BACKENDS) {
         const viaIam = await fetch(new URL('/v1/aim/send-details?offset=0&limit=1', res.url), { headers: { 'X-Auth-Token': iamToken } });
         assert.equal(((await viaIam.json()) as { page_info: { total: number } }).page_info.total, total);
         assert.match(first.banner, /key create --account demo --user admin/);
+        // The printed send-task curl sends, and its messages show up in send-details.
+        const send = /^curl -s -X POST "([^"]+)" -H "X-Auth-Token: ([^"]+)" -H "Content-Type: application\/json" -d '([^']+)'$/m.exec(first.banner);
+        assert.ok(send, `banner has a send-task curl:\n${first.banner}`);
+        const sent = await fetch(send[1] as string, { method: 'POST', headers: { 'X-Auth-Token': send[2] as string, 'Content-Type': 'application/json' }, body: send[3] as string });
+        assert.equal(sent.status, 200);
+        const task = await sent.json() as { task_id: string };
+        const ofTask = await fetch(new URL(`/v1/aim/send-details?offset=0&limit=10&task_id=${task.task_id}`, res.url), { headers: { 'X-Auth-Token': firstToken } });
+        assert.equal(((await ofTask.json()) as { page_info: { total: number } }).page_info.total, 2);
+        total += 2;
       } finally {
         first.child.kill('SIGTERM');
       }

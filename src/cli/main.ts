@@ -10,7 +10,8 @@ import { DomainError } from '../domain/errors.js';
 import { REGION, ROLES, type Role } from '../domain/identity.js';
 import { runMaintenance, startServer } from '../server.js';
 import { monthsBefore } from '../store/partitions.js';
-import { DEMO_PASSWORD, DEMO_USER } from '../service/demo.js';
+import { DEMO_APP_NAME, DEMO_PASSWORD, DEMO_USER } from '../service/demo.js';
+import { DEMO_SIGNATURES, DEMO_TEMPLATES } from '../service/synthetic.js';
 import { IdentityAdmin, DEFAULT_TOKEN_TTL_MS } from '../service/identity-admin.js';
 import { writeBenchData } from '../service/bench-data.js';
 import { importSendDetails, type ImportFormat } from '../service/import.js';
@@ -51,6 +52,20 @@ function demoLogin(domain: string) {
     auth: {
       identity: { methods: ['password'], password: { user: { name: DEMO_USER, password: DEMO_PASSWORD, domain: { name: domain } } } },
       scope: { project: { name: REGION } },
+    },
+  };
+}
+
+/** A send task on the demo account's first template and signature, as the banner prints it. */
+function demoTask() {
+  const [tplId] = DEMO_TEMPLATES[0];
+  const [smsSign, channelNumber] = DEMO_SIGNATURES[0];
+  return {
+    task_name: 'demo send',
+    sms_channel: { channel_number: channelNumber, sms_tpl_id: '15010661', sms_sign: smsSign, sms_app_name: DEMO_APP_NAME },
+    resolve_task: {
+      tpl_id: tplId, resolve_times: 1, aim_code_type: 'individual', expiration_time: 7,
+      params: [{ cust_flag: '13100000001' }, { cust_flag: '13100000002' }],
     },
   };
 }
@@ -101,6 +116,9 @@ export function buildCli(): Command {
           '',
           'Sign in as IAM clients do (the token comes back in the X-Subject-Token header):',
           `curl -si -X POST "${base}/v3/auth/tokens" -H "Content-Type: application/json" -d '${JSON.stringify(demoLogin(demo.account.name))}'`,
+          '',
+          'Send a task to two phones (the simulator reports delivery a few seconds later; look the task up with task_id):',
+          `curl -s -X POST "${base}/v1/aim/send-tasks" -H "X-Auth-Token: ${demo.token}" -H "Content-Type: application/json" -d '${JSON.stringify(demoTask())}'`,
           '',
           `Access keys for the official Huawei Cloud SDKs (AK/SK): ./bin/aimledger key create --account ${demo.account.name} --user ${DEMO_USER}`,
         );

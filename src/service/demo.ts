@@ -13,6 +13,8 @@ export const DEMO_ACCOUNT = 'demo';
 export const DEMO_USER = 'admin';
 /** Demo only: a fixed, documented password so a newcomer can sign in. Never used outside `--demo`. */
 export const DEMO_PASSWORD = 'aimledger-demo';
+/** The SMS application every demo signature belongs to. */
+export const DEMO_APP_NAME = 'demo-app';
 
 export interface DemoOptions {
   tasks?: number;
@@ -55,7 +57,7 @@ export async function seedDemoData(store: Store, accountId: number, now: number,
   const taskCount = options.tasks ?? 300;
   const days = options.days ?? 30;
   await store.upsertTemplates(accountId, DEMO_TEMPLATES.map(([tplId, tplName]) => ({ tplId, tplName })), now);
-  await store.upsertSignatures(accountId, DEMO_SIGNATURES.map(([smsSign, channelNumber]) => ({ smsSign, channelNumber, appName: 'demo-app' })), now);
+  await store.upsertSignatures(accountId, DEMO_SIGNATURES.map(([smsSign, channelNumber]) => ({ smsSign, channelNumber, appName: DEMO_APP_NAME })), now);
   // A pool of customers who receive several messages over the month, as real audiences do.
   const phones = Array.from({ length: 8000 }, () => syntheticPhone(random));
   const tasks: TaskRecord[] = [];

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import { systemClock } from '../src/domain/clock.js';
+import { IdentityAdmin } from '../src/service/identity-admin.js';
+import { ReferenceData } from '../src/service/reference-data.js';
+import { openStore } from '../src/store/open-store.js';
+import type { KyselyStore } from '../src/store/kysely-store.js';
+import { BACKENDS, scratchDatabaseUrl } from './helpers/backends.js';
+import { APP_NAME, CHANNEL, phones, SIGN, taskBody, TPL_ID, TPL_NAME } from './helpers/pipeline.js';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'aimledger');
+
+/** Starts `serve` and resolves with its base URL once it listens. */
+function serve(database: string, env: Record<string, string>): Promise<{ child: ChildProcess; base: string; exited: Promise<number | null> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [
+      BIN, 'serve', '--port', '0', '--log-level', 'warn', '--database', database,
+      '--simulator-delay-ms', '300', '--simulator-fail-ratio', '0.2', '--simulator-seed', '5',
+    ], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve did not start:\n${out}\n${err}`)); }, 60_000);
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /serving on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, base: m[1] as string, exited });
+      }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}:\n${out}\n${err}`)); });
+  });
+}
+
+for (const backend of BACKENDS) {
+  describe(`kill -9 on ${backend.name}`, () => {
+    let dir: string;
+    let db: { url: string; dispose(): Promise<void> };
+    const env: Record<string, string> = backend.name === 'postgres' ? { AIMLEDGER_MASTER_KEY: randomBytes(32).toString('base64') } : {};
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'aimledger-kill-'));
+      db = await scratchDatabaseUrl(backend.name, dir);
+    });
+    after(async () => {
+      await db.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('every acknowledged task survives SIGKILL mid-dispatch; after restart each message reaches one final state once', { timeout: 180_000 }, async () => {
+      const setup = openStore({ url: db.url }) as KyselyStore;
+      let token: string;
+      try {
+        await setup.migrate();
+        const admin = new IdentityAdmin(setup, systemClock);
+        const account = await admin.createAccount('crash');
+        await admin.createUser('crash', 'sender', 'te_user', null);
+        token = (await admin.createToken('crash', 'sender')).token;
+        const refs = new ReferenceData(setup, systemClock);
+        await refs.addTemplate(account.id, { tplId: TPL_ID, tplName: TPL_NAME });
+        await refs.addSignature(account.id, { smsSign: SIGN, channelNumber: CHANNEL, appName: APP_NAME });
+      } finally {
+        await setup.close();
+      }
+
+      const first = await serve(db.url, env);
+      const acknowledged = new Map<string, string[]>();
+      let stop = false;
+      let sent = 0;
+      const client = async (c: number) => {
+        while (!stop) {
+          try {
+            const res = await fetch(`${first.base}/v1/aim/send-tasks`, {
+              method: 'POST', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' },
+              body: JSON.stringify(taskBody(phones(10, 13200000000 + c * 100_000 + sent * 10))),
+            });
+            sent += 1;
+            if (res.status === 200) {
+              const body = await res.json() as { task_id: string; resolve_task: { params: Array<{ msg_id: string }> } };
+              acknowledged.set(body.task_id, body.resolve_task.params.map((p) => p.msg_id));
+            }
+          } catch {
+            return; // the server is gone
+          }
+        }
+      };
+      const clients = [0, 1, 2, 3].map(client);
+      // Let tasks be created and dispatched, then kill while both are still going on.
+      while (acknowledged.size < 30) await sleep(20);
+      first.child.kill('SIGKILL');
+      stop = true;
+      await Promise.all(clients);
+      assert.equal(await first.exited, null, 'killed, not exited');
+      assert.ok(acknowledged.size >= 30);
+
+      const msgIds = [...acknowledged.values()].flat();
+      const check = openStore({ url: db.url }) as KyselyStore;
+      const sendingAt = async () => Number((await check.db.selectFrom('send_details').select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('msg_id', 'in', msgIds).where('send_status', '=', 0).executeTakeFirstOrThrow()).n);
+      // Reports come 300 ms after dispatch, so the newest tasks were still in flight when killed.
+      assert.ok(await sendingAt() > 0, 'some acknowledged messages were still sending at the kill');
+      const second = await serve(db.url, env);
+      try {
+        const deadline = Date.now() + 90_000;
+        for (;;) {
+          const n = await sendingAt();
+          if (n === 0) break;
+          assert.ok(Date.now() < deadline, `${n} acknowledged messages still sending 90 s after the restart`);
+          await sleep(500);
+        }
+        // The API agrees: every acknowledged task's counters are final.
+        const res = await fetch(`${second.base}/v1/aim/send-tasks?limit=100&offset=0`, { headers: { 'X-Auth-Token': token } });
+        const { aim_send_tasks: tasks } = await res.json() as { aim_send_tasks: Array<{ task_id: string; sending_number: number; send_count: number }> };
+        for (const t of tasks.filter((x) => acknowledged.has(x.task_id))) {
+          assert.equal(t.sending_number, 0);
+          assert.equal(t.send_count, 10);
+        }
+      } finally {
+        second.child.kill('SIGTERM');
+        assert.equal(await second.exited, 0);
+      }
+
+      try {
+        const details = await check.db.selectFrom('send_details').select(['msg_id', 'send_status', 'task_id']).where('msg_id', 'in', msgIds).execute();
+        assert.equal(details.length, msgIds.length, 'every message of every acknowledged task exists');
+        assert.ok(details.every((d) => d.send_status !== 0), 'every one reached a final state');
+        const applied = await check.db.selectFrom('delivery_reports').select(['msg_id', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('state', '=', 'applied').where('msg_id', 'in', msgIds).groupBy('msg_id').execute();
+        assert.equal(applied.length, msgIds.length);
+        assert.ok(applied.every((r) => Number(r.n) === 1), 'each message changed state exactly once');
+        assert.equal(await check.pendingJobs(), 0, 'the outbox is empty');
+      } finally {
+        await check.close();
+      }
+    });
+  });
+}
