@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BACKENDS, scratchDatabaseUrl } from './helpers/backends.js';
+import { BIN, startCli } from './helpers/serve.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'aimledger');
 
 interface Result { code: number | null; stdout: string; stderr: string }
 
@@ -28,26 +28,11 @@ function cli(args: string[], options: { stdin?: string; env?: Record<string, str
   });
 }
 
-/** Starts `serve --demo` on a free port and resolves once it printed its banner (the curl line). */
-function serveDemo(database: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; banner: string; exited: Promise<number | null> }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--demo', '--port', '0', '--log-level', 'warn', '--database', database], {
-      env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve printed no curl in time:\n${out}\n${err}`)); }, 60_000);
-    child.stderr.on('data', (d) => (err += d));
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (/^curl .*$/m.test(out)) {
-        clearTimeout(timer);
-        resolve({ child, banner: out, exited });
-      }
-    });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}:\n${out}\n${err}`)); });
-  });
+/** Starts `serve --demo` on a free port and resolves once it printed its whole banner. */
+async function serveDemo(database: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; banner: string; exited: Promise<number | null> }> {
+  // The banner's last line says how to create access keys.
+  const started = await startCli(['serve', '--demo', '--port', '0', '--log-level', 'warn', '--database', database], env, /^Access keys .*\n/m);
+  return { child: started.child, banner: started.output, exited: started.exited };
 }
 
 /** Runs the printed curl command's request with fetch (same URL, same header). */

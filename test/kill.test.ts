@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,32 +12,16 @@ import { ReferenceData } from '../src/service/reference-data.js';
 import { openStore } from '../src/store/open-store.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, scratchDatabaseUrl } from './helpers/backends.js';
+import { startCli } from './helpers/serve.js';
 import { APP_NAME, CHANNEL, phones, SIGN, taskBody, TPL_ID, TPL_NAME } from './helpers/pipeline.js';
 
-const BIN = join(import.meta.dirname, '..', 'bin', 'aimledger');
-
-/** Starts `serve` and resolves with its base URL once it listens. */
-function serve(database: string, env: Record<string, string>): Promise<{ child: ChildProcess; base: string; exited: Promise<number | null> }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [
-      BIN, 'serve', '--port', '0', '--log-level', 'warn', '--database', database,
-      '--simulator-delay-ms', '300', '--simulator-fail-ratio', '0.2', '--simulator-seed', '5',
-    ], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`serve did not start:\n${out}\n${err}`)); }, 60_000);
-    child.stderr.on('data', (d) => (err += d));
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /serving on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, base: m[1] as string, exited });
-      }
-    });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}:\n${out}\n${err}`)); });
-  });
+/** Starts `serve` with a quick, partly failing simulator and resolves with its base URL once it listens. */
+async function serve(database: string, env: Record<string, string>): Promise<{ child: ChildProcess; base: string; exited: Promise<number | null> }> {
+  const started = await startCli([
+    'serve', '--port', '0', '--log-level', 'warn', '--database', database,
+    '--simulator-delay-ms', '300', '--simulator-fail-ratio', '0.2', '--simulator-seed', '5',
+  ], env, /serving on (http:\/\/\S+)/);
+  return { child: started.child, base: started.match[1] as string, exited: started.exited };
 }
 
 for (const backend of BACKENDS) {

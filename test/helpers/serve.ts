@@ -1,0 +1,30 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'aimledger');
+
+/**
+ * Starts `aimledger <args>` with a clean environment (PATH plus `env`) and resolves once its
+ * standard output matches `ready`; rejects if it exits first or takes over a minute.
+ */
+export function startCli(args: string[], env: Record<string, string>, ready: RegExp): Promise<{
+  child: ChildProcess; output: string; match: RegExpExecArray; exited: Promise<number | null>;
+}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no ${ready} in time:\n${out}\n${err}`)); }, 60_000);
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => {
+      out += d;
+      const match = ready.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, output: out, match, exited });
+      }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code}:\n${out}\n${err}`)); });
+  });
+}
