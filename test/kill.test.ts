@@ -94,9 +94,11 @@ for (const backend of BACKENDS) {
       try {
         const deadline = Date.now() + 90_000;
         for (;;) {
-          const n = await sendingAt();
-          if (n === 0) break;
-          assert.ok(Date.now() < deadline, `${n} acknowledged messages still sending 90 s after the restart`);
+          // Tasks committed but never acknowledged (the answer died with the process) finish too:
+          // their jobs come back when the dead process's leases expire.
+          const [n, jobs] = [await sendingAt(), await check.pendingJobs()];
+          if (n === 0 && jobs === 0) break;
+          assert.ok(Date.now() < deadline, `${n} acknowledged messages still sending, ${jobs} jobs pending 90 s after the restart`);
           await sleep(500);
         }
         // The API agrees: every acknowledged task's counters are final.
@@ -119,7 +121,6 @@ for (const backend of BACKENDS) {
           .where('state', '=', 'applied').where('msg_id', 'in', msgIds).groupBy('msg_id').execute();
         assert.equal(applied.length, msgIds.length);
         assert.ok(applied.every((r) => Number(r.n) === 1), 'each message changed state exactly once');
-        assert.equal(await check.pendingJobs(), 0, 'the outbox is empty');
       } finally {
         await check.close();
       }
