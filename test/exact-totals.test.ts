@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { SendDetail, SendDetailsFilter } from '../src/domain/send-detail.js';
+import { DeliveryReports } from '../src/service/delivery-reports.js';
 import { importSendDetails } from '../src/service/import.js';
 import { pick, seededRandom } from '../src/service/synthetic.js';
 import { DAY_MS, planCount } from '../src/store/detail-counts.js';
@@ -18,6 +19,7 @@ const PHONES = ['13100000001', '13100000002', '13100000003'];
 function randomRows(random: () => number, count: number): SendDetail[] {
   return Array.from({ length: count }, () => detail({
     tplId: pick(random, TPLS), smsSign: pick(random, SIGNS), taskId: pick(random, TASKS), custFlag: pick(random, PHONES),
+    sendStatus: pick(random, ['sending', 'success', 'fail'] as const),
     // Spread over 20 days, many exactly on day boundaries and one millisecond either side of them.
     sendTime: (() => {
       const day = Math.floor(NOW / DAY_MS) * DAY_MS - Math.floor(random() * 20) * DAY_MS;
@@ -35,6 +37,7 @@ function randomFilter(random: () => number): SendDetailsFilter {
   if (sign) f.smsSign = sign;
   if (random() < 0.15) f.taskId = pick(random, TASKS);
   if (random() < 0.15) f.custFlag = pick(random, PHONES);
+  if (random() < 0.3) f.sendStatus = pick(random, ['sending', 'success', 'fail'] as const);
   if (random() < 0.7) {
     const base = Math.floor(NOW / DAY_MS) * DAY_MS - Math.floor(random() * 22) * DAY_MS;
     const jitter = () => pick(random, [0, -1, 1, -1000, 1000, Math.floor(random() * DAY_MS)]);
@@ -80,12 +83,26 @@ for (const backend of BACKENDS) {
       const summary = await importSendDetails(store, account.id, Readable.from([lines]), fixedClock, { format: 'ndjson', batchSize: 37 });
       assert.deepEqual([summary.inserted, summary.skipped, summary.rejected], [100, 50, 0]);
 
-      for (let i = 0; i < 150; i++) {
-        const filter = i === 0 ? {} : randomFilter(random);
-        const expected = rows.filter((r) => matchesFilter(r, filter)).length;
-        const page = await store.listSendDetails(account.id, filter, 0, 1);
-        assert.equal(page.total, expected, `total for ${JSON.stringify(filter)}`);
-      }
+      const check = async (label: string) => {
+        for (let i = 0; i < 150; i++) {
+          const filter = i === 0 ? {} : randomFilter(random);
+          const expected = rows.filter((r) => matchesFilter(r, filter)).length;
+          const page = await store.listSendDetails(account.id, filter, 0, 1);
+          assert.equal(page.total, expected, `${label}: total for ${JSON.stringify(filter)}`);
+        }
+      };
+      await check('after inserts and imports');
+
+      // Status changes through delivery reports move messages between the status totals.
+      const reports = new DeliveryReports(store, fixedClock);
+      const sending = rows.filter((r) => r.sendStatus === 'sending');
+      assert.ok(sending.length > 50);
+      const results = await reports.ingest(sending.map((r, i) => ({
+        msg_id: r.msgId, status: i % 3 === 0 ? 'UNDELIV' : 'DELIVRD', receive_time: '2026-06-15T12:00:00Z',
+      })));
+      assert.ok(results.every((r) => r.outcome === 'applied'));
+      sending.forEach((r, i) => { r.sendStatus = i % 3 === 0 ? 'fail' : 'success'; });
+      await check('after status changes');
     });
 
     it('stay exact with concurrent writers touching the same counters in different orders', async () => {

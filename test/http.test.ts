@@ -33,7 +33,7 @@ for (const backend of BACKENDS) {
       assert.ok(op, 'send-details is documented');
       assert.equal(op.operationId, 'ListAimSendDetails');
       const params = Object.fromEntries(op.parameters.map((p) => [p.name, p]));
-      assert.deepEqual(Object.keys(params).sort(), ['begin_time', 'cust_flag', 'end_time', 'limit', 'offset', 'sms_sign', 'task_id', 'tpl_id']);
+      assert.deepEqual(Object.keys(params).sort(), ['begin_time', 'cust_flag', 'end_time', 'limit', 'msg_id', 'offset', 'send_status', 'sms_sign', 'task_id', 'tpl_id']);
       assert.equal(params.offset?.required, true);
       assert.equal(params.limit?.schema.maximum, 100);
       assert.equal(params.task_id?.schema.maxLength, 36);
@@ -46,7 +46,7 @@ for (const backend of BACKENDS) {
       assert.ok(iam.post?.responses['201'] && iam.post.responses['429']);
       assert.equal(iam.get?.operationId, 'KeystoneValidateToken');
       const ops = Object.values(doc.paths).flatMap((p) => Object.values(p as Record<string, { operationId?: string }>).map((o) => o.operationId)).filter(Boolean).sort();
-      assert.deepEqual(ops, ['CreateAimSendTask', 'IngestDeliveryReports', 'KeystoneCreateUserTokenByPassword', 'KeystoneValidateToken',
+      assert.deepEqual(ops, ['CreateAimSendTask', 'ExportAimSendDetails', 'IngestDeliveryReports', 'KeystoneCreateUserTokenByPassword', 'KeystoneValidateToken',
         'ListAimSendDetails', 'ListAimSendReports', 'ListAimSendTasks', 'ListAimTemplates']);
       const schemes = (doc as unknown as { components: { securitySchemes: Record<string, unknown> } }).components.securitySchemes;
       assert.deepEqual(Object.keys(schemes).sort(), ['akskSignature', 'iamToken']);

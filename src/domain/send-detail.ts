@@ -44,6 +44,10 @@ export interface SendDetailsFilter {
   /** Inclusive bounds in epoch ms; both set or both absent. */
   sendTimeFrom?: number;
   sendTimeTo?: number;
+  /** Extension: only messages in this state. */
+  sendStatus?: SendStatus;
+  /** Extension: the one message with this msg_id. */
+  msgId?: string;
 }
 
 /** A validated `GET /v1/aim/send-details` request. */

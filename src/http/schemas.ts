@@ -29,6 +29,15 @@ export const SendDetailsQuerystring = Type.Object({
   })),
   offset: Type.Integer({ minimum: 0, maximum: OFFSET_MAX, description: 'Rows to skip. offset + limit > 10000 returns no rows but the true total.' }),
   limit: Type.Integer({ minimum: 1, maximum: LIMIT_MAX, description: 'Page size.' }),
+  send_status: Type.Optional(Type.Union([Type.Literal('sending'), Type.Literal('success'), Type.Literal('fail')], {
+    description: 'Extension: only messages in this state. Absent: every state, as KooMessage.',
+  })),
+  msg_id: Type.Optional(Type.String({ maxLength: 64, description: 'Extension: the one message with this msg_id.' })),
+});
+
+export const ExportQuerystring = Type.Object({
+  ...Type.Omit(SendDetailsQuerystring, ['offset', 'limit']).properties,
+  format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('ndjson')], { description: 'csv (default) or ndjson.' })),
 });
 
 export const SendDetailBody = Type.Object({

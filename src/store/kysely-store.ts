@@ -502,9 +502,25 @@ export class KyselyStore implements Store {
         .select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       return Number(row.n);
     };
-    if (filter.taskId !== undefined || filter.custFlag !== undefined) return direct(filter);
+    if (filter.taskId !== undefined || filter.custFlag !== undefined || filter.msgId !== undefined) return direct(filter);
     const plan = planCount(filter.sendTimeFrom, filter.sendTimeTo);
     let total = 0;
+    if (filter.sendStatus !== undefined) {
+      // The status counters know templates, not signatures: with a signature, count the rows.
+      if (filter.smsSign !== undefined) return direct(filter);
+      if (plan.days) {
+        let q = tx.selectFrom('send_status_counts')
+          .select((eb) => eb.fn.sum<number | null>('n').as('n'))
+          .where('account_id', '=', accountId)
+          .where('send_status', '=', STATUS_CODES[filter.sendStatus]);
+        if (filter.tplId !== undefined) q = q.where('tpl_id', '=', filter.tplId);
+        if (plan.days.fromDay !== undefined) q = q.where('day', '>=', plan.days.fromDay);
+        if (plan.days.toDay !== undefined) q = q.where('day', '<', plan.days.toDay);
+        total += Number((await q.executeTakeFirstOrThrow()).n ?? 0);
+      }
+      for (const edge of plan.edges) total += await direct({ ...filter, sendTimeFrom: edge.from, sendTimeTo: edge.to });
+      return total;
+    }
     if (plan.days) {
       let q = tx.selectFrom('send_detail_counts')
         .select((eb) => eb.fn.sum<number | null>('n').as('n'))
@@ -517,6 +533,28 @@ export class KyselyStore implements Store {
     }
     for (const edge of plan.edges) total += await direct({ ...filter, sendTimeFrom: edge.from, sendTimeTo: edge.to });
     return total;
+  }
+
+  async *exportSendDetails(accountId: number, filter: SendDetailsFilter, batchSize: number): AsyncGenerator<SendDetail[]> {
+    // Keyset paging in the list's order: each batch starts after the last row of the previous
+    // one, so the cost per batch does not grow with the rows already exported.
+    let after: { sendTime: number; msgId: string } | undefined;
+    for (;;) {
+      let q = applyFilter(this.db.selectFrom('send_details'), accountId, filter).select(DETAIL_COLUMNS);
+      if (after) {
+        const { sendTime, msgId } = after;
+        q = q.where((eb) => eb.or([
+          eb('send_time', '<', sendTime),
+          eb.and([eb('send_time', '=', sendTime), eb('msg_id', '>', msgId)]),
+        ]));
+      }
+      const rows = await q.orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(batchSize).execute();
+      if (rows.length === 0) return;
+      yield rows.map(toDetail);
+      const last = rows[rows.length - 1] as DetailRow;
+      after = { sendTime: last.send_time, msgId: last.msg_id };
+      if (rows.length < batchSize) return;
+    }
   }
 
   async findTemplate(accountId: number, tplId: string): Promise<TemplateInfo | undefined> {
@@ -850,5 +888,7 @@ function applyFilter<O>(
   if (filter.custFlag !== undefined) q = q.where('cust_flag', '=', filter.custFlag);
   if (filter.sendTimeFrom !== undefined) q = q.where('send_time', '>=', filter.sendTimeFrom);
   if (filter.sendTimeTo !== undefined) q = q.where('send_time', '<=', filter.sendTimeTo);
+  if (filter.sendStatus !== undefined) q = q.where('send_status', '=', STATUS_CODES[filter.sendStatus]);
+  if (filter.msgId !== undefined) q = q.where('msg_id', '=', filter.msgId);
   return q;
 }

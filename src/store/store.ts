@@ -258,6 +258,11 @@ export interface Store {
   purge(cutoff: number): Promise<number>;
   /** Refreshes the planner's statistics after a bulk load, so queries keep their index plans. */
   optimize(): Promise<void>;
+  /**
+   * Every detail matching the filter, in the list's order, in batches: keyset paging, so memory
+   * and the cost per batch stay flat however many rows match.
+   */
+  exportSendDetails(accountId: number, filter: SendDetailsFilter, batchSize: number): AsyncIterable<SendDetail[]>;
   /** Newest first (send_time desc, msg_id asc); `rows` empty when limit is 0. */
   listSendDetails(accountId: number, filter: SendDetailsFilter, offset: number, limit: number): Promise<SendDetailsPage>;
 }

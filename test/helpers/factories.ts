@@ -105,5 +105,7 @@ export function matchesFilter(row: SendDetail, f: SendDetailsFilter): boolean {
     && (f.smsSign === undefined || row.smsSign === f.smsSign)
     && (f.custFlag === undefined || row.custFlag === f.custFlag)
     && (f.sendTimeFrom === undefined || row.sendTime >= f.sendTimeFrom)
-    && (f.sendTimeTo === undefined || row.sendTime <= f.sendTimeTo);
+    && (f.sendTimeTo === undefined || row.sendTime <= f.sendTimeTo)
+    && (f.sendStatus === undefined || row.sendStatus === f.sendStatus)
+    && (f.msgId === undefined || row.msgId === f.msgId);
 }

@@ -1,13 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../domain/clock.js';
 import type { SendDetail } from '../../domain/send-detail.js';
-import { parseSendDetailsQuery, type RawQuery } from '../../domain/send-details-query.js';
+import { InvalidParameter } from '../../domain/errors.js';
+import { parseExportFilter, parseSendDetailsQuery, type RawQuery } from '../../domain/send-details-query.js';
+import type { SendDetailsFilter } from '../../domain/send-detail.js';
+import { exportStream, type ExportFormat } from '../../service/export.js';
 import { formatContractTime } from '../../domain/time.js';
 import type { Authenticator } from '../../identity/authenticator.js';
 import { listSendDetails } from '../../service/send-details.js';
 import type { Store } from '../../store/store.js';
 import { principalOf, requireOperation } from '../auth.js';
-import { SendDetailsQuerystring, SendDetailsResponse, type SendDetailsResponseBody } from '../schemas.js';
+import { ExportQuerystring, SendDetailsQuerystring, SendDetailsResponse, type SendDetailsResponseBody } from '../schemas.js';
 import { errorResponses } from './common.js';
 
 export interface SendDetailsRouteDeps {
@@ -62,5 +65,35 @@ export async function sendDetailsRoutes(app: FastifyInstance, deps: SendDetailsR
       send_details: page.rows.map(toBody),
       page_info: { offset: query.offset, limit: query.limit, total: page.total },
     } satisfies SendDetailsResponseBody;
+  });
+
+  app.get('/v1/aim/send-details/export', {
+    schema: {
+      operationId: 'ExportAimSendDetails',
+      summary: 'Export every matching send detail (extension)',
+      description: 'The list\'s filters, without paging and without the 10000 window: every matching row of the caller\'s account, newest first, streamed (keyset paging inside, flat memory). format=csv (default; UTF-8 with BOM, header row, RFC 4180 quoting, empty for null) or ndjson. Rows are read batch by batch as the client reads, not from one snapshot.',
+      tags: ['send details'],
+      querystring: ExportQuerystring,
+      response: { ...errorResponses },
+    },
+    validatorCompiler: ({ httpPart }) => (data: unknown) => {
+      if (httpPart !== 'querystring') return true;
+      try {
+        const raw = (data ?? {}) as RawQuery;
+        const format = raw.format === undefined || raw.format === '' ? 'csv' : raw.format;
+        if (format !== 'csv' && format !== 'ndjson') throw new InvalidParameter('format must be csv or ndjson');
+        return { value: { format, filter: parseExportFilter(raw, deps.clock()) } };
+      } catch (error) {
+        return { error: error as Error };
+      }
+    },
+    preValidation: requireOperation(deps.authenticator, 'send-details:list'),
+  }, async (request, reply) => {
+    const { format, filter } = request.query as { format: ExportFormat; filter: SendDetailsFilter };
+    const stamp = formatContractTime(deps.clock().getTime()).replace(/[-:]/g, '');
+    void reply
+      .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="send-details-${stamp}.${format}"`);
+    return reply.send(exportStream(deps.store, principalOf(request).account.id, filter, format));
   });
 }
