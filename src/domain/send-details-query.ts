@@ -28,21 +28,29 @@ function readExtensions(raw: RawQuery, filter: SendDetailsFilter): void {
   if (msgId !== undefined) filter.msgId = msgId;
 }
 
-/** The filters of an export: the list's, without paging (every matching row is exported). */
-export function parseExportFilter(raw: RawQuery, now: Date): SendDetailsFilter {
+/** The value filters, KooMessage's and the extensions, in the contract's order. */
+function readFilters(raw: RawQuery): SendDetailsFilter {
   const filter: SendDetailsFilter = {};
   for (const [name, key, max] of STRING_FILTERS) {
     const value = textParam(raw, name, max);
     if (value !== undefined) filter[key] = value;
   }
   readExtensions(raw, filter);
-  const begin = timeParam(raw, 'begin_time');
-  const end = timeParam(raw, 'end_time');
-  if (begin !== undefined && end !== undefined) {
-    checkRange(begin, end, now, 'send details');
-    filter.sendTimeFrom = begin;
-    filter.sendTimeTo = end;
-  }
+  return filter;
+}
+
+/** Adds a begin/end pair; a lone begin_time or end_time is validated but does not filter (contract). */
+function applyRange(filter: SendDetailsFilter, begin: number | undefined, end: number | undefined, now: Date): void {
+  if (begin === undefined || end === undefined) return;
+  checkRange(begin, end, now, 'send details');
+  filter.sendTimeFrom = begin;
+  filter.sendTimeTo = end;
+}
+
+/** The filters of an export: the list's, without paging (every matching row is exported). */
+export function parseExportFilter(raw: RawQuery, now: Date): SendDetailsFilter {
+  const filter = readFilters(raw);
+  applyRange(filter, timeParam(raw, 'begin_time'), timeParam(raw, 'end_time'), now);
   return filter;
 }
 
@@ -51,21 +59,11 @@ export function parseExportFilter(raw: RawQuery, now: Date): SendDetailsFilter {
  * returns the typed query. Checks run in the contract's parameter order; the first failure wins.
  */
 export function parseSendDetailsQuery(raw: RawQuery, now: Date): SendDetailsQuery {
-  const filter: SendDetailsFilter = {};
-  for (const [name, key, max] of STRING_FILTERS) {
-    const value = textParam(raw, name, max);
-    if (value !== undefined) filter[key] = value;
-  }
-  readExtensions(raw, filter);
+  const filter = readFilters(raw);
   const begin = timeParam(raw, 'begin_time');
   const end = timeParam(raw, 'end_time');
   const offset = integerParam(raw, 'offset', 0, OFFSET_MAX);
   const limit = integerParam(raw, 'limit', 1, LIMIT_MAX);
-  // A lone begin_time or end_time is validated above but does not filter (contract).
-  if (begin !== undefined && end !== undefined) {
-    checkRange(begin, end, now, 'send details');
-    filter.sendTimeFrom = begin;
-    filter.sendTimeTo = end;
-  }
+  applyRange(filter, begin, end, now);
   return { filter, offset, limit };
 }
