@@ -1,4 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { canonicalQueryString, canonicalUri, SIGNING_ALGORITHM } from './canonical.js';
+
+export { canonicalQueryString, canonicalUri, encodeUnreserved, formatSdkDate, SIGNING_ALGORITHM } from './canonical.js';
 
 /**
  * The Huawei Cloud API signature (`SDK-HMAC-SHA256`), as the official SDK cores compute it:
@@ -9,7 +12,6 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
  *
  * Pure functions over the request as it arrived; `identity/authenticator.ts` decides what to trust.
  */
-export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
 
 /** SHA-256 of an empty body, the payload hash of a request without one. */
 export const EMPTY_BODY_SHA256 = createHash('sha256').update('').digest('hex');
@@ -49,45 +51,6 @@ export function parseSignatureHeader(value: string): SignatureHeader | string {
     return 'SignedHeaders must be lower-case header names separated by ;';
   }
   return { accessKey, signedHeaders, signature: signature.toLowerCase() };
-}
-
-/** Percent-encodes everything but RFC 3986's unreserved characters, as the SDK signers do. */
-export function encodeUnreserved(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** Each path segment encoded again (as sent), with a trailing slash. */
-export function canonicalUri(rawPath: string): string {
-  const path = rawPath.split('/').map(encodeUnreserved).join('/');
-  return path.endsWith('/') ? path : `${path}/`;
-}
-
-function decodeQueryPart(part: string): string {
-  return decodeURIComponent(part.replaceAll('+', ' '));
-}
-
-/**
- * The query as the signer saw it before encoding: names sorted, a repeated name's values sorted,
- * each `name=value` encoded. Throws URIError on malformed percent-encoding.
- */
-export function canonicalQueryString(rawQuery: string): string {
-  const values = new Map<string, string[]>();
-  for (const pair of rawQuery.split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const name = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
-    const value = eq < 0 ? '' : decodeQueryPart(pair.slice(eq + 1));
-    const list = values.get(name);
-    if (list) list.push(value);
-    else values.set(name, [value]);
-  }
-  const out: string[] = [];
-  for (const name of [...values.keys()].sort()) {
-    const list = values.get(name) as string[];
-    if (list.length > 1) list.sort();
-    for (const value of list) out.push(`${encodeUnreserved(name)}=${encodeUnreserved(value)}`);
-  }
-  return out.join('&');
 }
 
 export interface CanonicalInput {
@@ -151,7 +114,3 @@ export function parseSdkDate(value: string): number | undefined {
   return ms;
 }
 
-/** Formats epoch ms as an `X-Sdk-Date` value. */
-export function formatSdkDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-}

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../src/domain/clock.js';
 import type { Role } from '../../src/domain/identity.js';
 import { IdentityAdmin } from '../../src/service/identity-admin.js';
 import { ReferenceData } from '../../src/service/reference-data.js';
@@ -44,6 +45,6 @@ export async function postTask(app: FastifyInstance, token: string, body: unknow
 }
 
 /** A platform operator token (delivery-report ingestion). */
-export async function operatorToken(store: Store): Promise<string> {
-  return (await new IdentityAdmin(store, fixedClock).createOperatorToken()).token;
+export async function operatorToken(store: Store, clock: Clock = fixedClock): Promise<string> {
+  return (await new IdentityAdmin(store, clock).createOperatorToken()).token;
 }

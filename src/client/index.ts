@@ -1,0 +1,227 @@
+/**
+ * The typed aimledger client. Types come from the server's own route schemas; requests go through
+ * an injectable `fetch`; authentication is an IAM token or an AK/SK signature computed as the
+ * official Huawei Cloud SDKs do (Web Crypto, so it runs in Node.js and in browsers alike).
+ */
+import type { Static } from 'typebox';
+import { canonicalQueryString, canonicalUri, formatSdkDate, SIGNING_ALGORITHM } from '../identity/canonical.js';
+import type {
+  DeliveryReportsBody, DeliveryReportsResponseBody, SendReportsBody, SendReportsResponseBody, SendTaskBody,
+  SendTaskCreatedBody, SendTasksQuerystring, SendTasksResponseBody, TemplatesQuerystring, TemplatesResponseBody,
+} from '../http/pipeline-schemas.js';
+import type {
+  ExportQuerystring, SendDetailsQuerystring, SendDetailsResponseBody, TokenRequestBody, TokenResponseBody,
+} from '../http/schemas.js';
+
+export type SendDetailsQuery = Static<typeof SendDetailsQuerystring>;
+export type SendDetailsFilter = Omit<SendDetailsQuery, 'offset' | 'limit'>;
+export type SendDetailsPage = SendDetailsResponseBody;
+export type SendDetailRow = SendDetailsResponseBody['send_details'][number];
+export type ExportQuery = Static<typeof ExportQuerystring>;
+export type CreateSendTaskBody = Static<typeof SendTaskBody>;
+export type SendTasksQuery = Static<typeof SendTasksQuerystring>;
+export type SendReportsQuery = Static<typeof SendReportsBody>;
+export type TemplatesQuery = Static<typeof TemplatesQuerystring>;
+export type DeliveryReport = Static<typeof DeliveryReportsBody>['reports'][number];
+export type {
+  DeliveryReportsResponseBody, SendReportsResponseBody, SendTaskCreatedBody, SendTasksResponseBody, TemplatesResponseBody,
+  TokenRequestBody, TokenResponseBody,
+};
+
+export type Credentials =
+  | { token: string }
+  | { accessKey: string; secretKey: string; projectId?: string };
+
+export interface ClientOptions {
+  /** Base URL, e.g. `http://127.0.0.1:8080`. */
+  endpoint: string;
+  /** Absent: only `createToken` can be called. */
+  credentials?: Credentials;
+  /** Defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+/** Any non-2xx answer, with the service's error code and message and the request id to quote. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    readonly errorMsg: string,
+    readonly requestId: string | null,
+    readonly body: unknown,
+  ) {
+    super(`${status} ${errorCode}: ${errorMsg}`);
+    this.name = 'ApiError';
+  }
+}
+
+/** KooMessage caps offset + limit at this: past it pages are empty. */
+export const RESULT_WINDOW = 10_000;
+
+type QueryValue = string | number | boolean | ReadonlyArray<string> | undefined;
+
+function encode(value: string): string {
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function queryString(query: Record<string, QueryValue> | undefined): string {
+  const parts: string[] = [];
+  for (const [name, value] of Object.entries(query ?? {})) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) parts.push(`${encode(name)}=${encode(String(one))}`);
+  }
+  return parts.join('&');
+}
+
+function hex(buffer: ArrayBuffer): string {
+  return [...new Uint8Array(buffer)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  return hex(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+}
+
+async function hmacHex(secret: string, text: string): Promise<string> {
+  const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return hex(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(text)));
+}
+
+/**
+ * Signs a request as the Huawei Cloud SDK cores do: every header given is signed (lower-cased,
+ * sorted), plus host and X-Sdk-Date. Returns the headers to send.
+ */
+export async function signRequest(input: {
+  method: string; url: URL; headers: Record<string, string>; body: string; accessKey: string; secretKey: string; now?: number;
+}): Promise<Record<string, string>> {
+  const date = formatSdkDate(input.now ?? Date.now());
+  const all: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input.headers)) all[name.toLowerCase()] = value;
+  all.host = input.url.host;
+  all['x-sdk-date'] = date;
+  const names = Object.keys(all).sort();
+  const canonical = [
+    input.method.toUpperCase(),
+    canonicalUri(input.url.pathname),
+    canonicalQueryString(input.url.search.replace(/^\?/, '')),
+    names.map((n) => `${n}:${all[n]}\n`).join(''),
+    names.join(';'),
+    await sha256Hex(input.body),
+  ].join('\n');
+  const toSign = [SIGNING_ALGORITHM, date, await sha256Hex(canonical)].join('\n');
+  const signature = await hmacHex(input.secretKey, toSign);
+  const headers = { ...input.headers, 'X-Sdk-Date': date };
+  // Browsers and fetch set Host themselves, from the URL; it is signed above.
+  return { ...headers, Authorization: `${SIGNING_ALGORITHM} Access=${input.accessKey}, SignedHeaders=${names.join(';')}, Signature=${signature}` };
+}
+
+/** The aimledger API, typed. */
+export class AimLedgerClient {
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: ClientOptions) {
+    this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  private async request(method: string, path: string, options: { query?: Record<string, QueryValue>; body?: unknown; headers?: Record<string, string>; anonymous?: boolean } = {}): Promise<Response> {
+    const qs = queryString(options.query);
+    const url = new URL(`${path}${qs ? `?${qs}` : ''}`, this.options.endpoint);
+    const body = options.body === undefined ? '' : JSON.stringify(options.body);
+    let headers: Record<string, string> = { ...options.headers };
+    if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+    const credentials = options.anonymous ? undefined : this.options.credentials;
+    if (credentials && 'token' in credentials) {
+      headers['X-Auth-Token'] = credentials.token;
+    } else if (credentials) {
+      if (credentials.projectId) headers['X-Project-Id'] = credentials.projectId;
+      headers = await signRequest({ method, url, headers, body, accessKey: credentials.accessKey, secretKey: credentials.secretKey });
+    }
+    const response = await this.fetch(url, { method, headers, ...(options.body !== undefined ? { body } : {}) });
+    if (!response.ok) throw await toApiError(response);
+    return response;
+  }
+
+  private async json<T>(method: string, path: string, options: Parameters<AimLedgerClient['request']>[2] = {}): Promise<T> {
+    return (await (await this.request(method, path, options)).json()) as T;
+  }
+
+  /** `POST /v3/auth/tokens`: signs in with a password and returns the token (X-Subject-Token) and its body. */
+  async createToken(login: { user: string; password: string; domain: { name: string } | { id: string }; scope?: TokenRequestBody['auth']['scope'] }): Promise<{ token: string; body: TokenResponseBody }> {
+    const request: TokenRequestBody = {
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: login.user, password: login.password, domain: login.domain } } },
+        ...(login.scope ? { scope: login.scope } : {}),
+      },
+    };
+    const response = await this.request('POST', '/v3/auth/tokens', { body: request, anonymous: true });
+    return { token: response.headers.get('x-subject-token') ?? '', body: (await response.json()) as TokenResponseBody };
+  }
+
+  /** `GET /v3/auth/tokens`: what a token of the caller's account is. */
+  async validateToken(subjectToken: string): Promise<TokenResponseBody> {
+    return this.json('GET', '/v3/auth/tokens', { headers: { 'X-Subject-Token': subjectToken } });
+  }
+
+  /** `GET /v1/aim/send-details` (ListAimSendDetails): one page and the exact total. */
+  async listSendDetails(query: SendDetailsQuery): Promise<SendDetailsPage> {
+    return this.json('GET', '/v1/aim/send-details', { query });
+  }
+
+  /**
+   * Every row of a filter, page by page, newest first. Stops at the contract's 10000-row window;
+   * `exportSendDetails` has no window.
+   */
+  async *iterateSendDetails(filter: SendDetailsFilter = {}, pageSize = 100): AsyncGenerator<SendDetailRow> {
+    for (let offset = 0; offset + pageSize <= RESULT_WINDOW; offset += pageSize) {
+      const page = await this.listSendDetails({ ...filter, offset, limit: pageSize });
+      yield* page.send_details;
+      if (offset + pageSize >= page.page_info.total) return;
+    }
+  }
+
+  /** `GET /v1/aim/send-details/export`: the response body as a byte stream (CSV or NDJSON). */
+  async exportSendDetails(query: ExportQuery = {}): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.request('GET', '/v1/aim/send-details/export', { query });
+    if (!response.body) throw new Error('the export answered without a body');
+    return response.body;
+  }
+
+  /** `POST /v1/aim/send-tasks` (CreateAimSendTask). */
+  async createSendTask(body: CreateSendTaskBody): Promise<SendTaskCreatedBody> {
+    return this.json('POST', '/v1/aim/send-tasks', { body });
+  }
+
+  /** `GET /v1/aim/send-tasks` (ListAimSendTasks). */
+  async listSendTasks(query: SendTasksQuery = {}): Promise<SendTasksResponseBody> {
+    return this.json('GET', '/v1/aim/send-tasks', { query });
+  }
+
+  /** `POST /v1/aim/send-reports` (ListAimSendReports). */
+  async listSendReports(query: SendReportsQuery = {}): Promise<SendReportsResponseBody> {
+    return this.json('POST', '/v1/aim/send-reports', { body: query });
+  }
+
+  /** `GET /v1/aim/templates` (ListAimTemplates). */
+  async listTemplates(query: TemplatesQuery = {}): Promise<TemplatesResponseBody> {
+    return this.json('GET', '/v1/aim/templates', { query });
+  }
+
+  /** `POST /v1/aim/delivery-reports` (platform operators). */
+  async ingestDeliveryReports(reports: DeliveryReport[]): Promise<DeliveryReportsResponseBody> {
+    return this.json('POST', '/v1/aim/delivery-reports', { body: { reports } });
+  }
+}
+
+async function toApiError(response: Response): Promise<ApiError> {
+  const requestId = response.headers.get('x-request-id');
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return new ApiError(response.status, String(response.status), text.slice(0, 500), requestId, body);
+  }
+  const b = body as { error_code?: string; error_msg?: string; error?: { code?: number; message?: string } };
+  if (b.error_code !== undefined) return new ApiError(response.status, b.error_code, b.error_msg ?? '', requestId, body);
+  // IAM's body (/v3/auth/*).
+  return new ApiError(response.status, String(b.error?.code ?? response.status), b.error?.message ?? text, requestId, body);
+}
