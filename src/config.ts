@@ -141,3 +141,32 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     },
   };
 }
+
+/** Where and as whom the remote CLI commands (`details list|export`) call a server. */
+export interface RemoteConfig {
+  endpoint: string;
+  credentials: { token: string } | { accessKey: string; secretKey: string; projectId?: string };
+}
+
+/**
+ * `--endpoint` or AIMLEDGER_ENDPOINT; credentials from the environment only (never flags, which
+ * show in `ps`): AIMLEDGER_TOKEN, or AIMLEDGER_ACCESS_KEY with AIMLEDGER_SECRET_KEY (and optionally
+ * AIMLEDGER_PROJECT_ID).
+ */
+export function loadRemoteConfig(flags: { endpoint?: string }, env: NodeJS.ProcessEnv = process.env): RemoteConfig {
+  const endpoint = flags.endpoint ?? env.AIMLEDGER_ENDPOINT;
+  const name = flags.endpoint !== undefined ? '--endpoint' : 'AIMLEDGER_ENDPOINT';
+  if (!endpoint) throw new ConfigError('give the server with --endpoint or AIMLEDGER_ENDPOINT, e.g. http://127.0.0.1:8080');
+  if (!/^https?:\/\/[^\s/]+/.test(endpoint)) throw new ConfigError(`${name} must be an http:// or https:// URL (got ${JSON.stringify(endpoint)})`);
+  if (env.AIMLEDGER_TOKEN) return { endpoint, credentials: { token: env.AIMLEDGER_TOKEN } };
+  if (env.AIMLEDGER_ACCESS_KEY && env.AIMLEDGER_SECRET_KEY) {
+    return {
+      endpoint,
+      credentials: {
+        accessKey: env.AIMLEDGER_ACCESS_KEY, secretKey: env.AIMLEDGER_SECRET_KEY,
+        ...(env.AIMLEDGER_PROJECT_ID ? { projectId: env.AIMLEDGER_PROJECT_ID } : {}),
+      },
+    };
+  }
+  throw new ConfigError('set AIMLEDGER_TOKEN, or AIMLEDGER_ACCESS_KEY and AIMLEDGER_SECRET_KEY');
+}

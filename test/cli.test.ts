@@ -200,6 +200,30 @@ for (const backend of BACKENDS) {
         const ofTask = await fetch(new URL(`/v1/aim/send-details?offset=0&limit=10&task_id=${task.task_id}`, res.url), { headers: { 'X-Auth-Token': firstToken } });
         assert.equal(((await ofTask.json()) as { page_info: { total: number } }).page_info.total, 2);
         total += 2;
+
+        // The remote commands, with a token and with AK/SK from the environment.
+        const base = new URL(res.url).origin;
+        const list = await cli(['details', 'list', '--endpoint', base, '--send-status', 'fail', '--limit', '5'], { env: { AIMLEDGER_TOKEN: firstToken } });
+        assert.equal(list.code, 0, list.stderr);
+        const lines = list.stdout.trimEnd().split('\n');
+        assert.equal(lines[0], 'MSG_ID\tTASK_ID\tTASK_NAME\tTPL_ID\tTPL_NAME\tCUST_FLAG\tSEND_ACCOUNT\tSEND_STATUS\tSEND_TIME\tRECEIVE_TIME\tRESULT_CODE');
+        assert.equal(lines.length, 6);
+        assert.ok(lines.slice(1).every((l) => l.split('\t')[7] === 'fail'));
+        const fails = Number(/of (\d+)/.exec(list.stderr)?.[1]);
+        assert.ok(fails > 100, list.stderr);
+        const keys = await cli(['key', 'create', '--account', 'demo', '--user', 'admin', '--database', db.url], { env: keyEnv });
+        const [ak, sk] = keys.stdout.trim().split(' ') as [string, string];
+        const file = join(dir, 'fails.csv');
+        const exported = await cli(['details', 'export', '--endpoint', base, '--send-status', 'fail', '--output', file], { env: { AIMLEDGER_ACCESS_KEY: ak, AIMLEDGER_SECRET_KEY: sk } });
+        assert.equal(exported.code, 0, exported.stderr);
+        assert.match(exported.stderr, new RegExp(`exported ${fails} rows`));
+        assert.equal(readFileSync(file, 'utf8').trimEnd().split('\r\n').length, fails + 1);
+        const noCredentials = await cli(['details', 'list', '--endpoint', base]);
+        assert.equal(noCredentials.code, 2);
+        assert.match(noCredentials.stderr, /AIMLEDGER_TOKEN/);
+        const badFilter = await cli(['details', 'list', '--endpoint', base, '--tpl-id', '1234567890'], { env: { AIMLEDGER_TOKEN: firstToken } });
+        assert.equal(badFilter.code, 1);
+        assert.match(badFilter.stderr, /400 KM\.80000002: tpl_id .*request id [0-9a-f]{32}/);
       } finally {
         first.child.kill('SIGTERM');
       }
