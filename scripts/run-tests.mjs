@@ -2,7 +2,7 @@
 // Runs every test file under test/ with Node's own test runner, loading TypeScript through tsx.
 // Without AIMLEDGER_TEST_PG_URL the PostgreSQL half of the suite is skipped, and this says so once.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 function testFiles(dir) {
@@ -14,6 +14,11 @@ function testFiles(dir) {
 }
 
 const files = process.argv.length > 2 ? process.argv.slice(2) : testFiles('test');
+// The browser test serves the built console; build it when a checkout has not yet.
+if (!existsSync(join('console', 'dist', 'index.html'))) {
+  const build = spawnSync('npm', ['run', '--silent', 'build:console'], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 if (!process.env.AIMLEDGER_TEST_PG_URL) {
   console.log('PostgreSQL skipped: AIMLEDGER_TEST_PG_URL is not set, so only the SQLite half of the suite runs.');
 }

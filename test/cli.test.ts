@@ -203,6 +203,10 @@ for (const backend of BACKENDS) {
 
         // The remote commands, with a token and with AK/SK from the environment.
         const base = new URL(res.url).origin;
+        assert.match(first.banner, new RegExp(`Web console: ${base}/console`));
+        const consolePage = await fetch(`${base}/console`);
+        assert.equal(consolePage.status, 200);
+        assert.match(await consolePage.text(), /<div id="app">/);
         const list = await cli(['details', 'list', '--endpoint', base, '--send-status', 'fail', '--limit', '5'], { env: { AIMLEDGER_TOKEN: firstToken } });
         assert.equal(list.code, 0, list.stderr);
         const lines = list.stdout.trimEnd().split('\n');

@@ -103,7 +103,10 @@ export function buildCli(): Command {
       const server = await startServer(config, { demo: opts.demo === true });
       const { port } = server.app.server.address() as AddressInfo;
       const base = `http://${displayHost(config.host)}:${port}`;
-      const lines = [`aimledger serving on ${base} (store: ${server.store.backend})`, `API docs: ${base}/docs    OpenAPI: ${base}/openapi.json`];
+      const lines = [
+        `aimledger serving on ${base} (store: ${server.store.backend})`,
+        `Web console: ${base}/console    API docs: ${base}/docs    OpenAPI: ${base}/openapi.json`,
+      ];
       if (server.demo) {
         const { demo } = server;
         const query = `offset=0&limit=2${demo.sampleTaskId ? `&task_id=${demo.sampleTaskId}` : ''}`;

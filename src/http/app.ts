@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Clock } from '../domain/clock.js';
 import type { Authenticator } from '../identity/authenticator.js';
 import type { DeliveryReports } from '../service/delivery-reports.js';
@@ -34,6 +37,12 @@ export interface AppDeps {
 }
 
 export const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
+
+/** Where `npm run build:console` (run by `npm ci` through `prepare`) writes the web console. */
+export const CONSOLE_DIR = join(import.meta.dirname, '..', '..', 'console', 'dist');
+
+/** The console loads nothing from another host; the policy says so to the browser too. */
+const CONSOLE_CSP = "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 const VERSION = '0.1.0';
 
 /** Builds the HTTP app with every route and hook wired by hand. Never listens. */
@@ -100,6 +109,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => sendDetailsRoutes(scope, deps));
   await app.register(async (scope) => pipelineRoutes(scope, deps));
   if (deps.benchRoutes) await app.register(benchRoutes);
+  await app.register(async (scope) => {
+    scope.addHook('onSend', async (_request, reply, payload) => {
+      reply.header('content-security-policy', CONSOLE_CSP);
+      return payload;
+    });
+    if (existsSync(join(CONSOLE_DIR, 'index.html'))) {
+      // Two routes, not the plugin's wildcard: the router ignores trailing slashes, so /console
+      // and /console/ are one route here.
+      await scope.register(fastifyStatic, { root: CONSOLE_DIR, serve: false });
+      scope.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
+      scope.get('/console/assets/*', { schema: { hide: true } }, async (request, reply) => {
+        const file = (request.params as { '*': string })['*'];
+        // Vite names assets by content hash: they never change.
+        return reply.header('cache-control', 'public, max-age=31536000, immutable').sendFile(`assets/${file}`);
+      });
+    } else {
+      scope.get('/console*', { schema: { hide: true } }, async (_request, reply) => reply.status(503).type('text/plain; charset=utf-8')
+        .send('The web console is not built: run npm run build:console (npm ci does it).\n'));
+    }
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }
