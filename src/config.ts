@@ -23,6 +23,8 @@ export interface Config {
   /** Where messages go: `simulator` (default). */
   channel: 'simulator';
   simulator: { delayMs: number; failRatio: number; seed: number };
+  /** Receipt URLs may point at private, loopback or link-local addresses (local use and tests). */
+  callbackAllowPrivate: boolean;
 }
 
 /** Flags as the CLI parsed them; undefined when not given. */
@@ -38,6 +40,7 @@ export interface ConfigFlags {
   simulatorDelayMs?: string;
   simulatorFailRatio?: string;
   simulatorSeed?: string;
+  callbackAllowPrivate?: boolean;
 }
 
 export const DEFAULTS = {
@@ -113,6 +116,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const bench = flags.benchRoutes !== undefined ? { value: String(flags.benchRoutes), name: '--bench-routes' } : pick(undefined, 'AIMLEDGER_BENCH_ROUTES');
 
   const channel = pick(flags.channel, 'AIMLEDGER_CHANNEL');
+  const allowPrivate = flags.callbackAllowPrivate !== undefined ? { value: String(flags.callbackAllowPrivate), name: '--callback-allow-private' } : pick(undefined, 'AIMLEDGER_CALLBACK_ALLOW_PRIVATE');
   const delay = pick(flags.simulatorDelayMs, 'AIMLEDGER_SIMULATOR_DELAY_MS');
   const failRatio = pick(flags.simulatorFailRatio, 'AIMLEDGER_SIMULATOR_FAIL_RATIO');
   const seed = pick(flags.simulatorSeed, 'AIMLEDGER_SIMULATOR_SEED');
@@ -134,6 +138,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     retentionMonths: retention ? months(retention.value, retention.name) : DEFAULTS.retentionMonths,
     masterKey: env.AIMLEDGER_MASTER_KEY === '' ? undefined : env.AIMLEDGER_MASTER_KEY,
     channel: DEFAULTS.channel,
+    callbackAllowPrivate: allowPrivate ? bool(allowPrivate.value, allowPrivate.name) : false,
     simulator: {
       delayMs: delay ? wholeNumber(delay.value, delay.name, 0, 86_400_000) : DEFAULTS.simulatorDelayMs,
       failRatio: failRatio ? ratio(failRatio.value, failRatio.name) : DEFAULTS.simulatorFailRatio,

@@ -8,6 +8,7 @@ import { openKeyring, type Keyring } from './identity/keyring.js';
 import { IamService } from './service/iam.js';
 import type { AppDeps } from './http/app.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline/index.js';
+import { Callbacks } from './service/callbacks.js';
 import { DeliveryReports } from './service/delivery-reports.js';
 import { SendTasks } from './service/send-tasks.js';
 import { ensureDemo, type DemoSetup } from './service/demo.js';
@@ -38,21 +39,25 @@ export function identityFor(store: Store, clock: Clock, keyring: Keyring, thrott
 }
 
 export interface Services {
-  deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports'>;
+  deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports' | 'callbacks'>;
   /** Builds the outbox worker once a logger exists (the app's); wakes on new send tasks. */
   startPipeline(log: Parameters<typeof createPipeline>[3]): Pipeline;
 }
 
 /** Every service the API and the workers share, wired once. */
-export function servicesFor(store: Store, clock: Clock, keyring: Keyring, options: Omit<PipelineOptions, 'channel'> & { throttle?: AuthThrottle }): Services {
+export function servicesFor(store: Store, clock: Clock, keyring: Keyring, options: Omit<PipelineOptions, 'channel'> & { throttle?: AuthThrottle; allowPrivate?: boolean }): Services {
   const identity = identityFor(store, clock, keyring, options.throttle);
   const deliveryReports = new DeliveryReports(store, clock);
+  const allowPrivate = options.allowPrivate ?? false;
+  const callbacks = new Callbacks(store, clock, allowPrivate);
   let notify = () => {};
   const sendTasks = new SendTasks(store, clock, () => notify());
   return {
-    deps: { store, clock, ...identity, sendTasks, deliveryReports },
+    deps: { store, clock, ...identity, sendTasks, deliveryReports, callbacks },
     startPipeline: (log) => {
-      const pipeline = createPipeline(store, clock, deliveryReports, log, { ...options, channel: 'simulator' });
+      const pipeline = createPipeline(store, clock, deliveryReports, log, {
+        ...options, channel: 'simulator', receipts: { ...options.receipts, allowPrivate },
+      });
       notify = () => pipeline.worker.notify();
       return pipeline;
     },
@@ -93,7 +98,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     await store.migrate();
     const demo = options.demo ? await ensureDemo(store, clock) : undefined;
     const keyring = await openKeyring(store, { masterKey: config.masterKey, databaseUrl: config.databaseUrl });
-    const services = servicesFor(store, clock, keyring, { simulator: config.simulator });
+    const services = servicesFor(store, clock, keyring, { simulator: config.simulator, allowPrivate: config.callbackAllowPrivate });
     const app = await buildApp({
       ...services.deps, trustProxy: config.trustProxy, benchRoutes: config.benchRoutes,
       logger: loggerOptions(config.logLevel),

@@ -195,16 +195,16 @@ for (const backend of BACKENDS) {
       const { app, worker } = await testStack(store, { clock, adapter: flaky });
       const created = (await postTask(app, tenant.token, taskBody(phones(1)))).json() as { resolve_task: { params: Array<{ msg_id: string }> } };
       const msgId = created.resolve_task.params[0]?.msg_id as string;
-      await worker.runOnce();
+      await worker.drain();
       assert.equal(await worker.runOnce(), 0, 'a refused job waits for its backoff');
       const job = await store.db.selectFrom('outbox').select(['attempts', 'run_at', 'last_error']).executeTakeFirstOrThrow();
       assert.equal(job.attempts, 1);
       assert.equal(job.last_error, 'gateway busy');
       assert.ok(job.run_at > now && job.run_at <= now + 1000, `first retry within a second (${job.run_at - now} ms)`);
       now += 1000;
-      await worker.runOnce();
+      await worker.drain();
       now += 2000;
-      await worker.runOnce();
+      await worker.drain();
       assert.deepEqual(offered, [msgId, msgId, msgId]);
       assert.equal(await store.pendingJobs(), 0, 'accepted on the third attempt');
 
@@ -214,7 +214,7 @@ for (const backend of BACKENDS) {
       const doomed = (await postTask(stack.app, tenant.token, taskBody(phones(1)))).json() as { resolve_task: { params: Array<{ msg_id: string }> } };
       for (let i = 0; i < MAX_DISPATCH_ATTEMPTS; i++) {
         now += 11 * 60_000;
-        await stack.worker.runOnce();
+        await stack.worker.drain();
       }
       assert.equal(await store.pendingJobs(), 0);
       const rows = (await getDetails(stack.app, tenant.token, 'offset=0&limit=10')).body.send_details;

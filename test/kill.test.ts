@@ -12,6 +12,7 @@ import { ReferenceData } from '../src/service/reference-data.js';
 import { openStore } from '../src/store/open-store.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, scratchDatabaseUrl } from './helpers/backends.js';
+import { Receiver } from './helpers/receiver.js';
 import { startCli } from './helpers/serve.js';
 import { APP_NAME, CHANNEL, phones, SIGN, taskBody, TPL_ID, TPL_NAME } from './helpers/pipeline.js';
 
@@ -28,7 +29,10 @@ for (const backend of BACKENDS) {
   describe(`kill -9 on ${backend.name}`, () => {
     let dir: string;
     let db: { url: string; dispose(): Promise<void> };
-    const env: Record<string, string> = backend.name === 'postgres' ? { AIMLEDGER_MASTER_KEY: randomBytes(32).toString('base64') } : {};
+    const env: Record<string, string> = {
+      AIMLEDGER_CALLBACK_ALLOW_PRIVATE: 'true',
+      ...(backend.name === 'postgres' ? { AIMLEDGER_MASTER_KEY: randomBytes(32).toString('base64') } : {}),
+    };
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'aimledger-kill-'));
       db = await scratchDatabaseUrl(backend.name, dir);
@@ -39,6 +43,8 @@ for (const backend of BACKENDS) {
     });
 
     it('every acknowledged task survives SIGKILL mid-dispatch; after restart each message reaches one final state once', { timeout: 180_000 }, async () => {
+      const receiver = new Receiver();
+      const receiverBase = await receiver.start();
       const setup = openStore({ url: db.url }) as KyselyStore;
       let token: string;
       try {
@@ -50,6 +56,7 @@ for (const backend of BACKENDS) {
         const refs = new ReferenceData(setup, systemClock);
         await refs.addTemplate(account.id, { tplId: TPL_ID, tplName: TPL_NAME });
         await refs.addSignature(account.id, { smsSign: SIGN, channelNumber: CHANNEL, appName: APP_NAME });
+        await setup.upsertCallback(account.id, 0, `${receiverBase}/receipts`, Date.now());
       } finally {
         await setup.close();
       }
@@ -121,8 +128,19 @@ for (const backend of BACKENDS) {
           .where('state', '=', 'applied').where('msg_id', 'in', msgIds).groupBy('msg_id').execute();
         assert.equal(applied.length, msgIds.length);
         assert.ok(applied.every((r) => Number(r.n) === 1), 'each message changed state exactly once');
+        // Receipts were pushed before, during and after the kill: every one arrived, and a receipt
+        // that arrived twice was marked as a re-send.
+        const receipts = receiver.receipts('/receipts');
+        const got = new Set(receipts.map((r) => r.receipt.msg_id));
+        assert.ok(msgIds.every((id) => got.has(id)), `${msgIds.filter((id) => !got.has(id)).length} receipts missing`);
+        const seen = new Set<unknown>();
+        for (const r of receipts) {
+          if (seen.has(r.receipt.msg_id)) assert.equal(r.retry, true);
+          seen.add(r.receipt.msg_id);
+        }
       } finally {
         await check.close();
+        await receiver.down();
       }
     });
   });

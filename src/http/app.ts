@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../domain/clock.js';
 import type { Authenticator } from '../identity/authenticator.js';
+import type { Callbacks } from '../service/callbacks.js';
 import type { DeliveryReports } from '../service/delivery-reports.js';
 import type { IamService } from '../service/iam.js';
 import type { SendTasks } from '../service/send-tasks.js';
@@ -28,6 +29,7 @@ export interface AppDeps {
   iam: IamService;
   sendTasks: SendTasks;
   deliveryReports: DeliveryReports;
+  callbacks: Callbacks;
   /** pino options or false; tests pass false or a stream of their own. */
   logger?: FastifyServerOptions['logger'];
   /** Behind a proxy, trust X-Forwarded-* (request.ip, protocol). */

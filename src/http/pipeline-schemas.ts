@@ -182,3 +182,18 @@ export const DeliveryReportsResponse = Type.Object({
   rejected: Type.Integer(),
 });
 export type DeliveryReportsResponseBody = Static<typeof DeliveryReportsResponse>;
+
+export const CallbackBody = Type.Object({
+  callback_url: Type.String({ minLength: 1, maxLength: 1000, description: 'http:// or https:// URL.' }),
+  url_type: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { description: '0 single receipts (default), 1 template status, 2 batch receipts.' })),
+}, { $id: 'AddCallBackRequestBody', title: 'AddCallBackRequestBody' });
+
+const Callback = Type.Object({ callback_url: Type.String(), id: Type.String(), url_type: Type.Integer() });
+
+export const CallbackAdded = Type.Object({
+  status: Type.String({ examples: ['200'] }),
+  message: Type.String({ examples: ['success'] }),
+  data: Type.Object({ ...Callback.properties, replaced: Type.Boolean({ description: 'Extension: true when this replaced the URL the url_type had.' }) }),
+});
+
+export const CallbackList = Type.Object({ status: Type.String(), message: Type.String(), data: Type.Array(Callback) });

@@ -2,7 +2,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../domain/clock.js';
 import type { DeliveryReports } from '../service/delivery-reports.js';
 import { DISPATCH_JOB, type DispatchPayload } from '../service/send-tasks.js';
-import type { Store } from '../store/store.js';
+import { RECEIPT_JOB, type Store } from '../store/store.js';
+import { DEFAULT_RECEIPT_OPTIONS, receiptHandler, type ReceiptOptions } from './receipts.js';
 import type { ChannelAdapter } from './channel.js';
 import { DEFAULT_WORKER_OPTIONS, OutboxWorker, type OutboxWorkerOptions } from './outbox-worker.js';
 import { SimulatorChannel, type GatewayReport, type SimulatorOptions } from './simulator.js';
@@ -16,6 +17,8 @@ export const MAX_DISPATCH_ATTEMPTS = 10;
 export interface PipelineOptions {
   channel: 'simulator';
   simulator: SimulatorOptions;
+  /** Receipt pushes (callbacks); allowPrivate false unless the deployment says so. */
+  receipts?: Partial<ReceiptOptions>;
   worker?: Partial<OutboxWorkerOptions>;
   /** A channel built elsewhere, instead of the one `channel` names. */
   adapter?: ChannelAdapter;
@@ -48,6 +51,7 @@ export function createPipeline(
     [REPORT_JOB]: async (job) => {
       await reports.ingest((job.payload as { reports: unknown[] }).reports);
     },
+    [RECEIPT_JOB]: receiptHandler(store, clock, { allowPrivate: false, ...DEFAULT_RECEIPT_OPTIONS, ...options.receipts }, log),
   }, log, { ...DEFAULT_WORKER_OPTIONS, ...options.worker });
   return { worker, channel };
 }

@@ -6,9 +6,20 @@ import type { OutboxJob, Store } from '../store/store.js';
 /** Does one job. Returning completes it; throwing retries it later with backoff. */
 export type JobHandler = (job: OutboxJob) => Promise<void>;
 
+/**
+ * Does several jobs of one kind at once (a batch receipt push). `key` says which claimed jobs
+ * travel together; throwing retries the whole group.
+ */
+export interface GroupHandler {
+  key(job: OutboxJob): string;
+  run(jobs: OutboxJob[]): Promise<void>;
+}
+
 export interface OutboxWorkerOptions {
-  /** Jobs claimed per round. */
+  /** Jobs claimed per round, at most. */
   batchSize: number;
+  /** Jobs (or groups) running at once; a slow one holds one slot, not the round. */
+  concurrency: number;
   /** How long a claimed job is held; a worker that died releases its jobs after this. */
   leaseMs: number;
   /** Pause between rounds when there was nothing to do (a notify() ends it early). */
@@ -20,6 +31,7 @@ export interface OutboxWorkerOptions {
 
 export const DEFAULT_WORKER_OPTIONS: OutboxWorkerOptions = {
   batchSize: 100,
+  concurrency: 32,
   leaseMs: 10_000,
   idleMs: 200,
   baseBackoffMs: 1000,
@@ -34,18 +46,20 @@ export function backoffMs(attempts: number, options: Pick<OutboxWorkerOptions, '
 
 /**
  * Runs outbox jobs at least once. Each round claims due jobs (a lease, so a crashed worker's jobs
- * come back), runs them concurrently, and completes or reschedules each. stop() lets the current
- * round finish, so every claimed job is either done or claimable again.
+ * come back) up to the free slots, and runs them without waiting for the slowest: a customer
+ * endpoint that hangs holds one slot, not everyone's receipts. stop() waits for what is running,
+ * so every claimed job is either done or claimable again.
  */
 export class OutboxWorker {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private readonly inflight = new Set<Promise<void>>();
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly handlers: Record<string, JobHandler>,
+    private readonly handlers: Record<string, JobHandler | GroupHandler>,
     private readonly log: Pick<FastifyBaseLogger, 'warn' | 'error'>,
     private readonly options: OutboxWorkerOptions = DEFAULT_WORKER_OPTIONS,
   ) {}
@@ -60,38 +74,61 @@ export class OutboxWorker {
     this.running = false;
     this.wake?.();
     await this.loop;
+    await Promise.all(this.inflight);
   }
 
-  /** New work was enqueued: start the next round now. */
+  /** New work was enqueued, or a slot came free: start the next round now. */
   notify(): void {
     this.wake?.();
   }
 
-  /** One round; returns how many jobs it claimed. */
+  /** Claims what is due (up to the free slots) and starts it; returns how many jobs it claimed. */
   async runOnce(): Promise<number> {
+    const free = this.options.concurrency - this.inflight.size;
+    if (free <= 0) return 0;
     const now = this.clock().getTime();
-    const jobs = await this.store.claimJobs(now, this.options.batchSize, this.options.leaseMs);
-    await Promise.all(jobs.map((job) => this.runJob(job)));
+    const jobs = await this.store.claimJobs(now, Math.min(this.options.batchSize, free), this.options.leaseMs);
+    const groups = new Map<string, OutboxJob[]>();
+    for (const job of jobs) {
+      const handler = this.handlers[job.kind];
+      const key = handler && typeof handler === 'object' ? `${job.kind}\u0000${handler.key(job)}` : `job\u0000${job.id}`;
+      groups.set(key, [...(groups.get(key) ?? []), job]);
+    }
+    for (const group of groups.values()) {
+      const task = this.runGroup(group).finally(() => {
+        this.inflight.delete(task);
+        this.notify();
+      });
+      this.inflight.add(task);
+    }
     return jobs.length;
   }
 
-  /** Rounds until nothing is due (tests and shutdown use it). */
+  /** Rounds until nothing is due and nothing runs (tests use it). */
   async drain(): Promise<void> {
-    while ((await this.runOnce()) > 0) { /* keep going */ }
+    for (;;) {
+      const claimed = await this.runOnce();
+      if (claimed === 0 && this.inflight.size === 0) return;
+      if (claimed === 0) await Promise.race(this.inflight);
+    }
   }
 
-  private async runJob(job: OutboxJob): Promise<void> {
-    const handler = this.handlers[job.kind];
+  private async runGroup(jobs: OutboxJob[]): Promise<void> {
+    const first = jobs[0] as OutboxJob;
+    const handler = this.handlers[first.kind];
     try {
-      if (!handler) throw new Error(`no handler for outbox job kind ${job.kind}`);
-      await handler(job);
-      await this.store.completeJob(job.id);
+      if (!handler) throw new Error(`no handler for outbox job kind ${first.kind}`);
+      if (typeof handler === 'object') await handler.run(jobs);
+      else await handler(first);
+      for (const job of jobs) await this.store.completeJob(job.id);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      const delay = backoffMs(job.attempts, this.options);
-      this.log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, retryInMs: delay, err: message }, 'outbox job failed; retrying');
-      // If this fails too (database gone), the lease expires and the job comes back anyway.
-      await this.store.retryJob(job.id, this.clock().getTime() + delay, message).catch(() => {});
+      for (const job of jobs) {
+        const delay = backoffMs(job.attempts, this.options);
+        this.log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, retryInMs: delay, err: message }, 'outbox job failed; retrying');
+        // If this fails too (database gone), the lease expires and the job comes back anyway.
+        await this.store.retryJob(job.id, this.clock().getTime() + delay, message).catch(() => {});
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 import { Kysely, Migrator, sql, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
 import { Conflict } from '../domain/errors.js';
-import { toWholeSeconds } from '../domain/time.js';
+import { formatContractTime, toWholeSeconds } from '../domain/time.js';
+import { randomUUID } from 'node:crypto';
 import type { Account, Role, TokenScope, User } from '../domain/identity.js';
 import { isRole } from '../domain/identity.js';
 import type { SendDetail, SendDetailsFilter, SendStatus } from '../domain/send-detail.js';
@@ -10,7 +11,9 @@ import type { DialectAdapter } from './dialect.js';
 import { migrationProvider, PARTITIONS_AHEAD_MS } from './migrations.js';
 import { monthsBefore } from './partitions.js';
 import { STATUS_CODES, type Database } from './schema.js';
+import { RECEIPT_JOB } from './store.js';
 import type {
+  CallbackRecord,
   AccessKeyRecord, AccessKeyStatus, AccessKeySummary, NewSendTask, OutboxJob, OutboxJobInput, ReportResult,
   SendDetailsPage, SendReportFilter, SendReportRow, SendTaskFilter, SendTaskSummary, SignatureRecord, Store,
   TaskRecord, TemplateFilter, TemplateInfo, TemplateRecord, TokenRecord,
@@ -82,14 +85,31 @@ function toScope(value: string): TokenScope {
   return value;
 }
 
-type CountedRow = { msg_id: string; send_time: number; tpl_id: string | null; sms_sign: string | null; send_status: number };
+type CountedRow = {
+  msg_id: string; send_time: number; tpl_id: string | null; sms_sign: string | null; send_status: number;
+  task_id: string | null; cust_flag: string | null;
+};
 
-/** A stored message as report application needs it. */
-type MessageRow = { account_id: number; msg_id: string; send_time: number; tpl_id: string | null; send_status: number };
+/** A stored message as report application (and its receipt) needs it. */
+type MessageRow = {
+  account_id: number; msg_id: string; send_time: number; tpl_id: string | null; send_status: number;
+  task_id: string | null; cust_flag: string | null; sms_sign: string | null;
+};
+
+const MESSAGE_COLUMNS = ['account_id', 'msg_id', 'send_time', 'tpl_id', 'send_status', 'task_id', 'cust_flag', 'sms_sign'] as const;
+
+/** Batch receipts wait this long so one push carries what is ready within a second. */
+const BATCH_GATHER_MS = 1000;
 
 const STATUS_NAMES = ['sending', 'success', 'fail'] as const;
 
 const PURGE_BATCH = 5000;
+
+const CALLBACK_COLUMNS = ['id', 'url_type', 'callback_url', 'created_at', 'updated_at'] as const;
+
+function toCallback(row: { id: string; url_type: number; callback_url: string; created_at: number; updated_at: number }): CallbackRecord {
+  return { id: row.id, urlType: row.url_type, callbackUrl: row.callback_url, createdAt: row.created_at, updatedAt: row.updated_at };
+}
 
 const TEMPLATE_COLUMNS = ['tpl_id', 'tpl_name', 'tpl_state', 'description', 'created_at'] as const;
 
@@ -372,7 +392,7 @@ export class KyselyStore implements Store {
         // Without partitions the table's own key skips known msg_ids; with them claimIds did.
         .$if(!this.adapter.partitions, (qb) => qb.onConflict((oc) => oc.columns(['account_id', 'msg_id']).doNothing()))
         // Only rows actually inserted come back, so skipped duplicates never touch the counters.
-        .returning(['msg_id', 'send_time', 'tpl_id', 'sms_sign', 'send_status'])
+        .returning(['msg_id', 'send_time', 'tpl_id', 'sms_sign', 'send_status', 'task_id', 'cust_flag'])
         .execute();
       added.push(...rows);
     }
@@ -735,10 +755,10 @@ export class KyselyStore implements Store {
       return tx.selectFrom('send_detail_ids as i')
         .innerJoin('send_details as d', (join) => join.onRef('d.account_id', '=', 'i.account_id')
           .onRef('d.msg_id', '=', 'i.msg_id').onRef('d.send_time', '=', 'i.send_time'))
-        .select(['d.account_id', 'd.msg_id', 'd.send_time', 'd.tpl_id', 'd.send_status'])
+        .select(MESSAGE_COLUMNS.map((c) => `d.${c}` as const))
         .where('i.msg_id', 'in', msgIds).execute();
     }
-    return tx.selectFrom('send_details').select(['account_id', 'msg_id', 'send_time', 'tpl_id', 'send_status'])
+    return tx.selectFrom('send_details').select(MESSAGE_COLUMNS)
       .where('msg_id', 'in', msgIds).execute();
   }
 
@@ -781,7 +801,32 @@ export class KyselyStore implements Store {
     ]);
     message.send_status = status;
     await settle('applied', null);
+    await this.enqueueReceipts(tx, message, report, status, now);
     return { outcome: 'applied' };
+  }
+
+  /**
+   * A message reached a final status: one receipt job per receipt URL the account has (url_type
+   * 0, single; 2, batched), in the same transaction, so no final status goes without its receipt.
+   */
+  private async enqueueReceipts(tx: Transaction<Database>, message: MessageRow, report: DeliveryReport, status: number, now: number): Promise<void> {
+    const targets = await tx.selectFrom('callbacks as c').innerJoin('accounts as a', 'a.id', 'c.account_id')
+      .select(['c.url_type', 'a.domain_id'])
+      .where('c.account_id', '=', message.account_id).where('c.url_type', 'in', [0, 2]).execute();
+    if (targets.length === 0) return;
+    const receipt = {
+      task_id: message.task_id, cust_flag: message.cust_flag, msg_id: message.msg_id, tpl_id: message.tpl_id,
+      sms_sign: message.sms_sign, aim_code: null, aim_url: null,
+      send_time: formatContractTime(message.send_time), receive_time: formatContractTime(report.receiveTime),
+      send_status: report.status, send_status_desc: status === STATUS_CODES.success ? '发送成功' : `发送失败: ${report.resultCode ?? report.status}`,
+      total: 1, sequence: 1,
+    };
+    await this.enqueueTx(tx, targets.map((t) => ({
+      kind: RECEIPT_JOB,
+      accountId: message.account_id,
+      payload: { urlType: t.url_type, domainId: t.domain_id, receipt },
+      runAt: t.url_type === 2 ? now + BATCH_GATHER_MS : now,
+    })), now);
   }
 
   /** Applies reports parked for messages that were just inserted, in the order they arrived. */
@@ -798,6 +843,49 @@ export class KyselyStore implements Store {
         await this.applyReport(tx, row.id, received.report, message, now);
       }
     }
+  }
+
+  async upsertCallback(accountId: number, urlType: number, url: string, now: number): Promise<{ callback: CallbackRecord; replaced: boolean }> {
+    return this.db.transaction().execute(async (tx) => {
+      const existing = await tx.selectFrom('callbacks').select('id').where('account_id', '=', accountId).where('url_type', '=', urlType).executeTakeFirst();
+      if (existing) {
+        await tx.updateTable('callbacks').set({ callback_url: url, updated_at: now })
+          .where('account_id', '=', accountId).where('url_type', '=', urlType).execute();
+      } else {
+        await tx.insertInto('callbacks').values({ account_id: accountId, url_type: urlType, id: randomUUID(), callback_url: url, created_at: now, updated_at: now }).execute();
+      }
+      const row = await tx.selectFrom('callbacks').select(CALLBACK_COLUMNS).where('account_id', '=', accountId).where('url_type', '=', urlType).executeTakeFirstOrThrow();
+      return { callback: toCallback(row), replaced: existing !== undefined };
+    });
+  }
+
+  async listCallbacks(accountId: number): Promise<CallbackRecord[]> {
+    const rows = await this.db.selectFrom('callbacks').select(CALLBACK_COLUMNS).where('account_id', '=', accountId).orderBy('url_type').execute();
+    return rows.map(toCallback);
+  }
+
+  async findCallback(accountId: number, urlType: number): Promise<CallbackRecord | undefined> {
+    const row = await this.db.selectFrom('callbacks').select(CALLBACK_COLUMNS).where('account_id', '=', accountId).where('url_type', '=', urlType).executeTakeFirst();
+    return row && toCallback(row);
+  }
+
+  async domainIdOf(accountId: number): Promise<string | undefined> {
+    return (await this.db.selectFrom('accounts').select('domain_id').where('id', '=', accountId).executeTakeFirst())?.domain_id;
+  }
+
+  async upsertSmsTemplate(accountId: number, smsTplId: string, content: string, now: number): Promise<void> {
+    await this.db.insertInto('sms_templates').values({ account_id: accountId, sms_tpl_id: smsTplId, content, created_at: now })
+      .onConflict((oc) => oc.columns(['account_id', 'sms_tpl_id']).doUpdateSet({ content: (eb) => eb.ref('excluded.content') }))
+      .execute();
+  }
+
+  async findSmsTemplate(accountId: number, smsTplId: string): Promise<string | undefined> {
+    return (await this.db.selectFrom('sms_templates').select('content').where('account_id', '=', accountId).where('sms_tpl_id', '=', smsTplId).executeTakeFirst())?.content;
+  }
+
+  async listSmsTemplates(accountId: number): Promise<Array<{ smsTplId: string; content: string }>> {
+    const rows = await this.db.selectFrom('sms_templates').select(['sms_tpl_id', 'content']).where('account_id', '=', accountId).orderBy('sms_tpl_id').execute();
+    return rows.map((r) => ({ smsTplId: r.sms_tpl_id, content: r.content }));
   }
 
   async enqueue(jobs: OutboxJobInput[], now: number): Promise<void> {
@@ -825,10 +913,11 @@ export class KyselyStore implements Store {
       const rows = await tx.updateTable('outbox')
         .set((eb) => ({ locked_until: now + leaseMs, attempts: eb('attempts', '+', 1) }))
         .where('id', 'in', due.map((r) => r.id))
-        .returning(['id', 'kind', 'account_id', 'payload', 'attempts'])
+        .returning(['id', 'kind', 'account_id', 'payload', 'attempts', 'created_at'])
         .execute();
       return rows.sort((a, b) => a.id - b.id).map((r) => ({
         id: r.id, kind: r.kind, accountId: r.account_id, payload: JSON.parse(r.payload) as unknown, attempts: r.attempts,
+        createdAt: r.created_at,
       }));
     });
   }

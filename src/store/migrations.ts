@@ -282,6 +282,30 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         await db.schema.createIndex('delivery_reports_msg_idx').on('delivery_reports').column('msg_id').execute();
       },
     },
+    '0007_callbacks': {
+      // Receipt URLs (one per url_type per account) and SMS template contents (the text a
+      // gateway sends).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('callbacks')
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('url_type', 'integer', (c) => c.notNull())
+          .addColumn('id', 'text', (c) => c.notNull().unique())
+          .addColumn('callback_url', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('callbacks_pk', ['account_id', 'url_type'])
+          .execute();
+        await db.schema
+          .createTable('sms_templates')
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('sms_tpl_id', 'text', (c) => c.notNull())
+          .addColumn('content', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('sms_templates_pk', ['account_id', 'sms_tpl_id'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -110,6 +110,22 @@ export interface Database {
     send_status: number;
     n: number;
   };
+  callbacks: {
+    account_id: number;
+    /** 0 single receipts, 1 template status, 2 batch receipts. */
+    url_type: number;
+    id: string;
+    callback_url: string;
+    created_at: number;
+    updated_at: number;
+  };
+  /** SMS template contents by id: `${1}`-style variables filled from sms_params. */
+  sms_templates: {
+    account_id: number;
+    sms_tpl_id: string;
+    content: string;
+    created_at: number;
+  };
   /** Work to do later, at least once: message dispatch and scheduled reports. */
   outbox: {
     id: Generated<number>;

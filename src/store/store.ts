@@ -147,6 +147,18 @@ export interface OutboxJob {
   payload: unknown;
   /** Including this claim. */
   attempts: number;
+  createdAt: number;
+}
+
+/** The outbox kind of a receipt push (enqueued by the store, pushed by pipeline/receipts.ts). */
+export const RECEIPT_JOB = 'receipt';
+
+export interface CallbackRecord {
+  id: string;
+  urlType: number;
+  callbackUrl: string;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export interface ReportResult {
@@ -231,6 +243,16 @@ export interface Store {
    * not stored yet is parked and applied when the message arrives.
    */
   ingestDeliveryReports(reports: ReceivedReport[], now: number): Promise<ReportResult[]>;
+
+  /** Registers the account's URL for a url_type, replacing the one it had. */
+  upsertCallback(accountId: number, urlType: number, url: string, now: number): Promise<{ callback: CallbackRecord; replaced: boolean }>;
+  listCallbacks(accountId: number): Promise<CallbackRecord[]>;
+  findCallback(accountId: number, urlType: number): Promise<CallbackRecord | undefined>;
+  /** The account's domain_id, for receipts. */
+  domainIdOf(accountId: number): Promise<string | undefined>;
+  upsertSmsTemplate(accountId: number, smsTplId: string, content: string, now: number): Promise<void>;
+  findSmsTemplate(accountId: number, smsTplId: string): Promise<string | undefined>;
+  listSmsTemplates(accountId: number): Promise<Array<{ smsTplId: string; content: string }>>;
 
   enqueue(jobs: OutboxJobInput[], now: number): Promise<void>;
   /** Takes up to `limit` due jobs for `leaseMs`; a job not completed by then can be taken again. */

@@ -9,6 +9,7 @@ import { Keyring } from '../../src/identity/keyring.js';
 import { servicesFor } from '../../src/server.js';
 import type { ChannelAdapter } from '../../src/pipeline/channel.js';
 import type { OutboxWorker } from '../../src/pipeline/outbox-worker.js';
+import type { ReceiptOptions } from '../../src/pipeline/receipts.js';
 import type { SimulatorOptions } from '../../src/pipeline/simulator.js';
 import { IdentityAdmin } from '../../src/service/identity-admin.js';
 import type { Store } from '../../src/store/store.js';
@@ -30,11 +31,14 @@ export async function testApp(store: Store, clock: Clock = fixedClock, throttle?
 /** The app and its outbox worker (not started: tests drive it with runOnce/drain). */
 export async function testStack(store: Store, options: {
   clock?: Clock; throttle?: AuthThrottle; simulator?: SimulatorOptions; adapter?: ChannelAdapter;
+  allowPrivate?: boolean; receipts?: Partial<ReceiptOptions>;
 } = {}): Promise<{ app: FastifyInstance; worker: OutboxWorker }> {
   const clock = options.clock ?? fixedClock;
   const services = servicesFor(store, clock, testKeyring, {
     simulator: options.simulator ?? TEST_SIMULATOR, throttle: options.throttle ?? new AuthThrottle(),
     ...(options.adapter ? { adapter: options.adapter } : {}),
+    ...(options.allowPrivate !== undefined ? { allowPrivate: options.allowPrivate } : {}),
+    ...(options.receipts ? { receipts: options.receipts } : {}),
   });
   const app = await buildApp(services.deps);
   const { worker } = services.startPipeline(app.log);

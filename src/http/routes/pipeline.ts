@@ -5,11 +5,14 @@ import type { RawQuery } from '../../domain/query-params.js';
 import { parseTemplatesQuery, type TemplatesQuery } from '../../domain/templates-query.js';
 import { parseSendReportsBody, type SendReportsQuery } from '../../domain/send-report.js';
 import { parseSendTaskBody, parseSendTasksQuery, type SendTaskRequest, type SendTasksQuery } from '../../domain/send-task.js';
+import { parseCallbackBody, type CallbackRequest } from '../../domain/callback.js';
 import type { DeliveryReports } from '../../service/delivery-reports.js';
+import type { CallbackRecord } from '../../store/store.js';
 import type { SendTasks } from '../../service/send-tasks.js';
 import type { AppDeps } from '../app.js';
 import { principalOf, requireOperation } from '../auth.js';
 import {
+  CallbackAdded, CallbackBody, CallbackList,
   DeliveryReportsBody, DeliveryReportsResponse, SendReportsBody, SendReportsResponse, SendTaskBody, SendTaskCreated,
   SendTasksQuerystring, SendTasksResponse, TemplatesQuerystring, TemplatesResponse, type DeliveryReportsResponseBody,
   type SendReportsResponseBody, type SendTaskCreatedBody, type SendTasksResponseBody, type TemplatesResponseBody,
@@ -47,8 +50,40 @@ function parseReportsEnvelope(body: unknown): unknown[] {
   return reports;
 }
 
-/** Send tasks, task lists, send reports, templates, and delivery-report ingestion. */
+function callbackBody(c: CallbackRecord) {
+  return { callback_url: c.callbackUrl, id: c.id, url_type: c.urlType };
+}
+
+/** Send tasks, task lists, send reports, templates, callbacks, and delivery-report ingestion. */
 export async function pipelineRoutes(app: FastifyInstance, deps: PipelineRouteDeps): Promise<void> {
+  app.post('/v1/aim/callbacks', {
+    schema: {
+      operationId: 'AddCallBack',
+      summary: 'Register the receipt URL for a url_type (role te_admin)',
+      description: 'url_type 0: one sms receipt per message; 1: template status; 2: sms receipts in batches of up to 100. One URL per url_type: registering again replaces it (`replaced` says so). Addresses that resolve to private, loopback or link-local ranges are refused unless the deployment sets AIMLEDGER_CALLBACK_ALLOW_PRIVATE=true.',
+      tags: ['callbacks'],
+      body: CallbackBody,
+      response: { 200: CallbackAdded, ...errorResponses },
+    },
+    validatorCompiler: validateWith('body', parseCallbackBody),
+    preValidation: requireOperation(deps.authenticator, 'callbacks:manage'),
+  }, async (request) => {
+    const { callback, replaced } = await deps.callbacks.register(principalOf(request).account.id, request.body as CallbackRequest);
+    return { status: '200', message: 'success', data: { ...callbackBody(callback), replaced } };
+  });
+
+  app.get('/v1/aim/callbacks', {
+    schema: {
+      operationId: 'ListAimCallbacks',
+      summary: 'The registered receipt URLs (role te_admin)',
+      tags: ['callbacks'],
+      response: { 200: CallbackList, ...errorResponses },
+    },
+    preValidation: requireOperation(deps.authenticator, 'callbacks:manage'),
+  }, async (request) => ({
+    status: '200', message: 'success', data: (await deps.callbacks.list(principalOf(request).account.id)).map(callbackBody),
+  }));
+
   app.post('/v1/aim/send-tasks', {
     schema: {
       operationId: 'CreateAimSendTask',

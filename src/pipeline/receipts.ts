@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../domain/clock.js';
+import { privateAddressReason } from '../service/callbacks.js';
+import type { OutboxJob, Store } from '../store/store.js';
+import type { GroupHandler } from './outbox-worker.js';
+
+/** What a receipt job carries: the SmsCallback object, built when the status became final. */
+export interface ReceiptPayload {
+  urlType: number;
+  domainId: string;
+  receipt: Record<string, unknown>;
+}
+
+export interface ReceiptOptions {
+  allowPrivate: boolean;
+  /** A push that takes longer counts as failed (and is retried). */
+  timeoutMs: number;
+  /** Retried with backoff at least this long, then dropped with an error in the log. */
+  giveUpAfterMs: number;
+  fetch?: typeof fetch;
+}
+
+export const DEFAULT_RECEIPT_OPTIONS: Omit<ReceiptOptions, 'allowPrivate'> = {
+  timeoutMs: 5000,
+  giveUpAfterMs: 72 * 3600_000,
+};
+
+/**
+ * Pushes `sms` receipts to the account's registered URL as KooMessage does: the envelope
+ * `{request_id, domain_id, callback_type: "sms", body, retry}` where `body` is a JSON string — one
+ * SmsCallback for url_type 0, an array of them (up to a claim's worth, 100) for url_type 2.
+ * At least once: a timeout or a non-2xx answer is retried with backoff, `retry: true` on re-sends.
+ */
+export function receiptHandler(store: Store, clock: Clock, options: ReceiptOptions, log: Pick<FastifyBaseLogger, 'warn' | 'error'>): GroupHandler {
+  const doFetch = options.fetch ?? fetch;
+  return {
+    key: (job) => {
+      const payload = job.payload as ReceiptPayload;
+      return payload.urlType === 2 ? `batch:${job.accountId}` : `single:${job.id}`;
+    },
+    async run(jobs: OutboxJob[]) {
+      const first = jobs[0] as OutboxJob;
+      const payload = first.payload as ReceiptPayload;
+      const receipts = jobs.map((j) => (j.payload as ReceiptPayload).receipt);
+      const msgIds = receipts.map((r) => r.msg_id);
+      const oldest = Math.min(...jobs.map((j) => j.createdAt));
+      if (clock().getTime() - oldest > options.giveUpAfterMs) {
+        log.error({ accountId: first.accountId, msgIds }, 'receipts undeliverable for the whole retry period; dropped');
+        return;
+      }
+      const callback = await store.findCallback(first.accountId as number, payload.urlType);
+      if (!callback) {
+        log.warn({ accountId: first.accountId, msgIds }, 'receipt URL was removed; receipts dropped');
+        return;
+      }
+      const refused = await privateAddressReason(callback.callbackUrl, options.allowPrivate);
+      if (refused) throw new Error(`receipt not pushed: ${refused}`);
+      const envelope = {
+        request_id: randomUUID(),
+        domain_id: payload.domainId,
+        callback_type: 'sms',
+        body: JSON.stringify(payload.urlType === 2 ? receipts : receipts[0]),
+        retry: jobs.some((j) => j.attempts > 1),
+      };
+      const response = await doFetch(callback.callbackUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'aimledger-receipts' },
+        body: JSON.stringify(envelope),
+        signal: AbortSignal.timeout(options.timeoutMs),
+        // A redirect could lead anywhere, a private address included: not followed.
+        redirect: 'manual',
+      });
+      await response.arrayBuffer().catch(() => undefined);
+      if (response.status < 200 || response.status >= 300) throw new Error(`receipt URL answered ${response.status}`);
+    },
+  };
+}

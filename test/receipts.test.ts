@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Clock } from '../src/domain/clock.js';
+import { isPrivateAddress } from '../src/domain/callback.js';
+import type { KyselyStore } from '../src/store/kysely-store.js';
+import { BACKENDS, useStore } from './helpers/backends.js';
+import { createTenant, getDetails, NOW, testApp, testStack } from './helpers/factories.js';
+import { phones, postTask, SIGN, taskBody, tenantWithReferences, TPL_ID } from './helpers/pipeline.js';
+import { Receiver } from './helpers/receiver.js';
+
+type Json = Record<string, unknown>;
+
+async function register(app: Awaited<ReturnType<typeof testApp>>, token: string, body: Json) {
+  const res = await app.inject({ method: 'POST', url: '/v1/aim/callbacks', headers: { 'x-auth-token': token }, payload: body });
+  if (res.statusCode >= 500) throw new Error(res.body);
+  return { status: res.statusCode, body: res.json() as Json & { data: Json; error_code?: string; error_msg?: string } };
+}
+
+describe('private addresses', () => {
+  it('are recognised in every range, IPv4-mapped IPv6 included', () => {
+    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', 'not-an-ip']) {
+      assert.equal(isPrivateAddress(a), true, a);
+    }
+    for (const a of ['8.8.8.8', '172.32.0.1', '1.1.1.1', '2001:4860:4860::8888', '::ffff:8.8.8.8']) assert.equal(isPrivateAddress(a), false, a);
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`callbacks and receipts on ${backend.name}`, () => {
+    let store!: KyselyStore;
+    useStore(backend, (opened) => (store = opened));
+
+    it('registration: te_admin only, URL rules, private addresses refused by default, one URL per url_type', async () => {
+      const strict = await testApp(store);
+      const admin = await createTenant(store, 'te_admin');
+      const user = await createTenant(store, 'te_user');
+      assert.equal((await register(strict, user.token, { callback_url: 'https://example.com/r' })).status, 403);
+      for (const [body, why] of [
+        [{}, /required/], [{ callback_url: 'ftp://example.com/r' }, /http/], [{ callback_url: `https://example.com/${'x'.repeat(1000)}` }, /1000/],
+        [{ callback_url: 'https://u:p@example.com/r' }, /user name/], [{ callback_url: 'https://example.com/r', url_type: 3 }, /url_type/],
+        [{ callback_url: 'http://127.0.0.1:9/r' }, /127\.0\.0\.1.*private/], [{ callback_url: 'http://localhost/r' }, /private/],
+        [{ callback_url: 'http://[::1]/r' }, /private/], [{ callback_url: 'http://10.0.0.8/r' }, /private/],
+        [{ callback_url: 'http://169.254.169.254/latest' }, /private/],
+      ] as const) {
+        const res = await register(strict, admin.token, body as Json);
+        assert.equal(res.status, 400, JSON.stringify(body));
+        assert.match(String(res.body.error_msg), why, JSON.stringify(body));
+      }
+      const { app } = await testStack(store, { allowPrivate: true });
+      const first = await register(app, admin.token, { callback_url: 'http://127.0.0.1:9/a', url_type: 0 });
+      assert.equal(first.status, 200);
+      assert.equal(first.body.status, '200');
+      assert.equal(first.body.message, 'success');
+      assert.deepEqual({ ...first.body.data, id: 'x' }, { callback_url: 'http://127.0.0.1:9/a', id: 'x', url_type: 0, replaced: false });
+      const again = await register(app, admin.token, { callback_url: 'http://127.0.0.1:9/b' });
+      assert.equal(again.body.data.replaced, true);
+      assert.equal(again.body.data.id, first.body.data.id, 'the registration keeps its id');
+      await register(app, admin.token, { callback_url: 'http://127.0.0.1:9/c', url_type: 2 });
+      const list = await app.inject({ url: '/v1/aim/callbacks', headers: { 'x-auth-token': admin.token } });
+      assert.deepEqual((list.json() as { data: Json[] }).data.map((c) => [c.url_type, c.callback_url]), [[0, 'http://127.0.0.1:9/b'], [2, 'http://127.0.0.1:9/c']]);
+    });
+
+    it('receipts survive a receiver that is down, then slow, then failing, then up: each message arrives, in the documented shape', { timeout: 60_000 }, async () => {
+      let now = NOW;
+      const clock: Clock = () => new Date(now);
+      const receiver = new Receiver();
+      receiver.slowMs = 1500;
+      const base = await receiver.start();
+      const { app, worker } = await testStack(store, { clock, allowPrivate: true, simulator: { delayMs: 0, failRatio: 0.4, seed: 9 }, receipts: { timeoutMs: 400 } });
+      const tenant = await tenantWithReferences(store, 'te_admin');
+      await register(app, tenant.token, { callback_url: `${base}/single`, url_type: 0 });
+      await register(app, tenant.token, { callback_url: `${base}/batch`, url_type: 2 });
+      const created = (await postTask(app, tenant.token, taskBody(phones(7)))).json() as { task_id: string };
+
+      await receiver.down();
+      await worker.drain();
+      const details = (await getDetails(app, tenant.token, `task_id=${created.task_id}&offset=0&limit=10`)).body.send_details;
+      assert.ok(details.every((d) => d.send_status !== 'sending'), 'delivered while the receiver is down');
+      assert.equal(receiver.received.length, 0);
+      assert.ok(await store.pendingJobs() > 0, 'receipts wait in the outbox');
+
+      for (const mode of ['slow', 'error', 'up'] as const) {
+        if (mode === 'slow') await receiver.start();
+        receiver.mode = mode;
+        now += 11 * 60_000;
+        await worker.drain();
+      }
+      // A slow answer can land after its push was given up: let it, then settle.
+      await new Promise((r) => setTimeout(r, receiver.slowMs));
+      now += 11 * 60_000;
+      await worker.drain();
+      assert.equal(await store.pendingJobs(), 0, 'nothing left to push');
+
+      const byMsg = new Map(details.map((d) => [d.msg_id as string, d]));
+      for (const [path, batch] of [['/single', false], ['/batch', true]] as const) {
+        const got = receiver.receipts(path);
+        assert.deepEqual(new Set(got.map((g) => g.receipt.msg_id)), new Set(byMsg.keys()), `${path}: every message's receipt arrived`);
+        assert.ok(got.every((g) => g.batch === batch), `${path}: body is ${batch ? 'an array' : 'one object'}`);
+        const seen = new Set<unknown>();
+        for (const g of got) {
+          if (seen.has(g.receipt.msg_id)) assert.equal(g.retry, true, 'a duplicate is always a marked re-send');
+          seen.add(g.receipt.msg_id);
+          const d = byMsg.get(g.receipt.msg_id as string) as Json;
+          assert.deepEqual(g.receipt, {
+            task_id: created.task_id, cust_flag: d.cust_flag, msg_id: d.msg_id, tpl_id: TPL_ID, sms_sign: SIGN, aim_code: null, aim_url: null,
+            send_time: d.send_time, receive_time: d.receive_time, send_status: d.send_status === 'success' ? 'DELIVRD' : d.result_code,
+            send_status_desc: d.send_status === 'success' ? '发送成功' : `发送失败: ${String(d.result_code)}`, total: 1, sequence: 1,
+          });
+        }
+      }
+      const envelopes = receiver.received.map((r) => r.envelope);
+      assert.ok(envelopes.every((e) => e.domain_id === tenant.account.domainId && e.callback_type === 'sms' && /^[0-9a-f-]{36}$/.test(e.request_id)));
+      assert.ok(envelopes.every((e) => typeof e.body === 'string'), 'body is a JSON string');
+      assert.ok(receiver.received.filter((r) => r.path === '/single').every((r) => r.envelope.retry === true),
+        'single receipts first met a closed port, so every one that arrived was a re-send');
+      await receiver.down();
+    });
+
+    it('a first push that succeeds is not marked as a re-send', async () => {
+      const receiver = new Receiver();
+      const base = await receiver.start();
+      const { app, worker } = await testStack(store, { allowPrivate: true });
+      const tenant = await tenantWithReferences(store, 'te_admin');
+      await register(app, tenant.token, { callback_url: `${base}/r` });
+      await postTask(app, tenant.token, taskBody(phones(2)));
+      await worker.drain();
+      assert.deepEqual(receiver.received.map((r) => r.envelope.retry), [false, false]);
+      await receiver.down();
+    });
+  });
+}
