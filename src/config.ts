@@ -20,11 +20,21 @@ export interface Config {
    * PostgreSQL; an embedded store generates one beside its database file when unset.
    */
   masterKey: string | undefined;
-  /** Where messages go: `simulator` (default). */
-  channel: 'simulator';
+  /** Where messages go: `simulator` (default) or `kannel`. */
+  channel: 'simulator' | 'kannel';
+  /** Set when the channel is kannel. */
+  kannel: KannelConfig | undefined;
   simulator: { delayMs: number; failRatio: number; seed: number };
   /** Receipt URLs may point at private, loopback or link-local addresses (local use and tests). */
   callbackAllowPrivate: boolean;
+}
+
+export interface KannelConfig {
+  sendsmsUrl: string;
+  username: string;
+  password: string;
+  dlrBaseUrl: string;
+  dlrSecret: string;
 }
 
 /** Flags as the CLI parsed them; undefined when not given. */
@@ -88,6 +98,24 @@ function ratio(value: string, name: string): number {
   return Number(value);
 }
 
+/** The Kannel channel's settings, environment only (a password and a secret among them). */
+function kannelConfig(env: NodeJS.ProcessEnv): KannelConfig {
+  const need = (name: string, rule?: RegExp, what?: string) => {
+    const value = env[name];
+    if (!value) throw new ConfigError(`${name} is required when AIMLEDGER_CHANNEL is kannel`);
+    if (rule && !rule.test(value)) throw new ConfigError(`${name} must be ${what} (got ${JSON.stringify(value)})`);
+    return value;
+  };
+  const url = /^https?:\/\/[^\s/]+/;
+  return {
+    sendsmsUrl: need('AIMLEDGER_KANNEL_SENDSMS_URL', url, 'smsbox\'s sendsms URL, e.g. http://127.0.0.1:13013/cgi-bin/sendsms'),
+    username: need('AIMLEDGER_KANNEL_USERNAME'),
+    password: need('AIMLEDGER_KANNEL_PASSWORD'),
+    dlrBaseUrl: need('AIMLEDGER_KANNEL_DLR_BASE_URL', url, 'the URL Kannel reaches aimledger at, e.g. http://127.0.0.1:8080'),
+    dlrSecret: need('AIMLEDGER_KANNEL_DLR_SECRET', /^.{16,200}$/, 'at least 16 characters'),
+  };
+}
+
 function bool(value: string, name: string): boolean {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0' || value === '') return false;
@@ -120,9 +148,10 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const delay = pick(flags.simulatorDelayMs, 'AIMLEDGER_SIMULATOR_DELAY_MS');
   const failRatio = pick(flags.simulatorFailRatio, 'AIMLEDGER_SIMULATOR_FAIL_RATIO');
   const seed = pick(flags.simulatorSeed, 'AIMLEDGER_SIMULATOR_SEED');
-  if (channel && channel.value !== 'simulator') {
-    throw new ConfigError(`${channel.name} must be simulator (got ${JSON.stringify(channel.value)})`);
+  if (channel && channel.value !== 'simulator' && channel.value !== 'kannel') {
+    throw new ConfigError(`${channel.name} must be simulator or kannel (got ${JSON.stringify(channel.value)})`);
   }
+  const kannel = channel?.value === 'kannel' ? kannelConfig(env) : undefined;
 
   if (level && !(LOG_LEVELS as readonly string[]).includes(level.value)) {
     throw new ConfigError(`${level.name} must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(level.value)})`);
@@ -137,7 +166,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     benchRoutes: bench ? bool(bench.value, bench.name) : DEFAULTS.benchRoutes,
     retentionMonths: retention ? months(retention.value, retention.name) : DEFAULTS.retentionMonths,
     masterKey: env.AIMLEDGER_MASTER_KEY === '' ? undefined : env.AIMLEDGER_MASTER_KEY,
-    channel: DEFAULTS.channel,
+    channel: kannel ? 'kannel' : DEFAULTS.channel,
+    kannel,
     callbackAllowPrivate: allowPrivate ? bool(allowPrivate.value, allowPrivate.name) : false,
     simulator: {
       delayMs: delay ? wholeNumber(delay.value, delay.name, 0, 86_400_000) : DEFAULTS.simulatorDelayMs,

@@ -39,7 +39,7 @@ export function identityFor(store: Store, clock: Clock, keyring: Keyring, thrott
 }
 
 export interface Services {
-  deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports' | 'callbacks'>;
+  deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports' | 'callbacks' | 'kannelDlrSecret'>;
   /** Builds the outbox worker once a logger exists (the app's); wakes on new send tasks. */
   startPipeline(log: Parameters<typeof createPipeline>[3]): Pipeline;
 }
@@ -53,10 +53,10 @@ export function servicesFor(store: Store, clock: Clock, keyring: Keyring, option
   let notify = () => {};
   const sendTasks = new SendTasks(store, clock, () => notify());
   return {
-    deps: { store, clock, ...identity, sendTasks, deliveryReports, callbacks },
+    deps: { store, clock, ...identity, sendTasks, deliveryReports, callbacks, ...(options.kannel ? { kannelDlrSecret: options.kannel.dlrSecret } : {}) },
     startPipeline: (log) => {
       const pipeline = createPipeline(store, clock, deliveryReports, log, {
-        ...options, channel: 'simulator', receipts: { ...options.receipts, allowPrivate },
+        ...options, channel: options.kannel ? 'kannel' : 'simulator', receipts: { ...options.receipts, allowPrivate },
       });
       notify = () => pipeline.worker.notify();
       return pipeline;
@@ -98,7 +98,9 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     await store.migrate();
     const demo = options.demo ? await ensureDemo(store, clock) : undefined;
     const keyring = await openKeyring(store, { masterKey: config.masterKey, databaseUrl: config.databaseUrl });
-    const services = servicesFor(store, clock, keyring, { simulator: config.simulator, allowPrivate: config.callbackAllowPrivate });
+    const services = servicesFor(store, clock, keyring, {
+      simulator: config.simulator, allowPrivate: config.callbackAllowPrivate, ...(config.kannel ? { kannel: config.kannel } : {}),
+    });
     const app = await buildApp({
       ...services.deps, trustProxy: config.trustProxy, benchRoutes: config.benchRoutes,
       logger: loggerOptions(config.logLevel),

@@ -220,6 +220,34 @@ export function buildCli(): Command {
       process.stdout.write(['TPL_ID\tSTATE\tCREATED_AT\tNAME', ...lines].join('\n') + '\n');
     });
 
+  const smsTemplate = program.command('sms-template').description('manage SMS template contents (the text a gateway channel such as Kannel sends)');
+  smsTemplate.command('add')
+    .description('set the content of an SMS template: ${1}, ${2}, … take the task\'s sms_params in order')
+    .requiredOption('--account <name>', 'account name')
+    .requiredOption('--id <id>', 'the SMS template id send tasks name in sms_channel.sms_tpl_id')
+    .requiredOption('--content <text>', 'the text after the 【signature】')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string; id: string; content: string }) => {
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(opts.id)) throw new UsageError('--id must be 1 to 32 letters, digits, _ or -');
+      if (opts.content.length === 0 || opts.content.length > 500) throw new UsageError('--content must be 1 to 500 characters');
+      await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        await store.upsertSmsTemplate(target.id, opts.id, opts.content, systemClock().getTime());
+      });
+      process.stderr.write(`SMS template ${opts.id} set\n`);
+    });
+  smsTemplate.command('list')
+    .description('list an account\'s SMS template contents')
+    .requiredOption('--account <name>', 'account name')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string }) => {
+      const rows = await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        return store.listSmsTemplates(target.id);
+      });
+      process.stdout.write(['ID\tCONTENT', ...rows.map((r) => `${r.smsTplId}\t${r.content}`)].join('\n') + '\n');
+    });
+
   const sign = program.command('sign').description('manage SMS signatures (what send tasks name in sms_channel.sms_sign)');
   sign.command('add')
     .description('add an SMS signature to an account')

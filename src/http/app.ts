@@ -16,6 +16,7 @@ import { errorHandler, notFoundHandler } from './error-handler.js';
 import { benchRoutes } from './routes/bench.js';
 import { healthRoutes } from './routes/health.js';
 import { iamRoutes } from './routes/iam.js';
+import { kannelRoutes } from './routes/kannel.js';
 import { pipelineRoutes } from './routes/pipeline.js';
 import { sendDetailsRoutes } from './routes/send-details.js';
 import { ErrorBody, IamErrorBody } from './schemas.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   sendTasks: SendTasks;
   deliveryReports: DeliveryReports;
   callbacks: Callbacks;
+  /** With the Kannel channel: the secret its delivery-report callbacks must carry. */
+  kannelDlrSecret?: string;
   /** pino options or false; tests pass false or a stream of their own. */
   logger?: FastifyServerOptions['logger'];
   /** Behind a proxy, trust X-Forwarded-* (request.ip, protocol). */
@@ -110,6 +113,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => iamRoutes(scope, deps));
   await app.register(async (scope) => sendDetailsRoutes(scope, deps));
   await app.register(async (scope) => pipelineRoutes(scope, deps));
+  const kannelDlrSecret = deps.kannelDlrSecret;
+  if (kannelDlrSecret) await app.register(async (scope) => kannelRoutes(scope, { ...deps, kannelDlrSecret }));
   if (deps.benchRoutes) await app.register(benchRoutes);
   await app.register(async (scope) => {
     scope.addHook('onSend', async (_request, reply, payload) => {

@@ -1,6 +1,8 @@
 /** One message as a channel sends it. */
 export interface OutboundMessage {
   msgId: string;
+  /** The sending account (its SMS templates give the text). */
+  accountId: number;
   /** The recipient's phone number. */
   phone: string;
   smsSign: string;

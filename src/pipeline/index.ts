@@ -6,6 +6,7 @@ import { RECEIPT_JOB, type Store } from '../store/store.js';
 import { DEFAULT_RECEIPT_OPTIONS, receiptHandler, type ReceiptOptions } from './receipts.js';
 import type { ChannelAdapter } from './channel.js';
 import { DEFAULT_WORKER_OPTIONS, OutboxWorker, type OutboxWorkerOptions } from './outbox-worker.js';
+import { KannelChannel, PermanentChannelError, type KannelOptions } from './kannel.js';
 import { SimulatorChannel, type GatewayReport, type SimulatorOptions } from './simulator.js';
 
 /** Reports a channel scheduled for later (the simulator's), run through the ingestion path. */
@@ -15,7 +16,8 @@ export const REPORT_JOB = 'report';
 export const MAX_DISPATCH_ATTEMPTS = 10;
 
 export interface PipelineOptions {
-  channel: 'simulator';
+  channel: 'simulator' | 'kannel';
+  kannel?: KannelOptions;
   simulator: SimulatorOptions;
   /** Receipt pushes (callbacks); allowPrivate false unless the deployment says so. */
   receipts?: Partial<ReceiptOptions>;
@@ -36,13 +38,19 @@ export function createPipeline(
   const schedule = async (report: GatewayReport, at: number) => {
     await store.enqueue([{ kind: REPORT_JOB, accountId: null, payload: { reports: [report] }, runAt: at }], clock().getTime());
   };
-  const channel: ChannelAdapter = options.adapter ?? new SimulatorChannel(options.simulator, clock, schedule);
+  const channel: ChannelAdapter = options.adapter
+    ?? (options.channel === 'kannel' && options.kannel ? new KannelChannel(options.kannel, store) : new SimulatorChannel(options.simulator, clock, schedule));
   const worker = new OutboxWorker(store, clock, {
     [DISPATCH_JOB]: async (job) => {
       const message = job.payload as DispatchPayload;
       try {
         await channel.send(message);
       } catch (error) {
+        if (error instanceof PermanentChannelError) {
+          log.warn({ msgId: message.msgId, err: error.message }, 'message cannot be sent; it fails');
+          await reports.dispatchFailed(message.msgId, error.resultCode);
+          return;
+        }
         if (job.attempts < MAX_DISPATCH_ATTEMPTS) throw error;
         log.error({ msgId: message.msgId, attempts: job.attempts, err: error }, 'dispatch gave up; the message fails');
         await reports.dispatchFailed(message.msgId);

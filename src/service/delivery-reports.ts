@@ -12,10 +12,10 @@ export class DeliveryReports {
     return this.store.ingestDeliveryReports(items.map(parseDeliveryReport), this.clock().getTime());
   }
 
-  /** The platform gave up sending a message: it fails with `result_code` DISPATCH_FAILED. */
-  async dispatchFailed(msgId: string): Promise<ReportResult> {
+  /** The platform gave up sending a message: it fails with `result_code` DISPATCH_FAILED (or the reason given). */
+  async dispatchFailed(msgId: string, resultCode = 'DISPATCH_FAILED'): Promise<ReportResult> {
     const [result] = await this.ingest([{
-      msg_id: msgId, status: 'FAILED', result_code: 'DISPATCH_FAILED',
+      msg_id: msgId, status: 'FAILED', result_code: resultCode,
       receive_time: formatContractTime(this.clock().getTime()), report_id: `dispatch-failed:${msgId}`,
     }]);
     if (!result) throw new Error('no result for the dispatch failure report');

@@ -69,7 +69,7 @@ export class SendTasks {
       accountId,
       runAt: createdAt,
       payload: {
-        msgId: d.msgId, phone: d.custFlag as string, smsSign: channel.smsSign, channelNumber: channel.channelNumber,
+        msgId: d.msgId, accountId, phone: d.custFlag as string, smsSign: channel.smsSign, channelNumber: channel.channelNumber,
         smsTplId: channel.smsTplId, smsAppName: channel.smsAppName, tplId: template.tplId,
         smsParams: resolve.params[i]?.smsParams ?? null,
       } satisfies DispatchPayload,

@@ -9,6 +9,7 @@ import { Keyring } from '../../src/identity/keyring.js';
 import { servicesFor } from '../../src/server.js';
 import type { ChannelAdapter } from '../../src/pipeline/channel.js';
 import type { OutboxWorker } from '../../src/pipeline/outbox-worker.js';
+import type { KannelOptions } from '../../src/pipeline/kannel.js';
 import type { ReceiptOptions } from '../../src/pipeline/receipts.js';
 import type { SimulatorOptions } from '../../src/pipeline/simulator.js';
 import { IdentityAdmin } from '../../src/service/identity-admin.js';
@@ -31,7 +32,7 @@ export async function testApp(store: Store, clock: Clock = fixedClock, throttle?
 /** The app and its outbox worker (not started: tests drive it with runOnce/drain). */
 export async function testStack(store: Store, options: {
   clock?: Clock; throttle?: AuthThrottle; simulator?: SimulatorOptions; adapter?: ChannelAdapter;
-  allowPrivate?: boolean; receipts?: Partial<ReceiptOptions>;
+  allowPrivate?: boolean; receipts?: Partial<ReceiptOptions>; kannel?: KannelOptions;
 } = {}): Promise<{ app: FastifyInstance; worker: OutboxWorker }> {
   const clock = options.clock ?? fixedClock;
   const services = servicesFor(store, clock, testKeyring, {
@@ -39,6 +40,7 @@ export async function testStack(store: Store, options: {
     ...(options.adapter ? { adapter: options.adapter } : {}),
     ...(options.allowPrivate !== undefined ? { allowPrivate: options.allowPrivate } : {}),
     ...(options.receipts ? { receipts: options.receipts } : {}),
+    ...(options.kannel ? { kannel: options.kannel } : {}),
   });
   const app = await buildApp(services.deps);
   const { worker } = services.startPipeline(app.log);
