@@ -27,6 +27,10 @@ export interface Config {
   simulator: { delayMs: number; failRatio: number; seed: number };
   /** Receipt URLs may point at private, loopback or link-local addresses (local use and tests). */
   callbackAllowPrivate: boolean;
+  /** Requests a minute per account on /v1/aim/*; 0 turns the limit off. */
+  rateLimitPerMinute: number;
+  /** Event-loop delay past which requests are shed with 503; 0 turns shedding off. */
+  maxEventLoopDelayMs: number;
 }
 
 export interface KannelConfig {
@@ -51,6 +55,8 @@ export interface ConfigFlags {
   simulatorFailRatio?: string;
   simulatorSeed?: string;
   callbackAllowPrivate?: boolean;
+  rateLimitPerMinute?: string;
+  maxEventLoopDelayMs?: string;
 }
 
 export const DEFAULTS = {
@@ -144,6 +150,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const bench = flags.benchRoutes !== undefined ? { value: String(flags.benchRoutes), name: '--bench-routes' } : pick(undefined, 'AIMLEDGER_BENCH_ROUTES');
 
   const channel = pick(flags.channel, 'AIMLEDGER_CHANNEL');
+  const rate = pick(flags.rateLimitPerMinute, 'AIMLEDGER_RATE_LIMIT_PER_MINUTE');
+  const lag = pick(flags.maxEventLoopDelayMs, 'AIMLEDGER_MAX_EVENT_LOOP_DELAY_MS');
   const allowPrivate = flags.callbackAllowPrivate !== undefined ? { value: String(flags.callbackAllowPrivate), name: '--callback-allow-private' } : pick(undefined, 'AIMLEDGER_CALLBACK_ALLOW_PRIVATE');
   const delay = pick(flags.simulatorDelayMs, 'AIMLEDGER_SIMULATOR_DELAY_MS');
   const failRatio = pick(flags.simulatorFailRatio, 'AIMLEDGER_SIMULATOR_FAIL_RATIO');
@@ -169,6 +177,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     channel: kannel ? 'kannel' : DEFAULTS.channel,
     kannel,
     callbackAllowPrivate: allowPrivate ? bool(allowPrivate.value, allowPrivate.name) : false,
+    rateLimitPerMinute: rate ? wholeNumber(rate.value, rate.name, 0, 10_000_000) : 6000,
+    maxEventLoopDelayMs: lag ? wholeNumber(lag.value, lag.name, 0, 60_000) : 1000,
     simulator: {
       delayMs: delay ? wholeNumber(delay.value, delay.name, 0, 86_400_000) : DEFAULTS.simulatorDelayMs,
       failRatio: failRatio ? ratio(failRatio.value, failRatio.name) : DEFAULTS.simulatorFailRatio,

@@ -8,6 +8,7 @@ import { openKeyring, type Keyring } from './identity/keyring.js';
 import { IamService } from './service/iam.js';
 import type { AppDeps } from './http/app.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline/index.js';
+import { Metrics } from './metrics.js';
 import { Callbacks } from './service/callbacks.js';
 import { DeliveryReports } from './service/delivery-reports.js';
 import { SendTasks } from './service/send-tasks.js';
@@ -39,7 +40,7 @@ export function identityFor(store: Store, clock: Clock, keyring: Keyring, thrott
 }
 
 export interface Services {
-  deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports' | 'callbacks' | 'kannelDlrSecret'>;
+  deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports' | 'callbacks' | 'kannelDlrSecret' | 'metrics'>;
   /** Builds the outbox worker once a logger exists (the app's); wakes on new send tasks. */
   startPipeline(log: Parameters<typeof createPipeline>[3]): Pipeline;
 }
@@ -47,16 +48,17 @@ export interface Services {
 /** Every service the API and the workers share, wired once. */
 export function servicesFor(store: Store, clock: Clock, keyring: Keyring, options: Omit<PipelineOptions, 'channel'> & { throttle?: AuthThrottle; allowPrivate?: boolean }): Services {
   const identity = identityFor(store, clock, keyring, options.throttle);
-  const deliveryReports = new DeliveryReports(store, clock);
+  const metrics = new Metrics(store, clock);
+  const deliveryReports = new DeliveryReports(store, clock, metrics);
   const allowPrivate = options.allowPrivate ?? false;
   const callbacks = new Callbacks(store, clock, allowPrivate);
   let notify = () => {};
   const sendTasks = new SendTasks(store, clock, () => notify());
   return {
-    deps: { store, clock, ...identity, sendTasks, deliveryReports, callbacks, ...(options.kannel ? { kannelDlrSecret: options.kannel.dlrSecret } : {}) },
+    deps: { store, clock, ...identity, sendTasks, deliveryReports, callbacks, metrics, ...(options.kannel ? { kannelDlrSecret: options.kannel.dlrSecret } : {}) },
     startPipeline: (log) => {
       const pipeline = createPipeline(store, clock, deliveryReports, log, {
-        ...options, channel: options.kannel ? 'kannel' : 'simulator', receipts: { ...options.receipts, allowPrivate },
+        ...options, channel: options.kannel ? 'kannel' : 'simulator', receipts: { ...options.receipts, allowPrivate }, metrics,
       });
       notify = () => pipeline.worker.notify();
       return pipeline;
@@ -103,6 +105,7 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     });
     const app = await buildApp({
       ...services.deps, trustProxy: config.trustProxy, benchRoutes: config.benchRoutes,
+      rateLimitPerMinute: config.rateLimitPerMinute, maxEventLoopDelayMs: config.maxEventLoopDelayMs,
       logger: loggerOptions(config.logLevel),
     });
     const pipeline = services.startPipeline(app.log);

@@ -93,6 +93,8 @@ export function buildCli(): Command {
     .option('--retention-months <n>', 'purge send details older than this many months, hourly; default AIMLEDGER_RETENTION_MONTHS or 13')
     .option('--bench-routes', 'serve the benchmark reference route /bench/echo; default AIMLEDGER_BENCH_ROUTES or false')
     .option('--channel <name>', 'where messages go: simulator; default AIMLEDGER_CHANNEL or simulator')
+    .option('--rate-limit-per-minute <n>', 'requests a minute per account on /v1/aim/* (0: no limit); default AIMLEDGER_RATE_LIMIT_PER_MINUTE or 6000')
+    .option('--max-event-loop-delay-ms <ms>', 'shed load with 503 past this event-loop delay (0: never); default AIMLEDGER_MAX_EVENT_LOOP_DELAY_MS or 1000')
     .option('--callback-allow-private', 'let receipt URLs point at private, loopback or link-local addresses; default AIMLEDGER_CALLBACK_ALLOW_PRIVATE or false')
     .option('--simulator-delay-ms <ms>', 'simulated delivery report delay; default AIMLEDGER_SIMULATOR_DELAY_MS or 2000')
     .option('--simulator-fail-ratio <r>', 'share of simulated messages that fail, 0 to 1; default AIMLEDGER_SIMULATOR_FAIL_RATIO or 0.05')

@@ -7,6 +7,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../domain/clock.js';
 import type { Authenticator } from '../identity/authenticator.js';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import { TooManyRequests, Unavailable } from '../domain/errors.js';
+import type { Metrics } from '../metrics.js';
 import type { Callbacks } from '../service/callbacks.js';
 import type { DeliveryReports } from '../service/delivery-reports.js';
 import type { IamService } from '../service/iam.js';
@@ -31,6 +35,12 @@ export interface AppDeps {
   sendTasks: SendTasks;
   deliveryReports: DeliveryReports;
   callbacks: Callbacks;
+  /** Prometheus metrics served at /metrics; absent, none are kept. */
+  metrics?: Metrics;
+  /** Requests per minute per account on /v1/aim/* (default 6000); 0 turns the limit off. */
+  rateLimitPerMinute?: number;
+  /** Shed load (503) once the event loop lags this much (default 1000 ms); 0 turns it off. */
+  maxEventLoopDelayMs?: number;
   /** With the Kannel channel: the secret its delivery-report callbacks must carry. */
   kannelDlrSecret?: string;
   /** pino options or false; tests pass false or a stream of their own. */
@@ -74,6 +84,45 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+
+  const metrics = deps.metrics;
+  if (metrics) {
+    app.addHook('onResponse', async (request, reply) => {
+      const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    });
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  }
+
+  // Shed load before every request gets slow: past this event-loop delay new requests get a 503
+  // (with the error body and Retry-After) until the process catches up. Health checks still answer.
+  const maxDelay = deps.maxEventLoopDelayMs ?? 1000;
+  if (maxDelay > 0) {
+    await app.register(underPressure, {
+      maxEventLoopDelay: maxDelay,
+      exposeStatusRoute: false,
+      pressureHandler: (_request, reply) => {
+        void reply.header('Retry-After', '1');
+        throw new Unavailable('the server is overloaded; retry in a second');
+      },
+    });
+  }
+
+  // Per-account request limits on the API, counted after authentication (preHandler), so one
+  // account's burst does not use up another's.
+  const perMinute = deps.rateLimitPerMinute ?? 6000;
+  if (perMinute > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      hook: 'preHandler',
+      max: perMinute,
+      timeWindow: 60_000,
+      allowList: (request) => !request.url.startsWith('/v1/aim/'),
+      keyGenerator: (request) => (request.principal ? `account:${request.principal.account.id}` : `address:${request.ip}`),
+      errorResponseBuilder: (_request, context) => new TooManyRequests(`rate limit of ${context.max} requests a minute reached; retry in ${context.after}`, Math.max(1, Math.ceil(context.ttl / 1000))),
+    });
+  }
   // The default JSON parser, keeping the text as received: an AK/SK signature covers its hash.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {

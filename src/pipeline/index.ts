@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../domain/clock.js';
+import type { Metrics } from '../metrics.js';
 import type { DeliveryReports } from '../service/delivery-reports.js';
 import { DISPATCH_JOB, type DispatchPayload } from '../service/send-tasks.js';
 import { RECEIPT_JOB, type Store } from '../store/store.js';
@@ -22,6 +23,7 @@ export interface PipelineOptions {
   /** Receipt pushes (callbacks); allowPrivate false unless the deployment says so. */
   receipts?: Partial<ReceiptOptions>;
   worker?: Partial<OutboxWorkerOptions>;
+  metrics?: Metrics;
   /** A channel built elsewhere, instead of the one `channel` names. */
   adapter?: ChannelAdapter;
 }
@@ -59,7 +61,7 @@ export function createPipeline(
     [REPORT_JOB]: async (job) => {
       await reports.ingest((job.payload as { reports: unknown[] }).reports);
     },
-    [RECEIPT_JOB]: receiptHandler(store, clock, { allowPrivate: false, ...DEFAULT_RECEIPT_OPTIONS, ...options.receipts }, log),
+    [RECEIPT_JOB]: receiptHandler(store, clock, { allowPrivate: false, ...DEFAULT_RECEIPT_OPTIONS, ...options.receipts }, log, options.metrics),
   }, log, { ...DEFAULT_WORKER_OPTIONS, ...options.worker });
   return { worker, channel };
 }

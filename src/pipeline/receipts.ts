@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../domain/clock.js';
 import { privateAddressReason } from '../service/callbacks.js';
+import type { Metrics } from '../metrics.js';
 import type { OutboxJob, Store } from '../store/store.js';
 import type { GroupHandler } from './outbox-worker.js';
 
@@ -32,7 +33,9 @@ export const DEFAULT_RECEIPT_OPTIONS: Omit<ReceiptOptions, 'allowPrivate'> = {
  * SmsCallback for url_type 0, an array of them (up to a claim's worth, 100) for url_type 2.
  * At least once: a timeout or a non-2xx answer is retried with backoff, `retry: true` on re-sends.
  */
-export function receiptHandler(store: Store, clock: Clock, options: ReceiptOptions, log: Pick<FastifyBaseLogger, 'warn' | 'error'>): GroupHandler {
+export function receiptHandler(
+  store: Store, clock: Clock, options: ReceiptOptions, log: Pick<FastifyBaseLogger, 'warn' | 'error'>, metrics?: Pick<Metrics, 'receipts' | 'receiptLag'>,
+): GroupHandler {
   const doFetch = options.fetch ?? fetch;
   return {
     key: (job) => {
@@ -72,7 +75,12 @@ export function receiptHandler(store: Store, clock: Clock, options: ReceiptOptio
         redirect: 'manual',
       });
       await response.arrayBuffer().catch(() => undefined);
-      if (response.status < 200 || response.status >= 300) throw new Error(`receipt URL answered ${response.status}`);
+      if (response.status < 200 || response.status >= 300) {
+        metrics?.receipts.inc({ outcome: 'failure' });
+        throw new Error(`receipt URL answered ${response.status}`);
+      }
+      metrics?.receipts.inc({ outcome: 'success' });
+      for (const job of jobs) metrics?.receiptLag.observe(Math.max(0, clock().getTime() - job.createdAt) / 1000);
     },
   };
 }

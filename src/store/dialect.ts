@@ -39,6 +39,8 @@ export interface DialectAdapter {
    * jobs. SQLite has one writer at a time and no such clause.
    */
   readonly skipLocked: boolean;
+  /** Connection pool use, where the backend has a pool (PostgreSQL); null otherwise. */
+  poolStats(): { total: number; idle: number; waiting: number } | null;
   /** Makes an auto-increment integer primary key column. */
   autoIncrementId(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** True when the error means a unique or primary-key constraint was violated. */

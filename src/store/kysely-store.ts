@@ -138,11 +138,17 @@ function chunks<T>(items: T[], columnsPerRow: number, maxParameters: number): T[
 export class KyselyStore implements Store {
   readonly db: Kysely<Database>;
   readonly backend: 'sqlite' | 'postgres';
+  private readonly queryListeners: Array<(ms: number, ok: boolean) => void> = [];
   /** Month starts whose partition is known to exist (PostgreSQL). */
   private readonly knownMonths = new Set<number>();
 
   constructor(private readonly adapter: DialectAdapter) {
-    this.db = new Kysely<Database>({ dialect: adapter.dialect });
+    this.db = new Kysely<Database>({
+      dialect: adapter.dialect,
+      log: (event) => {
+        for (const listener of this.queryListeners) listener(event.queryDurationMillis, event.level === 'query');
+      },
+    });
     this.backend = adapter.backend;
   }
 
@@ -929,6 +935,21 @@ export class KyselyStore implements Store {
   async retryJob(id: number, runAt: number, error: string): Promise<void> {
     await this.db.updateTable('outbox').set({ run_at: runAt, locked_until: null, last_error: error.slice(0, 1000) })
       .where('id', '=', id).execute();
+  }
+
+  onQuery(listener: (ms: number, ok: boolean) => void): void {
+    this.queryListeners.push(listener);
+  }
+
+  poolStats(): { total: number; idle: number; waiting: number } | null {
+    return this.adapter.poolStats();
+  }
+
+  async outboxStats(): Promise<Array<{ kind: string; jobs: number; oldestCreatedAt: number }>> {
+    const rows = await this.db.selectFrom('outbox')
+      .select(['kind', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min<number>('created_at').as('oldest')])
+      .groupBy('kind').execute();
+    return rows.map((r) => ({ kind: r.kind, jobs: Number(r.n), oldestCreatedAt: Number(r.oldest) }));
   }
 
   async pendingJobs(): Promise<number> {

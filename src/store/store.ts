@@ -262,6 +262,12 @@ export interface Store {
   retryJob(id: number, runAt: number, error: string): Promise<void>;
   /** Jobs not yet completed (due or not). */
   pendingJobs(): Promise<number>;
+  /** Outbox depth and the oldest job's creation time, by kind. */
+  outboxStats(): Promise<Array<{ kind: string; jobs: number; oldestCreatedAt: number }>>;
+  /** Connection pool use (PostgreSQL), or null where there is no pool. */
+  poolStats(): { total: number; idle: number; waiting: number } | null;
+  /** Called with every statement's duration (metrics). */
+  onQuery(listener: (ms: number, ok: boolean) => void): void;
 
   /**
    * Inserts details, skipping any whose msg_id the account already has (idempotent import).

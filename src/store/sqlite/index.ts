@@ -22,6 +22,7 @@ export function sqliteAdapter(path: string): DialectAdapter {
     binaryCollation: null,
     partitions: null,
     skipLocked: false,
+    poolStats: () => null,
     deferredJoin: true,
     optimizeStatements: ['analyze send_details', 'analyze send_detail_counts'],
     autoIncrementId: (col) => col.primaryKey().autoIncrement(),

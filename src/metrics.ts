@@ -1,0 +1,61 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Store } from './store/store.js';
+
+/**
+ * What an operator watches, in Prometheus' format at `/metrics` (prom-client): requests by route
+ * and status, database queries, the outbox, receipt pushes, delivery-report outcomes, and the
+ * process (memory, event-loop delay, from prom-client's defaults). One registry per app.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({ name: 'aimledger_http_requests_total', help: 'HTTP requests by method, route and status', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
+  readonly httpDuration = new Histogram({
+    name: 'aimledger_http_request_duration_seconds', help: 'HTTP request duration by method, route and status', labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [this.registry],
+  });
+  readonly queryDuration = new Histogram({
+    name: 'aimledger_db_query_duration_seconds', help: 'Database statement duration', labelNames: ['outcome'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers: [this.registry],
+  });
+  readonly receipts = new Counter({ name: 'aimledger_receipt_pushes_total', help: 'Receipt pushes by outcome (a batch counts once)', labelNames: ['outcome'], registers: [this.registry] });
+  readonly receiptLag = new Histogram({
+    name: 'aimledger_receipt_lag_seconds', help: 'From a final status to its receipt acknowledged by the customer',
+    buckets: [0.1, 0.5, 1, 2, 5, 15, 60, 300, 1800, 3600, 21600, 86400, 259200], registers: [this.registry],
+  });
+  readonly reports = new Counter({ name: 'aimledger_delivery_reports_total', help: 'Delivery reports by outcome', labelNames: ['outcome'], registers: [this.registry] });
+
+  constructor(store: Store, clock: () => Date) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'aimledger_' });
+    // Read at scrape time, once per scrape for all three; a database that does not answer leaves
+    // them at their last value (alert on /readyz for that).
+    let snapshot: { at: number; stats: Promise<Array<{ kind: string; jobs: number; oldestCreatedAt: number }>> } | undefined;
+    const stats = () => {
+      const now = Date.now();
+      if (!snapshot || now - snapshot.at > 1000) snapshot = { at: now, stats: store.outboxStats().catch(() => []) };
+      return snapshot.stats;
+    };
+    new Gauge({
+      name: 'aimledger_outbox_jobs', help: 'Outbox jobs not yet done, by kind', labelNames: ['kind'], registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const s of await stats()) this.set({ kind: s.kind }, s.jobs);
+      },
+    });
+    new Gauge({
+      name: 'aimledger_outbox_oldest_job_age_seconds', help: 'Age of the oldest outbox job, by kind', labelNames: ['kind'], registers: [this.registry],
+      async collect() {
+        this.reset();
+        const now = clock().getTime();
+        for (const s of await stats()) this.set({ kind: s.kind }, Math.max(0, (now - s.oldestCreatedAt) / 1000));
+      },
+    });
+    new Gauge({
+      name: 'aimledger_db_pool_connections', help: 'Database pool connections by state (PostgreSQL)', labelNames: ['state'], registers: [this.registry],
+      collect() {
+        const p = store.poolStats();
+        if (p) for (const [state, n] of Object.entries(p)) this.set({ state }, n);
+      },
+    });
+    store.onQuery((ms, ok) => this.queryDuration.observe({ outcome: ok ? 'ok' : 'error' }, ms / 1000));
+  }
+}
