@@ -26,17 +26,14 @@ export class Metrics {
 
   constructor(store: Store, clock: () => Date) {
     collectDefaultMetrics({ register: this.registry, prefix: 'aimledger_' });
-    // Read at scrape time, once per scrape for all three; a database that does not answer leaves
-    // them at their last value (alert on /readyz for that).
-    let snapshot: { at: number; stats: Promise<Array<{ kind: string; jobs: number; oldestCreatedAt: number }>> } | undefined;
-    const stats = () => {
-      const now = Date.now();
-      if (!snapshot || now - snapshot.at > 1000) snapshot = { at: now, stats: store.outboxStats().catch(() => []) };
-      return snapshot.stats;
-    };
+    // Read at scrape time, one query per scrape: the first gauge (collected first) reads, the next
+    // reuses it. A database that does not answer shows no outbox figures (alert on /readyz for that).
+    let snapshot: Promise<Array<{ kind: string; jobs: number; oldestCreatedAt: number }>> = Promise.resolve([]);
+    const stats = () => snapshot;
     new Gauge({
       name: 'aimledger_outbox_jobs', help: 'Outbox jobs not yet done, by kind', labelNames: ['kind'], registers: [this.registry],
       async collect() {
+        snapshot = store.outboxStats().catch(() => []);
         this.reset();
         for (const s of await stats()) this.set({ kind: s.kind }, s.jobs);
       },

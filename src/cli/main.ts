@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { extname } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -430,6 +430,22 @@ export function buildCli(): Command {
       });
       process.stderr.write(`read ${summary.read}, inserted ${summary.inserted}, already present ${summary.skipped}, rejected ${summary.rejected}\n`);
       if (summary.rejected > 0) process.exitCode = 1;
+    });
+
+  program.command('backup <file>')
+    .description('write a consistent copy of the embedded (SQLite) database to FILE, safe while serve runs; PostgreSQL: use pg_dump (see the README)')
+    .addOption(databaseOption())
+    .action(async (file: string, opts: ConfigFlags) => {
+      if (existsSync(file)) throw new UsageError(`${file} exists; give a new file name`);
+      const config = loadConfig(opts);
+      const store = openStore({ url: config.databaseUrl });
+      try {
+        // No migration: a backup copies the database as it is.
+        if (!(await store.backup(file))) throw new UsageError('the store is PostgreSQL: back it up with pg_dump (see the README), and keep AIMLEDGER_MASTER_KEY apart from it');
+      } finally {
+        await store.close();
+      }
+      process.stderr.write(`backed up to ${file}${config.databaseUrl.startsWith('sqlite:') ? ' (keep master.key with it: access-key secrets need it)' : ''}\n`);
     });
 
   program.command('purge')

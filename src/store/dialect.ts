@@ -39,6 +39,11 @@ export interface DialectAdapter {
    * jobs. SQLite has one writer at a time and no such clause.
    */
   readonly skipLocked: boolean;
+  /**
+   * Writes a consistent copy of the database to `file` while it keeps serving (SQLite: VACUUM
+   * INTO a new file), or null where the backend's own tools do it (PostgreSQL: pg_dump).
+   */
+  readonly backup: ((file: string) => Promise<void>) | null;
   /** Connection pool use, where the backend has a pool (PostgreSQL); null otherwise. */
   poolStats(): { total: number; idle: number; waiting: number } | null;
   /** Makes an auto-increment integer primary key column. */

@@ -937,6 +937,12 @@ export class KyselyStore implements Store {
       .where('id', '=', id).execute();
   }
 
+  async backup(file: string): Promise<boolean> {
+    if (!this.adapter.backup) return false;
+    await this.adapter.backup(file);
+    return true;
+  }
+
   onQuery(listener: (ms: number, ok: boolean) => void): void {
     this.queryListeners.push(listener);
   }

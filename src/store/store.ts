@@ -264,6 +264,8 @@ export interface Store {
   pendingJobs(): Promise<number>;
   /** Outbox depth and the oldest job's creation time, by kind. */
   outboxStats(): Promise<Array<{ kind: string; jobs: number; oldestCreatedAt: number }>>;
+  /** A consistent copy while serving (SQLite); false where the backend's own tools do it (PostgreSQL). */
+  backup(file: string): Promise<boolean>;
   /** Connection pool use (PostgreSQL), or null where there is no pool. */
   poolStats(): { total: number; idle: number; waiting: number } | null;
   /** Called with every statement's duration (metrics). */

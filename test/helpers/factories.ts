@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../src/domain/clock.js';
 import type { Account, Role } from '../../src/domain/identity.js';
 import type { SendDetail, SendDetailsFilter, SendStatus } from '../../src/domain/send-detail.js';
-import { buildApp } from '../../src/http/app.js';
+import { buildApp, type AppDeps } from '../../src/http/app.js';
 import { AuthThrottle } from '../../src/identity/auth-throttle.js';
 import { Keyring } from '../../src/identity/keyring.js';
 import { servicesFor } from '../../src/server.js';
@@ -33,6 +33,8 @@ export async function testApp(store: Store, clock: Clock = fixedClock, throttle?
 export async function testStack(store: Store, options: {
   clock?: Clock; throttle?: AuthThrottle; simulator?: SimulatorOptions; adapter?: ChannelAdapter;
   allowPrivate?: boolean; receipts?: Partial<ReceiptOptions>; kannel?: KannelOptions;
+  /** App settings beyond the services (rate limits, logger, …). */
+  app?: Partial<AppDeps>;
 } = {}): Promise<{ app: FastifyInstance; worker: OutboxWorker }> {
   const clock = options.clock ?? fixedClock;
   const services = servicesFor(store, clock, testKeyring, {
@@ -42,7 +44,7 @@ export async function testStack(store: Store, options: {
     ...(options.receipts ? { receipts: options.receipts } : {}),
     ...(options.kannel ? { kannel: options.kannel } : {}),
   });
-  const app = await buildApp(services.deps);
+  const app = await buildApp({ ...services.deps, ...options.app });
   const { worker } = services.startPipeline(app.log);
   return { app, worker };
 }

@@ -47,6 +47,7 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     binaryCollation: 'collate "C"',
     partitions: postgresPartitions,
     skipLocked: true,
+    backup: null,
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     deferredJoin: false,
     optimizeStatements: ['vacuum (analyze) send_details', 'vacuum (analyze) send_detail_counts'],
