@@ -31,6 +31,11 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Event-loop delay past which requests are shed with 503; 0 turns shedding off. */
   maxEventLoopDelayMs: number;
+  /**
+   * On SIGTERM, how long at most to keep serving (every answer saying `Connection: close`, /readyz
+   * 503) while clients and load balancers move away, before the listener closes.
+   */
+  shutdownDrainMs: number;
 }
 
 export interface KannelConfig {
@@ -57,6 +62,7 @@ export interface ConfigFlags {
   callbackAllowPrivate?: boolean;
   rateLimitPerMinute?: string;
   maxEventLoopDelayMs?: string;
+  shutdownDrainMs?: string;
 }
 
 export const DEFAULTS = {
@@ -152,6 +158,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const channel = pick(flags.channel, 'AIMLEDGER_CHANNEL');
   const rate = pick(flags.rateLimitPerMinute, 'AIMLEDGER_RATE_LIMIT_PER_MINUTE');
   const lag = pick(flags.maxEventLoopDelayMs, 'AIMLEDGER_MAX_EVENT_LOOP_DELAY_MS');
+  const drain = pick(flags.shutdownDrainMs, 'AIMLEDGER_SHUTDOWN_DRAIN_MS');
   const allowPrivate = flags.callbackAllowPrivate !== undefined ? { value: String(flags.callbackAllowPrivate), name: '--callback-allow-private' } : pick(undefined, 'AIMLEDGER_CALLBACK_ALLOW_PRIVATE');
   const delay = pick(flags.simulatorDelayMs, 'AIMLEDGER_SIMULATOR_DELAY_MS');
   const failRatio = pick(flags.simulatorFailRatio, 'AIMLEDGER_SIMULATOR_FAIL_RATIO');
@@ -179,6 +186,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     callbackAllowPrivate: allowPrivate ? bool(allowPrivate.value, allowPrivate.name) : false,
     rateLimitPerMinute: rate ? wholeNumber(rate.value, rate.name, 0, 10_000_000) : 6000,
     maxEventLoopDelayMs: lag ? wholeNumber(lag.value, lag.name, 0, 60_000) : 1000,
+    shutdownDrainMs: drain ? wholeNumber(drain.value, drain.name, 0, 600_000) : 5000,
     simulator: {
       delayMs: delay ? wholeNumber(delay.value, delay.name, 0, 86_400_000) : DEFAULTS.simulatorDelayMs,
       failRatio: failRatio ? ratio(failRatio.value, failRatio.name) : DEFAULTS.simulatorFailRatio,

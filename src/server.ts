@@ -2,11 +2,12 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { buildApp } from './http/app.js';
+import { ConnectionTracker } from './http/drain.js';
 import { AuthThrottle } from './identity/auth-throttle.js';
 import { AkSkAuthenticator, AuthenticatorChain, TokenAuthenticator, type Authenticator } from './identity/authenticator.js';
 import { openKeyring, type Keyring } from './identity/keyring.js';
 import { IamService } from './service/iam.js';
-import type { AppDeps } from './http/app.js';
+import type { AppDeps, Lifecycle } from './http/app.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline/index.js';
 import { Metrics } from './metrics.js';
 import { Callbacks } from './service/callbacks.js';
@@ -23,11 +24,16 @@ export interface RunningServer {
   store: Store;
   url: string;
   demo?: DemoSetup;
-  /** Stops accepting, drains in-flight requests, stops timers, closes the store. Idempotent. */
+  /**
+   * Drains (answers close their connections, /readyz 503) until clients leave or the drain time is
+   * up, stops accepting, waits for in-flight requests, stops the workers at a safe point (every
+   * claimed job done or released), closes the store. Idempotent.
+   */
   close(): Promise<void>;
 }
 
 const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
 
 /** Both ways in (token, AK/SK signature) and the IAM token service, sharing one throttle. */
 export function identityFor(store: Store, clock: Clock, keyring: Keyring, throttle: AuthThrottle = new AuthThrottle()): {
@@ -93,7 +99,11 @@ export async function runMaintenance(store: Store, now: number, retentionMonths:
 }
 
 /** Opens the store, migrates, optionally sets up the demo, and listens. */
-export async function startServer(config: Config, options: { demo?: boolean; clock?: Clock } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, options: {
+  demo?: boolean; clock?: Clock;
+  /** Where the log goes (standard output when absent). */
+  logStream?: NodeJS.WritableStream;
+} = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const store = openStore({ url: config.databaseUrl });
   try {
@@ -103,20 +113,30 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
     const services = servicesFor(store, clock, keyring, {
       simulator: config.simulator, allowPrivate: config.callbackAllowPrivate, ...(config.kannel ? { kannel: config.kannel } : {}),
     });
+    const lifecycle: Lifecycle = { draining: false };
     const app = await buildApp({
-      ...services.deps, trustProxy: config.trustProxy, benchRoutes: config.benchRoutes,
+      ...services.deps, trustProxy: config.trustProxy, benchRoutes: config.benchRoutes, lifecycle,
       rateLimitPerMinute: config.rateLimitPerMinute, maxEventLoopDelayMs: config.maxEventLoopDelayMs,
-      logger: loggerOptions(config.logLevel),
+      logger: loggerOptions(config.logLevel, options.logStream),
     });
+    store.onConnectionError((err) => app.log.warn({ err }, 'database connection lost while idle; the next query reconnects'));
     const pipeline = services.startPipeline(app.log);
+    const connections = new ConnectionTracker(app.server);
     const url = await app.listen({ host: config.host, port: config.port });
     // Resumes whatever the outbox holds from before a restart (leases of a dead process expire).
     pipeline.worker.start();
     let running: Promise<void> = Promise.resolve();
+    let retry: NodeJS.Timeout | undefined;
     const maintain = () => {
       running = running.then(() => runMaintenance(store, clock().getTime(), config.retentionMonths))
         .then((purged) => { if (purged > 0) app.log.info({ purged }, 'retention: purged old send details'); })
-        .catch((err: unknown) => app.log.warn({ err }, 'maintenance failed; retried within the hour'));
+        .catch((err: unknown) => {
+          // A database outage should not leave next month's partition missing for an hour.
+          app.log.warn({ err }, 'maintenance failed; retrying in a minute');
+          clearTimeout(retry);
+          retry = setTimeout(maintain, MINUTE_MS);
+          retry.unref();
+        });
     };
     maintain();
     const sweep = setInterval(maintain, HOUR_MS);
@@ -127,11 +147,16 @@ export async function startServer(config: Config, options: { demo?: boolean; clo
       close: () => {
         closing ??= (async () => {
           clearInterval(sweep);
+          // Keep serving, each answer closing its connection, until clients have gone (or the
+          // drain time is up); then stop listening and wait for the requests still running.
+          lifecycle.draining = true;
+          await connections.drain(config.shutdownDrainMs);
           await app.close();
           // After the last request: the current round finishes, so no claimed job is left half done.
           await pipeline.worker.stop();
           // Maintenance works in short transactions; let the current one finish before closing.
           await running;
+          clearTimeout(retry);
           await store.close();
         })();
         return closing;

@@ -6,15 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { systemClock } from '../src/domain/clock.js';
-import { IdentityAdmin } from '../src/service/identity-admin.js';
-import { ReferenceData } from '../src/service/reference-data.js';
 import { openStore } from '../src/store/open-store.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, scratchDatabaseUrl } from './helpers/backends.js';
 import { Receiver } from './helpers/receiver.js';
 import { startCli } from './helpers/serve.js';
-import { APP_NAME, CHANNEL, phones, SIGN, taskBody, TPL_ID, TPL_NAME } from './helpers/pipeline.js';
+import { assertDeliveredOnce, provisionSender, stillSending, waitSettled } from './helpers/faults.js';
+import { phones, taskBody } from './helpers/pipeline.js';
 
 /** Starts `serve` with a quick, partly failing simulator and resolves with its base URL once it listens. */
 async function serve(database: string, env: Record<string, string>): Promise<{ child: ChildProcess; base: string; exited: Promise<number | null> }> {
@@ -45,21 +43,7 @@ for (const backend of BACKENDS) {
     it('every acknowledged task survives SIGKILL mid-dispatch; after restart each message reaches one final state once', { timeout: 180_000 }, async () => {
       const receiver = new Receiver();
       const receiverBase = await receiver.start();
-      const setup = openStore({ url: db.url }) as KyselyStore;
-      let token: string;
-      try {
-        await setup.migrate();
-        const admin = new IdentityAdmin(setup, systemClock);
-        const account = await admin.createAccount('crash');
-        await admin.createUser('crash', 'sender', 'te_user', null);
-        token = (await admin.createToken('crash', 'sender')).token;
-        const refs = new ReferenceData(setup, systemClock);
-        await refs.addTemplate(account.id, { tplId: TPL_ID, tplName: TPL_NAME });
-        await refs.addSignature(account.id, { smsSign: SIGN, channelNumber: CHANNEL, appName: APP_NAME });
-        await setup.upsertCallback(account.id, 0, `${receiverBase}/receipts`, Date.now());
-      } finally {
-        await setup.close();
-      }
+      const token = await provisionSender(db.url, 'crash', `${receiverBase}/receipts`);
 
       const first = await serve(db.url, env);
       const acknowledged = new Map<string, string[]>();
@@ -93,21 +77,13 @@ for (const backend of BACKENDS) {
 
       const msgIds = [...acknowledged.values()].flat();
       const check = openStore({ url: db.url }) as KyselyStore;
-      const sendingAt = async () => Number((await check.db.selectFrom('send_details').select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('msg_id', 'in', msgIds).where('send_status', '=', 0).executeTakeFirstOrThrow()).n);
       // Reports come 300 ms after dispatch, so the newest tasks were still in flight when killed.
-      assert.ok(await sendingAt() > 0, 'some acknowledged messages were still sending at the kill');
+      assert.ok(await stillSending(check, msgIds) > 0, 'some acknowledged messages were still sending at the kill');
       const second = await serve(db.url, env);
       try {
-        const deadline = Date.now() + 90_000;
-        for (;;) {
-          // Tasks committed but never acknowledged (the answer died with the process) finish too:
-          // their jobs come back when the dead process's leases expire.
-          const [n, jobs] = [await sendingAt(), await check.pendingJobs()];
-          if (n === 0 && jobs === 0) break;
-          assert.ok(Date.now() < deadline, `${n} acknowledged messages still sending, ${jobs} jobs pending 90 s after the restart`);
-          await sleep(500);
-        }
+        // Tasks committed but never acknowledged (the answer died with the process) finish too:
+        // their jobs come back when the dead process's leases expire.
+        await waitSettled(check, msgIds, 90_000);
         // The API agrees: every acknowledged task's counters are final.
         const res = await fetch(`${second.base}/v1/aim/send-tasks?limit=100&offset=0`, { headers: { 'X-Auth-Token': token } });
         const { aim_send_tasks: tasks } = await res.json() as { aim_send_tasks: Array<{ task_id: string; sending_number: number; send_count: number }> };
@@ -121,23 +97,8 @@ for (const backend of BACKENDS) {
       }
 
       try {
-        const details = await check.db.selectFrom('send_details').select(['msg_id', 'send_status', 'task_id']).where('msg_id', 'in', msgIds).execute();
-        assert.equal(details.length, msgIds.length, 'every message of every acknowledged task exists');
-        assert.ok(details.every((d) => d.send_status !== 0), 'every one reached a final state');
-        const applied = await check.db.selectFrom('delivery_reports').select(['msg_id', (eb) => eb.fn.countAll<number>().as('n')])
-          .where('state', '=', 'applied').where('msg_id', 'in', msgIds).groupBy('msg_id').execute();
-        assert.equal(applied.length, msgIds.length);
-        assert.ok(applied.every((r) => Number(r.n) === 1), 'each message changed state exactly once');
-        // Receipts were pushed before, during and after the kill: every one arrived, and a receipt
-        // that arrived twice was marked as a re-send.
-        const receipts = receiver.receipts('/receipts');
-        const got = new Set(receipts.map((r) => r.receipt.msg_id));
-        assert.ok(msgIds.every((id) => got.has(id)), `${msgIds.filter((id) => !got.has(id)).length} receipts missing`);
-        const seen = new Set<unknown>();
-        for (const r of receipts) {
-          if (seen.has(r.receipt.msg_id)) assert.equal(r.retry, true);
-          seen.add(r.receipt.msg_id);
-        }
+        // Receipts were pushed before, during and after the kill.
+        await assertDeliveredOnce(check, msgIds, receiver, '/receipts');
       } finally {
         await check.close();
         await receiver.down();

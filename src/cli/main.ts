@@ -95,6 +95,7 @@ export function buildCli(): Command {
     .option('--channel <name>', 'where messages go: simulator; default AIMLEDGER_CHANNEL or simulator')
     .option('--rate-limit-per-minute <n>', 'requests a minute per account on /v1/aim/* (0: no limit); default AIMLEDGER_RATE_LIMIT_PER_MINUTE or 6000')
     .option('--max-event-loop-delay-ms <ms>', 'shed load with 503 past this event-loop delay (0: never); default AIMLEDGER_MAX_EVENT_LOOP_DELAY_MS or 1000')
+    .option('--shutdown-drain-ms <ms>', 'on SIGTERM, keep answering (with Connection: close) until clients leave or this long; default AIMLEDGER_SHUTDOWN_DRAIN_MS or 5000')
     .option('--callback-allow-private', 'let receipt URLs point at private, loopback or link-local addresses; default AIMLEDGER_CALLBACK_ALLOW_PRIVATE or false')
     .option('--simulator-delay-ms <ms>', 'simulated delivery report delay; default AIMLEDGER_SIMULATOR_DELAY_MS or 2000')
     .option('--simulator-fail-ratio <r>', 'share of simulated messages that fail, 0 to 1; default AIMLEDGER_SIMULATOR_FAIL_RATIO or 0.05')

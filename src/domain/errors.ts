@@ -18,8 +18,9 @@ export class DomainError extends Error {
     readonly kind: ErrorKind,
     readonly code: string,
     message: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = kind;
   }
 }
@@ -86,7 +87,7 @@ export class Conflict extends DomainError {
 
 /** A dependency (the database) cannot answer now; readiness probes report it. */
 export class Unavailable extends DomainError {
-  constructor(message: string) {
-    super('Unavailable', ErrorCodes.internal, message);
+  constructor(message: string, options?: ErrorOptions) {
+    super('Unavailable', ErrorCodes.internal, message, options);
   }
 }

@@ -16,7 +16,7 @@ import type { DeliveryReports } from '../service/delivery-reports.js';
 import type { IamService } from '../service/iam.js';
 import type { SendTasks } from '../service/send-tasks.js';
 import type { Store } from '../store/store.js';
-import { errorHandler, notFoundHandler } from './error-handler.js';
+import { errorHandlerFor, notFoundHandler } from './error-handler.js';
 import { benchRoutes } from './routes/bench.js';
 import { healthRoutes } from './routes/health.js';
 import { iamRoutes } from './routes/iam.js';
@@ -49,6 +49,13 @@ export interface AppDeps {
   trustProxy?: boolean;
   /** Registers the benchmark reference routes (never in production). */
   benchRoutes?: boolean;
+  /** Set `draining` on shutdown: answers say `Connection: close` and /readyz turns 503. */
+  lifecycle?: Lifecycle;
+}
+
+/** Where the server is in its life; shared by the app and whoever shuts it down. */
+export interface Lifecycle {
+  draining: boolean;
 }
 
 export const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
@@ -70,19 +77,25 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A request that reaches an open connection while the server closes is served, not refused
+    // with the framework's own 503 body: close() waits for it, and the store is still open.
+    return503OnClosing: false,
   });
+  const lifecycle = deps.lifecycle ?? { draining: false };
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('X-Request-Id', request.id);
   });
   app.addHook('onSend', async (_request, reply, payload) => {
+    // Draining: each connection closes after its answer, so clients reconnect elsewhere.
+    if (lifecycle.draining) reply.header('connection', 'close');
     const type = reply.getHeader('content-type');
     if (typeof type === 'string' && type.startsWith('application/json')) {
       reply.header('content-type', JSON_CONTENT_TYPE);
     }
     return payload;
   });
-  app.setErrorHandler(errorHandler);
+  app.setErrorHandler(errorHandlerFor((error) => deps.store.isUnavailable(error)));
   app.setNotFoundHandler(notFoundHandler);
 
   const metrics = deps.metrics;
@@ -158,7 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
-  await app.register(async (scope) => healthRoutes(scope, deps));
+  await app.register(async (scope) => healthRoutes(scope, { store: deps.store, lifecycle }));
   await app.register(async (scope) => iamRoutes(scope, deps));
   await app.register(async (scope) => sendDetailsRoutes(scope, deps));
   await app.register(async (scope) => pipelineRoutes(scope, deps));

@@ -45,23 +45,33 @@ function send(request: FastifyRequest, reply: FastifyReply, status: number, code
 /**
  * The only place that knows HTTP statuses and the error bodies. Domain errors carry their own
  * code and message; the framework's own 4xx (bad JSON, wrong media type, oversize body) keep
- * their status with KM.80000002; everything else is a generic 500 whose cause goes to the log only.
+ * their status with KM.80000002; a database that cannot answer now (`isUnavailable`) is a 503
+ * with Retry-After; everything else is a generic 500. Each 5xx logs its cause once, here.
  */
-export function errorHandler(error: FastifyError | DomainError | Error, request: FastifyRequest, reply: FastifyReply): void {
-  if (error instanceof DomainError) {
-    const status = STATUS[error.kind];
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    if (error instanceof TooManyRequests) void reply.header('Retry-After', String(error.retryAfterSeconds));
-    send(request, reply, status, error.code, error.message);
-    return;
-  }
-  const status = (error as FastifyError).statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    send(request, reply, status, ErrorCodes.invalidParameter, error.message);
-    return;
-  }
-  request.log.error({ err: error }, 'unexpected error');
-  send(request, reply, 500, ErrorCodes.internal, 'internal error; quote the X-Request-Id header when reporting it');
+export function errorHandlerFor(isUnavailable: (error: unknown) => boolean) {
+  return function errorHandler(error: FastifyError | DomainError | Error, request: FastifyRequest, reply: FastifyReply): void {
+    if (error instanceof DomainError) {
+      const status = STATUS[error.kind];
+      if (status >= 500) request.log.error({ err: error }, 'request failed');
+      if (error instanceof TooManyRequests) void reply.header('Retry-After', String(error.retryAfterSeconds));
+      if (status === 503 && !reply.hasHeader('Retry-After')) void reply.header('Retry-After', '1');
+      send(request, reply, status, error.code, error.message);
+      return;
+    }
+    const status = (error as FastifyError).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      send(request, reply, status, ErrorCodes.invalidParameter, error.message);
+      return;
+    }
+    if (isUnavailable(error)) {
+      request.log.error({ err: error }, 'database unavailable');
+      void reply.header('Retry-After', '1');
+      send(request, reply, 503, ErrorCodes.internal, 'the database is unavailable; retry shortly');
+      return;
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    send(request, reply, 500, ErrorCodes.internal, 'internal error; quote the X-Request-Id header when reporting it');
+  };
 }
 
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {

@@ -50,4 +50,15 @@ export interface DialectAdapter {
   autoIncrementId(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** True when the error means a unique or primary-key constraint was violated. */
   isUniqueViolation(error: unknown): boolean;
+  /**
+   * True when the error means the database cannot answer right now (PostgreSQL down, restarting
+   * or unreachable; SQLite busy or locked by another process past the busy timeout): the caller
+   * may retry shortly, and the API answers 503 rather than 500.
+   */
+  isUnavailable(error: unknown): boolean;
+  /**
+   * Registers a listener for connection errors outside any query (an idle pooled PostgreSQL
+   * connection dropped by a restart); absent where there are none (SQLite).
+   */
+  onConnectionError?(listener: (error: Error) => void): void;
 }

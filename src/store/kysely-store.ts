@@ -170,6 +170,14 @@ export class KyselyStore implements Store {
     await sql`select 1`.execute(this.db);
   }
 
+  isUnavailable(error: unknown): boolean {
+    return this.adapter.isUnavailable(error);
+  }
+
+  onConnectionError(listener: (error: Error) => void): void {
+    this.adapter.onConnectionError?.(listener);
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }

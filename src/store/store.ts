@@ -184,6 +184,10 @@ export interface Store {
   migrate(): Promise<void>;
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;
+  /** True when `error` means the database cannot answer right now (retry later: 503, not 500). */
+  isUnavailable(error: unknown): boolean;
+  /** Hears connection errors outside any query (an idle pooled connection dropped), to log them. */
+  onConnectionError(listener: (error: Error) => void): void;
   close(): Promise<void>;
 
   /** Throws Conflict when the name is taken. */

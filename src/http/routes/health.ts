@@ -1,16 +1,21 @@
 import type { FastifyInstance } from 'fastify';
 import { Unavailable } from '../../domain/errors.js';
 import type { Store } from '../../store/store.js';
+import type { Lifecycle } from '../app.js';
 
-/** `/healthz`: the process answers. `/readyz`: the database answers too (503 when it does not). */
-export async function healthRoutes(app: FastifyInstance, deps: { store: Store }): Promise<void> {
+/**
+ * `/healthz`: the process answers. `/readyz`: the database answers too and the server is not
+ * shutting down (503 otherwise, so a load balancer stops sending work).
+ */
+export async function healthRoutes(app: FastifyInstance, deps: { store: Store; lifecycle: Lifecycle }): Promise<void> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async (request) => {
+  app.get('/readyz', { schema: { hide: true } }, async () => {
+    if (deps.lifecycle.draining) throw new Unavailable('shutting down');
     try {
       await deps.store.ping();
     } catch (err) {
-      request.log.warn({ err }, 'readiness check: database unreachable');
-      throw new Unavailable('database unreachable');
+      // The error handler logs it once, with this cause.
+      throw new Unavailable('database unreachable', { cause: err });
     }
     return { status: 'ready', database: deps.store.backend };
   });

@@ -24,6 +24,21 @@ export interface PostgresOptions {
   poolSize?: number;
 }
 
+/** Socket errors of a server that is down, restarting or unreachable. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** SQLSTATEs of a server that cannot take work now: shutting down, starting, out of connections. */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '53300', '53400']);
+/** What pg says when a connection ends under a query or a connect attempt times out. */
+const UNAVAILABLE_MESSAGE = /connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|not queryable/i;
+
+function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.has(code) || code.startsWith('08'))) return true;
+  if (error instanceof AggregateError) return error.errors.some(isUnavailable);
+  return UNAVAILABLE_MESSAGE.test(error.message);
+}
+
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Connects a pool to PostgreSQL; every connection resolves unqualified names in `schema`. */
@@ -35,10 +50,26 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     max: options.poolSize ?? 10,
     types,
     options: `-c search_path=${schema}`,
+    // A database that is down refuses at once; one that does not answer fails a request in 5 s
+    // rather than holding it (and its pool slot) until the client gives up.
     connectionTimeoutMillis: 5_000,
+    // Notices a peer that vanished without closing the connection (a network cut).
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   });
-  // An idle client losing its connection (server restart) must not crash the process.
-  pool.on('error', () => {});
+  // An idle client losing its connection (server restart) must not crash the process; the pool
+  // drops it and connects afresh on the next query. Reported to whoever listens (the server logs it).
+  const listeners: Array<(error: Error) => void> = [];
+  pool.on('error', (error) => {
+    for (const listener of listeners) listener(error);
+  });
+  // A connection lost while checked out but between statements (inside a transaction) makes its
+  // client emit 'error' outside any query, which would crash the process with no listener. The
+  // pool only listens to idle clients; this listens always. The next statement on the client
+  // fails ("not queryable"), the caller sees the error, and the pool discards the client.
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return {
     backend: 'postgres',
     dialect: new PostgresDialect({ pool }),
@@ -53,5 +84,7 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     optimizeStatements: ['vacuum (analyze) send_details', 'vacuum (analyze) send_detail_counts'],
     autoIncrementId: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
     isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === '23505',
+    isUnavailable,
+    onConnectionError: (listener) => listeners.push(listener),
   };
 }

@@ -4,6 +4,9 @@ import Database from 'better-sqlite3';
 import { SqliteDialect } from 'kysely';
 import type { DialectAdapter } from '../dialect.js';
 
+/** How long a write waits for another process's write lock before giving up (SQLITE_BUSY). */
+export const SQLITE_BUSY_TIMEOUT_MS = 2000;
+
 /** Opens an embedded SQLite store file (":memory:" for a throw-away one). */
 export function sqliteAdapter(path: string): DialectAdapter {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -12,7 +15,10 @@ export function sqliteAdapter(path: string): DialectAdapter {
   // crashes in WAL mode (only an OS crash can lose the last transactions).
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  // Another process (an import or admin command) holding the write lock is waited for this long,
+  // SQLite retrying inside; after that the write fails with SQLITE_BUSY and the API answers 503.
+  // The wait blocks the event loop, so it is kept short.
+  db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
   return {
     backend: 'sqlite',
@@ -34,6 +40,10 @@ export function sqliteAdapter(path: string): DialectAdapter {
     isUniqueViolation: (error) => {
       const code = (error as { code?: unknown } | null)?.code;
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+    },
+    isUnavailable: (error) => {
+      const code = (error as { code?: unknown } | null)?.code;
+      return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
     },
   };
 }
