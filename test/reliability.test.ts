@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { openStore } from '../src/store/open-store.js';
@@ -114,6 +115,37 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('load shedding', () => {
+  let store!: KyselyStore;
+  useStore(BACKENDS[0] as (typeof BACKENDS)[number], (opened) => (store = opened));
+
+  it('past the event-loop delay limit new requests get 503 with the error body and Retry-After, and service returns once the loop catches up', { timeout: 30_000 }, async () => {
+    const { app } = await testStack(store, { app: { maxEventLoopDelayMs: 20 } });
+    const tenant = await tenantWithReferences(store);
+    await app.ready();
+    assert.equal((await getDetails(app, tenant.token, 'offset=0&limit=1')).status, 200);
+    // Block the loop for 3 s, as a runaway computation would; the delay is sampled each second.
+    const until = Date.now() + 3000;
+    while (Date.now() < until) { /* busy */ }
+    let shed: Awaited<ReturnType<typeof app.inject>> | undefined;
+    for (let i = 0; i < 30 && !shed; i++) {
+      await sleep(100);
+      const res = await app.inject({ url: '/v1/aim/send-details?offset=0&limit=1', headers: { 'x-auth-token': tenant.token } });
+      if (res.statusCode === 503) shed = res;
+      else assert.equal(res.statusCode, 200);
+    }
+    assert.ok(shed, 'a request was shed while the loop lagged');
+    assertErrorBody('/v1/aim/send-details', 503, shed.body);
+    assert.equal(shed.headers['retry-after'], '1');
+    const recovered = Date.now();
+    while ((await app.inject({ url: '/v1/aim/send-details?offset=0&limit=1', headers: { 'x-auth-token': tenant.token } })).statusCode !== 200) {
+      assert.ok(Date.now() - recovered < 10_000, 'served again once the loop caught up');
+      await sleep(100);
+    }
+    await app.close();
+  });
+});
 
 describe('backup', () => {
   it('aimledger backup copies the embedded store consistently while it is written to; the copy serves the same answers', { timeout: 120_000 }, async () => {

@@ -44,7 +44,7 @@ describe('SQLite locked by another process', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a write waits out a short lock, answers 503 with the error body past the busy timeout, and works once the lock is gone', { timeout: 60_000 }, async () => {
+  it('a write waits out a short lock, answers a clean 500 saying retry past the busy timeout, and works once the lock is gone', { timeout: 60_000 }, async () => {
     const { app } = await testStack(store);
     const tenant = await tenantWithReferences(store);
 
@@ -53,10 +53,10 @@ describe('SQLite locked by another process', () => {
     assert.equal((await postTask(app, tenant.token, taskBody(phones(3)))).statusCode, 200);
     assert.equal(await short.exited, 0);
 
-    // Held past it: a clean 503 the client may retry, never a 500; reads still answer (WAL).
+    // Held past it: the contract's 500, saying retry (no driver text); reads still answer (WAL).
     const long = await holdWriteLock(file, SQLITE_BUSY_TIMEOUT_MS * 2 + 1000);
     const busy = await app.inject({ method: 'POST', url: '/v1/aim/send-tasks', headers: { 'x-auth-token': tenant.token }, payload: taskBody(phones(3, 13500000000)) });
-    assert.equal(busy.statusCode, 503, busy.body);
+    assert.equal(busy.statusCode, 500, busy.body);
     const body = busy.json() as Record<string, unknown>;
     assert.equal(body.error_code, 'KM.80000001');
     assert.match(String(body.error_msg), /database is unavailable/);

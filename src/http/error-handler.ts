@@ -45,8 +45,8 @@ function send(request: FastifyRequest, reply: FastifyReply, status: number, code
 /**
  * The only place that knows HTTP statuses and the error bodies. Domain errors carry their own
  * code and message; the framework's own 4xx (bad JSON, wrong media type, oversize body) keep
- * their status with KM.80000002; a database that cannot answer now (`isUnavailable`) is a 503
- * with Retry-After; everything else is a generic 500. Each 5xx logs its cause once, here.
+ * their status with KM.80000002; a database that cannot answer now (`isUnavailable`) is a 500
+ * saying so, with Retry-After; everything else is a generic 500. Each 5xx logs its cause once, here.
  */
 export function errorHandlerFor(isUnavailable: (error: unknown) => boolean) {
   return function errorHandler(error: FastifyError | DomainError | Error, request: FastifyRequest, reply: FastifyReply): void {
@@ -64,9 +64,11 @@ export function errorHandlerFor(isUnavailable: (error: unknown) => boolean) {
       return;
     }
     if (isUnavailable(error)) {
+      // The contract answers a database outage with its generic 500; the message and Retry-After
+      // tell the client that retrying is right, and nothing of the driver's text leaks.
       request.log.error({ err: error }, 'database unavailable');
       void reply.header('Retry-After', '1');
-      send(request, reply, 503, ErrorCodes.internal, 'the database is unavailable; retry shortly');
+      send(request, reply, 500, ErrorCodes.internal, 'the database is unavailable; retry shortly');
       return;
     }
     request.log.error({ err: error }, 'unexpected error');

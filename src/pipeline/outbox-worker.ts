@@ -29,6 +29,9 @@ export interface OutboxWorkerOptions {
   maxBackoffMs: number;
 }
 
+/** Longest pause between rounds while rounds keep failing. */
+const MAX_FAILED_ROUND_PAUSE_MS = 5000;
+
 export const DEFAULT_WORKER_OPTIONS: OutboxWorkerOptions = {
   batchSize: 100,
   concurrency: 32,
@@ -133,17 +136,25 @@ export class OutboxWorker {
   }
 
   private async run(): Promise<void> {
+    // Rounds failing in a row (the database is gone): they back off to 5 s and are logged at the
+    // first failure, then every tenth, so an outage does not flood the log.
+    let failures = 0;
     while (this.running) {
       let claimed = 0;
       try {
         claimed = await this.runOnce();
+        if (failures > 0) this.log.warn({ failedRounds: failures }, 'outbox rounds resumed');
+        failures = 0;
       } catch (error) {
-        this.log.error({ err: error }, 'outbox round failed; retrying');
+        failures += 1;
+        if (failures === 1 || failures % 10 === 0) this.log.error({ err: error, failedRounds: failures }, 'outbox round failed; retrying');
       }
       if (claimed === 0 && this.running) {
         const ac = new AbortController();
+        // New work (the database took a task, so it is back) or stop() ends the pause early.
         this.wake = () => ac.abort();
-        await sleep(this.options.idleMs, undefined, { signal: ac.signal }).catch(() => {});
+        const pause = failures > 0 ? Math.min(MAX_FAILED_ROUND_PAUSE_MS, this.options.idleMs * 2 ** failures) : this.options.idleMs;
+        await sleep(pause, undefined, { signal: ac.signal }).catch(() => {});
         this.wake = undefined;
       }
     }

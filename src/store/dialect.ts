@@ -53,7 +53,7 @@ export interface DialectAdapter {
   /**
    * True when the error means the database cannot answer right now (PostgreSQL down, restarting
    * or unreachable; SQLite busy or locked by another process past the busy timeout): the caller
-   * may retry shortly, and the API answers 503 rather than 500.
+   * may retry shortly, and the API says so (with Retry-After) instead of a bare internal error.
    */
   isUnavailable(error: unknown): boolean;
   /**

@@ -184,7 +184,7 @@ export interface Store {
   migrate(): Promise<void>;
   /** Throws when the database cannot answer. */
   ping(): Promise<void>;
-  /** True when `error` means the database cannot answer right now (retry later: 503, not 500). */
+  /** True when `error` means the database cannot answer right now (the API says retry, with Retry-After). */
   isUnavailable(error: unknown): boolean;
   /** Hears connection errors outside any query (an idle pooled connection dropped), to log them. */
   onConnectionError(listener: (error: Error) => void): void;

@@ -17,7 +17,7 @@ import {
   SendTasksQuerystring, SendTasksResponse, TemplatesQuerystring, TemplatesResponse, type DeliveryReportsResponseBody,
   type SendReportsResponseBody, type SendTaskCreatedBody, type SendTasksResponseBody, type TemplatesResponseBody,
 } from '../pipeline-schemas.js';
-import { errorResponses } from './common.js';
+import { errorResponses, validateWith } from './common.js';
 
 export interface PipelineRouteDeps extends AppDeps {
   sendTasks: SendTasks;
@@ -27,18 +27,6 @@ export interface PipelineRouteDeps extends AppDeps {
 /** ISO 8601 with milliseconds, as KooMessage shows creation times. */
 function isoMillis(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-/** Runs a domain parser as the route's validator for one part; other parts pass through. */
-function validateWith(part: 'body' | 'querystring', parse: (data: unknown) => unknown) {
-  return ({ httpPart }: { httpPart?: string }) => (data: unknown) => {
-    if (httpPart !== part) return true;
-    try {
-      return { value: parse(data) };
-    } catch (error) {
-      return { error: error as Error };
-    }
-  };
 }
 
 function parseReportsEnvelope(body: unknown): unknown[] {

@@ -11,7 +11,7 @@ import { listSendDetails } from '../../service/send-details.js';
 import type { Store } from '../../store/store.js';
 import { principalOf, requireOperation } from '../auth.js';
 import { ExportQuerystring, SendDetailsQuerystring, SendDetailsResponse, type SendDetailsResponseBody } from '../schemas.js';
-import { errorResponses } from './common.js';
+import { errorResponses, validateWith } from './common.js';
 
 export interface SendDetailsRouteDeps {
   store: Store;
@@ -49,14 +49,7 @@ export async function sendDetailsRoutes(app: FastifyInstance, deps: SendDetailsR
     // The contract's rules (plain decimals only, repeated parameters, real calendar dates, the
     // one-year window against the injected clock) go beyond JSON Schema, so the domain parser is
     // this route's validator; the schema above documents the same rules.
-    validatorCompiler: ({ httpPart }) => (data: unknown) => {
-      if (httpPart !== 'querystring') return true;
-      try {
-        return { value: parseSendDetailsQuery((data ?? {}) as RawQuery, deps.clock()) };
-      } catch (error) {
-        return { error: error as Error };
-      }
-    },
+    validatorCompiler: validateWith('querystring', (data) => parseSendDetailsQuery((data ?? {}) as RawQuery, deps.clock())),
     preValidation: requireOperation(deps.authenticator, 'send-details:list'),
   }, async (request) => {
     const query = request.query as unknown as ReturnType<typeof parseSendDetailsQuery>;
@@ -76,17 +69,12 @@ export async function sendDetailsRoutes(app: FastifyInstance, deps: SendDetailsR
       querystring: ExportQuerystring,
       response: { ...errorResponses },
     },
-    validatorCompiler: ({ httpPart }) => (data: unknown) => {
-      if (httpPart !== 'querystring') return true;
-      try {
-        const raw = (data ?? {}) as RawQuery;
-        const format = raw.format === undefined || raw.format === '' ? 'csv' : raw.format;
-        if (format !== 'csv' && format !== 'ndjson') throw new InvalidParameter('format must be csv or ndjson');
-        return { value: { format, filter: parseExportFilter(raw, deps.clock()) } };
-      } catch (error) {
-        return { error: error as Error };
-      }
-    },
+    validatorCompiler: validateWith('querystring', (data) => {
+      const raw = (data ?? {}) as RawQuery;
+      const format = raw.format === undefined || raw.format === '' ? 'csv' : raw.format;
+      if (format !== 'csv' && format !== 'ndjson') throw new InvalidParameter('format must be csv or ndjson');
+      return { format, filter: parseExportFilter(raw, deps.clock()) };
+    }),
     preValidation: requireOperation(deps.authenticator, 'send-details:list'),
   }, async (request, reply) => {
     const { format, filter } = request.query as { format: ExportFormat; filter: SendDetailsFilter };

@@ -16,7 +16,7 @@ export function sqliteAdapter(path: string): DialectAdapter {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   // Another process (an import or admin command) holding the write lock is waited for this long,
-  // SQLite retrying inside; after that the write fails with SQLITE_BUSY and the API answers 503.
+  // SQLite retrying inside; after that the write fails with SQLITE_BUSY and the API answers 500 saying retry.
   // The wait blocks the event loop, so it is kept short.
   db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
