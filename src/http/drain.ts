@@ -30,11 +30,6 @@ export class ConnectionTracker {
     });
   }
 
-  /** Open connections right now. */
-  get size(): number {
-    return this.sockets.size;
-  }
-
   /** Resolves once no connection is open, closing quiet ones as it goes, or after `ms` at most. */
   async drain(ms: number): Promise<void> {
     const deadline = Date.now() + ms;

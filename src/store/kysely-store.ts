@@ -135,6 +135,9 @@ function chunks<T>(items: T[], columnsPerRow: number, maxParameters: number): T[
 }
 
 /** The Store over Kysely; the same code runs on every backend the adapter describes. */
+/** Status counter changes a transaction gathers, written once at its end (flushStatusCounts). */
+type PendingStatusCounts = Array<StatusDelta & { accountId: number }>;
+
 export class KyselyStore implements Store {
   readonly db: Kysely<Database>;
   readonly backend: 'sqlite' | 'postgres';
@@ -410,9 +413,12 @@ export class KyselyStore implements Store {
         .execute();
       added.push(...rows);
     }
+    // Reports that waited for these messages apply first; then every counter change of the
+    // transaction is written at once, last, so the hot counter rows are locked only until commit.
+    const pending: PendingStatusCounts = statusDeltas(added).map((d) => ({ ...d, accountId }));
+    await this.applyParked(tx, added.map((r) => ({ ...r, account_id: accountId })), now, pending);
     await this.addCounts(tx, accountId, countDeltas(added));
-    await this.addStatusCounts(tx, accountId, statusDeltas(added));
-    await this.applyParked(tx, added.map((r) => ({ ...r, account_id: accountId })), now);
+    await this.flushStatusCounts(tx, pending);
     return added;
   }
 
@@ -508,6 +514,25 @@ export class KyselyStore implements Store {
         .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'sms_sign', 'day'])
           .doUpdateSet({ n: (eb) => eb('send_detail_counts.n', '+', eb.ref('excluded.n')) }))
         .execute();
+    }
+  }
+
+  /**
+   * Writes the status counter changes a transaction gathered, merged per row, account by account
+   * in id order (then addStatusCounts' order): every writer locks counter rows in one order, and
+   * late in its transaction, so concurrent report batches neither deadlock nor queue for long.
+   */
+  private async flushStatusCounts(tx: Transaction<Database>, pending: PendingStatusCounts): Promise<void> {
+    const merged = new Map<string, PendingStatusCounts[number]>();
+    for (const d of pending) {
+      const key = JSON.stringify([d.accountId, d.tplId, d.day, d.status]);
+      const seen = merged.get(key);
+      if (seen) seen.n += d.n;
+      else merged.set(key, { ...d });
+    }
+    const accounts = [...new Set([...merged.values()].map((d) => d.accountId))].sort((a, b) => a - b);
+    for (const accountId of accounts) {
+      await this.addStatusCounts(tx, accountId, [...merged.values()].filter((d) => d.accountId === accountId));
     }
   }
 
@@ -721,6 +746,7 @@ export class KyselyStore implements Store {
   async ingestDeliveryReports(reports: ReceivedReport[], now: number): Promise<ReportResult[]> {
     return this.db.transaction().execute(async (tx) => {
       const results: ReportResult[] = [];
+      const pending: PendingStatusCounts = [];
       for (const received of reports) {
         if (!received.ok) {
           await tx.insertInto('delivery_reports').values({
@@ -756,8 +782,9 @@ export class KyselyStore implements Store {
           results.push({ outcome: 'rejected', reason });
           continue;
         }
-        results.push(await this.applyReport(tx, stored.id, report, messages[0] as MessageRow, now));
+        results.push(await this.applyReport(tx, stored.id, report, messages[0] as MessageRow, now, pending));
       }
+      await this.flushStatusCounts(tx, pending);
       return results;
     });
   }
@@ -778,9 +805,10 @@ export class KyselyStore implements Store {
 
   /**
    * Applies one stored report to its message: a final status is set once and never changes, a
-   * pending word ("still under way") is recorded only. Keeps the status counters.
+   * pending word ("still under way") is recorded only. The status counter changes go to
+   * `counts`, written by the caller at the end of the transaction (flushStatusCounts).
    */
-  private async applyReport(tx: Transaction<Database>, reportRowId: number, report: DeliveryReport, message: MessageRow, now: number): Promise<ReportResult> {
+  private async applyReport(tx: Transaction<Database>, reportRowId: number, report: DeliveryReport, message: MessageRow, now: number, counts: PendingStatusCounts): Promise<ReportResult> {
     const settle = async (state: string, reason: string | null) => {
       await tx.updateTable('delivery_reports').set({ state, reason, account_id: message.account_id, applied_at: now })
         .where('id', '=', reportRowId).execute();
@@ -809,10 +837,10 @@ export class KyselyStore implements Store {
     if (Number(updated.numUpdatedRows) !== 1) throw new Error(`message ${message.msg_id} changed under a report`);
     const day = dayOf(message.send_time);
     const tplId = message.tpl_id ?? '';
-    await this.addStatusCounts(tx, message.account_id, [
-      { tplId, day, status: STATUS_CODES.sending, n: -1 },
-      { tplId, day, status, n: 1 },
-    ]);
+    counts.push(
+      { accountId: message.account_id, tplId, day, status: STATUS_CODES.sending, n: -1 },
+      { accountId: message.account_id, tplId, day, status, n: 1 },
+    );
     message.send_status = status;
     await settle('applied', null);
     await this.enqueueReceipts(tx, message, report, status, now);
@@ -844,7 +872,7 @@ export class KyselyStore implements Store {
   }
 
   /** Applies reports parked for messages that were just inserted, in the order they arrived. */
-  private async applyParked(tx: Transaction<Database>, inserted: MessageRow[], now: number): Promise<void> {
+  private async applyParked(tx: Transaction<Database>, inserted: MessageRow[], now: number, counts: PendingStatusCounts): Promise<void> {
     const byId = new Map(inserted.map((m) => [m.msg_id, m]));
     const ids = [...byId.keys()];
     for (const part of chunks(ids, 1, this.adapter.maxParameters)) {
@@ -854,7 +882,7 @@ export class KyselyStore implements Store {
         const received = parseDeliveryReport(JSON.parse(row.raw));
         const message = byId.get(row.msg_id as string);
         if (!received.ok || !message) continue;
-        await this.applyReport(tx, row.id, received.report, message, now);
+        await this.applyReport(tx, row.id, received.report, message, now, counts);
       }
     }
   }
