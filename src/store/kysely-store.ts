@@ -792,12 +792,17 @@ export class KyselyStore implements Store {
   /** Messages by msg_id across accounts (a delivery report names no account). */
   private async findMessages(tx: Transaction<Database>, msgIds: string[]): Promise<MessageRow[]> {
     if (this.adapter.partitions) {
-      // The id table says where each message lives; send_time then prunes to one partition.
-      return tx.selectFrom('send_detail_ids as i')
-        .innerJoin('send_details as d', (join) => join.onRef('d.account_id', '=', 'i.account_id')
-          .onRef('d.msg_id', '=', 'i.msg_id').onRef('d.send_time', '=', 'i.send_time'))
-        .select(MESSAGE_COLUMNS.map((c) => `d.${c}` as const))
-        .where('i.msg_id', 'in', msgIds).execute();
+      // The id table says where each message lives; with those send_times as constants the
+      // planner reads one partition's index per message. (As a join, it may instead scan every
+      // partition for the msg_id — a whole-table scan per delivery report.)
+      const places = await tx.selectFrom('send_detail_ids').select(['account_id', 'msg_id', 'send_time'])
+        .where('msg_id', 'in', msgIds).execute();
+      if (places.length === 0) return [];
+      return tx.selectFrom('send_details').select(MESSAGE_COLUMNS)
+        .where((eb) => eb.or(places.map((p) => eb.and([
+          eb('account_id', '=', p.account_id), eb('msg_id', '=', p.msg_id), eb('send_time', '=', p.send_time),
+        ]))))
+        .execute();
     }
     return tx.selectFrom('send_details').select(MESSAGE_COLUMNS)
       .where('msg_id', 'in', msgIds).execute();
