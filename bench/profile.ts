@@ -34,7 +34,7 @@ const { token } = await admin.createToken('bench', 'reader');
 await store.close();
 
 const dir = mkdtempSync(join(tmpdir(), 'aimledger-prof-'));
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, join(ROOT, 'bin', 'aimledger'), 'serve', '--port', '0', '--log-level', 'warn', '--database', args.database], {
+const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, join(ROOT, 'bin', 'aimledger'), 'serve', '--port', '0', '--log-level', 'warn', '--rate-limit-per-minute', '0', '--database', args.database], {
   stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '' },
 });
 const base = await new Promise<string>((resolve) => {

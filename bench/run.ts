@@ -157,7 +157,7 @@ async function shapesFor(store: Store, accountId: number): Promise<Shape[]> {
 }
 
 function startServer(url: string): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', '--bench-routes', '--database', url], {
+  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', '--bench-routes', '--rate-limit-per-minute', '0', '--database', url], {
     stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '' },
   });
   return new Promise((resolve, reject) => {
