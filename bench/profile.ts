@@ -35,7 +35,10 @@ await store.close();
 
 const dir = mkdtempSync(join(tmpdir(), 'aimledger-prof-'));
 const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, join(ROOT, 'bin', 'aimledger'), 'serve', '--port', '0', '--log-level', 'warn', '--rate-limit-per-minute', '0', '--database', args.database], {
-  stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '' },
+  // A PostgreSQL store needs its master key (AIMLEDGER_MASTER_KEY, passed through when set).
+  stdio: ['ignore', 'pipe', 'inherit'], env: {
+    PATH: process.env.PATH ?? '', ...(process.env.AIMLEDGER_MASTER_KEY ? { AIMLEDGER_MASTER_KEY: process.env.AIMLEDGER_MASTER_KEY } : {}),
+  },
 });
 const base = await new Promise<string>((resolve) => {
   let out = '';

@@ -11,6 +11,7 @@
  * load run)  --import-rows 200000. PostgreSQL: AIMLEDGER_BENCH_PG_URL (default the local server).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,11 @@ const DURATION = Number(args.duration);
 const IMPORT_ROWS = Number(args['import-rows']);
 const PG_URL = process.env.AIMLEDGER_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ACCOUNT = 'bench';
+/**
+ * PostgreSQL stores need a master key; the data sets are reused between runs, so the benchmark
+ * uses a fixed one. It guards no secret: benchmark data sets hold no access keys.
+ */
+const BENCH_MASTER_KEY = createHash('sha256').update('aimledger benchmark data sets').digest('base64');
 
 const log = (...parts: unknown[]) => process.stderr.write(parts.join(' ') + '\n');
 
@@ -158,7 +164,7 @@ async function shapesFor(store: Store, accountId: number): Promise<Shape[]> {
 
 function startServer(url: string): Promise<{ child: ChildProcess; base: string }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', '--bench-routes', '--rate-limit-per-minute', '0', '--database', url], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '' },
+    stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '', AIMLEDGER_MASTER_KEY: BENCH_MASTER_KEY },
   });
   return new Promise((resolve, reject) => {
     let out = '';
