@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { openStore } from '../src/store/open-store.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
-import { BACKENDS, scratchDatabaseUrl } from './helpers/backends.js';
+import { BACKENDS, useScratchDatabase } from './helpers/backends.js';
 import { Receiver } from './helpers/receiver.js';
 import { startCli } from './helpers/serve.js';
 import { assertDeliveredOnce, provisionSender, stillSending, waitSettled } from './helpers/faults.js';
@@ -25,20 +21,8 @@ async function serve(database: string, env: Record<string, string>): Promise<{ c
 
 for (const backend of BACKENDS) {
   describe(`kill -9 on ${backend.name}`, () => {
-    let dir: string;
-    let db: { url: string; dispose(): Promise<void> };
-    const env: Record<string, string> = {
-      AIMLEDGER_CALLBACK_ALLOW_PRIVATE: 'true',
-      ...(backend.name === 'postgres' ? { AIMLEDGER_MASTER_KEY: randomBytes(32).toString('base64') } : {}),
-    };
-    before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'aimledger-kill-'));
-      db = await scratchDatabaseUrl(backend.name, dir);
-    });
-    after(async () => {
-      await db.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const db = useScratchDatabase(backend.name, 'aimledger-kill-');
+    const env: Record<string, string> = { AIMLEDGER_CALLBACK_ALLOW_PRIVATE: 'true', ...db.keyEnv };
 
     it('every acknowledged task survives SIGKILL mid-dispatch; after restart each message reaches one final state once', { timeout: 180_000 }, async () => {
       const receiver = new Receiver();

@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { openStore } from '../src/store/open-store.js';
-import { BACKENDS, scratchDatabaseUrl } from './helpers/backends.js';
+import { BACKENDS, useScratchDatabase } from './helpers/backends.js';
 import { provisionSender } from './helpers/faults.js';
 import { phones, taskBody } from './helpers/pipeline.js';
 import { startCli } from './helpers/serve.js';
@@ -20,24 +16,14 @@ function causeCode(error: unknown): string {
 
 for (const backend of BACKENDS) {
   describe(`graceful shutdown on ${backend.name}`, () => {
-    let dir: string;
-    let db: { url: string; dispose(): Promise<void> };
-    before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'aimledger-shutdown-'));
-      db = await scratchDatabaseUrl(backend.name, dir);
-    });
-    after(async () => {
-      await db.dispose();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const db = useScratchDatabase(backend.name, 'aimledger-shutdown-');
 
     it('SIGTERM under load: requests in flight are answered, none is reset, no claimed job is left held, exit 0', { timeout: 120_000 }, async () => {
       const token = await provisionSender(db.url, 'drain');
-      const env: Record<string, string> = backend.name === 'postgres' ? { AIMLEDGER_MASTER_KEY: randomBytes(32).toString('base64') } : {};
       const { child, match, exited } = await startCli([
         'serve', '--port', '0', '--log-level', 'warn', '--database', db.url, '--shutdown-drain-ms', '20000',
         '--simulator-delay-ms', '200', '--simulator-seed', '9',
-      ], env, /serving on (http:\/\/\S+)/);
+      ], db.keyEnv, /serving on (http:\/\/\S+)/);
       const base = match[1] as string;
       const headers = { 'X-Auth-Token': token, 'Content-Type': 'application/json' };
 

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before } from 'node:test';
 import pg from 'pg';
 import { KyselyStore } from '../../src/store/kysely-store.js';
@@ -74,4 +77,31 @@ export function useStore(backend: TestBackend, set: (store: KyselyStore) => void
     dispose = opened.dispose;
   });
   after(async () => dispose?.());
+}
+
+/**
+ * For a describe block whose tests start servers as child processes: a temporary folder and a
+ * database URL of its own (made before, dropped after), and the environment a server on it needs
+ * (a master key on PostgreSQL; the embedded store generates its own).
+ */
+export function useScratchDatabase(backend: TestBackend['name'], prefix: string): { readonly url: string; readonly dir: string; readonly keyEnv: Record<string, string> } {
+  let dir = '';
+  let db: { url: string; dispose(): Promise<void> } | undefined;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    db = await scratchDatabaseUrl(backend, dir);
+  });
+  after(async () => {
+    await db?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const keyEnv: Record<string, string> = backend === 'postgres' ? { AIMLEDGER_MASTER_KEY: randomBytes(32).toString('base64') } : {};
+  return {
+    get url() {
+      if (!db) throw new Error('the scratch database exists only inside the tests');
+      return db.url;
+    },
+    get dir() { return dir; },
+    keyEnv,
+  };
 }
