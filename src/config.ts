@@ -1,3 +1,6 @@
+import { isIP } from 'node:net';
+import { parseDuration } from './domain/duration.js';
+
 /**
  * The one place that reads `process.env`. Every setting is an `AIMLEDGER_*` variable with a CLI flag
  * of the same name; a flag wins over the variable. Bad values stop start-up with a message that
@@ -10,7 +13,11 @@ export interface Config {
   host: string;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  trustProxy: boolean;
+  /**
+   * Which proxies' X-Forwarded-For to believe: false (none), a hop count, or the proxies'
+   * addresses and CIDR ranges. Never "every hop": then anyone could name their own address.
+   */
+  trustProxy: TrustProxy;
   /** Benchmark reference routes (`/bench/echo`); off unless benchmarking. */
   benchRoutes: boolean;
   /** Send details older than this many calendar months are purged (default 13: a year and a month). */
@@ -36,6 +43,31 @@ export interface Config {
    * 503) while clients and load balancers move away, before the listener closes.
    */
   shutdownDrainMs: number;
+  /** Exports one account may run at once; more answer 429. */
+  exportsPerAccount: number;
+  /**
+   * Requests a minute per client address that carry no credentials or fail authentication;
+   * 0 turns the limit off.
+   */
+  unauthenticatedPerMinute: number;
+  /** Time limits and the connection cap of the HTTP server. */
+  http: HttpLimits;
+  /** The longest lifetime a token may be given (`token create --ttl`). */
+  tokenMaxTtlMs: number;
+}
+
+/** false, a number of hops, or a list of proxy addresses and CIDR ranges. */
+export type TrustProxy = false | number | string[];
+
+export interface HttpLimits {
+  /** A whole request (headers and body) must arrive within this long, or 408. */
+  requestTimeoutMs: number;
+  /** The request headers must arrive within this long. */
+  headersTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this long. */
+  keepAliveTimeoutMs: number;
+  /** Open connections at most; more are refused at once. 0: no cap. */
+  maxConnections: number;
 }
 
 export interface KannelConfig {
@@ -52,7 +84,7 @@ export interface ConfigFlags {
   host?: string;
   port?: string;
   logLevel?: string;
-  trustProxy?: boolean;
+  trustProxy?: string;
   benchRoutes?: boolean;
   retentionMonths?: string;
   channel?: string;
@@ -63,6 +95,12 @@ export interface ConfigFlags {
   rateLimitPerMinute?: string;
   maxEventLoopDelayMs?: string;
   shutdownDrainMs?: string;
+  exportsPerAccount?: string;
+  unauthenticatedPerMinute?: string;
+  requestTimeoutMs?: string;
+  headersTimeoutMs?: string;
+  keepAliveTimeoutMs?: string;
+  maxConnections?: string;
 }
 
 export const DEFAULTS = {
@@ -77,6 +115,13 @@ export const DEFAULTS = {
   simulatorDelayMs: 2000,
   simulatorFailRatio: 0.05,
   simulatorSeed: 1,
+  exportsPerAccount: 2,
+  unauthenticatedPerMinute: 600,
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 10_000,
+  tokenMaxTtlMs: 7 * 24 * 3600_000,
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -112,10 +157,11 @@ function ratio(value: string, name: string): number {
 
 /** The Kannel channel's settings, environment only (a password and a secret among them). */
 function kannelConfig(env: NodeJS.ProcessEnv): KannelConfig {
-  const need = (name: string, rule?: RegExp, what?: string) => {
+  const need = (name: string, rule?: RegExp, what?: string, secret = false) => {
     const value = env[name];
     if (!value) throw new ConfigError(`${name} is required when AIMLEDGER_CHANNEL is kannel`);
-    if (rule && !rule.test(value)) throw new ConfigError(`${name} must be ${what} (got ${JSON.stringify(value)})`);
+    // A secret's value never reaches the terminal or a log, even when it is wrong.
+    if (rule && !rule.test(value)) throw new ConfigError(`${name} must be ${what}${secret ? ` (the value given is ${value.length} characters; not shown)` : ` (got ${JSON.stringify(value)})`}`);
     return value;
   };
   const url = /^https?:\/\/[^\s/]+/;
@@ -124,7 +170,7 @@ function kannelConfig(env: NodeJS.ProcessEnv): KannelConfig {
     username: need('AIMLEDGER_KANNEL_USERNAME'),
     password: need('AIMLEDGER_KANNEL_PASSWORD'),
     dlrBaseUrl: need('AIMLEDGER_KANNEL_DLR_BASE_URL', url, 'the URL Kannel reaches aimledger at, e.g. http://127.0.0.1:8080'),
-    dlrSecret: need('AIMLEDGER_KANNEL_DLR_SECRET', /^.{16,200}$/, 'at least 16 characters'),
+    dlrSecret: need('AIMLEDGER_KANNEL_DLR_SECRET', /^.{16,200}$/, '16 to 200 characters', true),
   };
 }
 
@@ -135,10 +181,47 @@ function bool(value: string, name: string): boolean {
 }
 
 function databaseUrl(value: string, name: string): string {
+  // Not echoed: a database URL may carry a password.
   if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(value)) {
-    throw new ConfigError(`${name} must be sqlite:PATH or postgres://… (got ${JSON.stringify(value)})`);
+    throw new ConfigError(`${name} must be sqlite:PATH or postgres://… (the value given is not shown: it may hold a password)`);
   }
   return value;
+}
+
+/**
+ * `false`/`0`/empty: trust no proxy; a whole number: that many hops in front of the server; or a
+ * comma-separated list of proxy addresses and CIDR ranges. `true` (every hop) is refused: behind
+ * it any client could write its own X-Forwarded-For and pick the address limits count against.
+ */
+export function trustProxy(value: string, name: string): TrustProxy {
+  const v = value.trim();
+  if (v === '' || v === 'false' || v === '0') return false;
+  if (/^[0-9]{1,2}$/.test(v)) return Number(v);
+  if (v === 'true' || v === '1') throw new ConfigError(`${name} no longer takes true (every hop): give the number of proxies in front of the server, e.g. 1, or their addresses, e.g. 10.0.0.5,10.1.0.0/16`);
+  const list = v.split(',').map((part) => part.trim());
+  for (const part of list) {
+    const [address, bits, extra] = part.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    if (family === 0 || extra !== undefined || (bits !== undefined && (!/^[0-9]{1,3}$/.test(bits) || Number(bits) > maxBits))) {
+      throw new ConfigError(`${name} must be false, a number of proxy hops, or a comma-separated list of proxy addresses and CIDR ranges (${JSON.stringify(part)} is neither)`);
+    }
+  }
+  return list;
+}
+
+/** Node refuses a headers timeout longer than the request timeout; say so in the setting's words. */
+function httpLimits(limits: HttpLimits, headersName: string): HttpLimits {
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new ConfigError(`${headersName} (${limits.headersTimeoutMs} ms) must not be longer than the request timeout (${limits.requestTimeoutMs} ms)`);
+  }
+  return limits;
+}
+
+function ttl(value: string, name: string): number {
+  const ms = parseDuration(value);
+  if (ms === null) throw new ConfigError(`${name} must look like 90s, 30m, 24h or 7d (got ${JSON.stringify(value)})`);
+  return ms;
 }
 
 /** Reads the configuration from flags, then the environment, then defaults. */
@@ -151,7 +234,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const host = pick(flags.host, 'AIMLEDGER_HOST');
   const p = pick(flags.port, 'AIMLEDGER_PORT');
   const level = pick(flags.logLevel, 'AIMLEDGER_LOG_LEVEL');
-  const proxy = flags.trustProxy !== undefined ? { value: String(flags.trustProxy), name: '--trust-proxy' } : pick(undefined, 'AIMLEDGER_TRUST_PROXY');
+  const proxy = pick(flags.trustProxy, 'AIMLEDGER_TRUST_PROXY');
   const retention = pick(flags.retentionMonths, 'AIMLEDGER_RETENTION_MONTHS');
   const bench = flags.benchRoutes !== undefined ? { value: String(flags.benchRoutes), name: '--bench-routes' } : pick(undefined, 'AIMLEDGER_BENCH_ROUTES');
 
@@ -159,6 +242,13 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const rate = pick(flags.rateLimitPerMinute, 'AIMLEDGER_RATE_LIMIT_PER_MINUTE');
   const lag = pick(flags.maxEventLoopDelayMs, 'AIMLEDGER_MAX_EVENT_LOOP_DELAY_MS');
   const drain = pick(flags.shutdownDrainMs, 'AIMLEDGER_SHUTDOWN_DRAIN_MS');
+  const exportsPer = pick(flags.exportsPerAccount, 'AIMLEDGER_EXPORTS_PER_ACCOUNT');
+  const anonymous = pick(flags.unauthenticatedPerMinute, 'AIMLEDGER_UNAUTHENTICATED_PER_MINUTE');
+  const requestTimeout = pick(flags.requestTimeoutMs, 'AIMLEDGER_REQUEST_TIMEOUT_MS');
+  const headersTimeout = pick(flags.headersTimeoutMs, 'AIMLEDGER_HEADERS_TIMEOUT_MS');
+  const keepAlive = pick(flags.keepAliveTimeoutMs, 'AIMLEDGER_KEEP_ALIVE_TIMEOUT_MS');
+  const maxConnections = pick(flags.maxConnections, 'AIMLEDGER_MAX_CONNECTIONS');
+  const maxTtl = pick(undefined, 'AIMLEDGER_TOKEN_MAX_TTL');
   const allowPrivate = flags.callbackAllowPrivate !== undefined ? { value: String(flags.callbackAllowPrivate), name: '--callback-allow-private' } : pick(undefined, 'AIMLEDGER_CALLBACK_ALLOW_PRIVATE');
   const delay = pick(flags.simulatorDelayMs, 'AIMLEDGER_SIMULATOR_DELAY_MS');
   const failRatio = pick(flags.simulatorFailRatio, 'AIMLEDGER_SIMULATOR_FAIL_RATIO');
@@ -177,7 +267,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     host: host?.value || DEFAULTS.host,
     port: p ? port(p.value, p.name) : DEFAULTS.port,
     logLevel: (level?.value ?? DEFAULTS.logLevel) as Config['logLevel'],
-    trustProxy: proxy ? bool(proxy.value, proxy.name) : DEFAULTS.trustProxy,
+    trustProxy: proxy ? trustProxy(proxy.value, proxy.name) : DEFAULTS.trustProxy,
     benchRoutes: bench ? bool(bench.value, bench.name) : DEFAULTS.benchRoutes,
     retentionMonths: retention ? months(retention.value, retention.name) : DEFAULTS.retentionMonths,
     masterKey: env.AIMLEDGER_MASTER_KEY === '' ? undefined : env.AIMLEDGER_MASTER_KEY,
@@ -187,6 +277,15 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     rateLimitPerMinute: rate ? wholeNumber(rate.value, rate.name, 0, 10_000_000) : 6000,
     maxEventLoopDelayMs: lag ? wholeNumber(lag.value, lag.name, 0, 60_000) : 1000,
     shutdownDrainMs: drain ? wholeNumber(drain.value, drain.name, 0, 600_000) : 5000,
+    exportsPerAccount: exportsPer ? wholeNumber(exportsPer.value, exportsPer.name, 1, 1000) : DEFAULTS.exportsPerAccount,
+    unauthenticatedPerMinute: anonymous ? wholeNumber(anonymous.value, anonymous.name, 0, 10_000_000) : DEFAULTS.unauthenticatedPerMinute,
+    http: httpLimits({
+      requestTimeoutMs: requestTimeout ? wholeNumber(requestTimeout.value, requestTimeout.name, 100, 3_600_000) : DEFAULTS.requestTimeoutMs,
+      headersTimeoutMs: headersTimeout ? wholeNumber(headersTimeout.value, headersTimeout.name, 100, 3_600_000) : DEFAULTS.headersTimeoutMs,
+      keepAliveTimeoutMs: keepAlive ? wholeNumber(keepAlive.value, keepAlive.name, 100, 3_600_000) : DEFAULTS.keepAliveTimeoutMs,
+      maxConnections: maxConnections ? wholeNumber(maxConnections.value, maxConnections.name, 0, 1_000_000) : DEFAULTS.maxConnections,
+    }, headersTimeout?.name ?? 'AIMLEDGER_HEADERS_TIMEOUT_MS'),
+    tokenMaxTtlMs: maxTtl ? ttl(maxTtl.value, maxTtl.name) : DEFAULTS.tokenMaxTtlMs,
     simulator: {
       delayMs: delay ? wholeNumber(delay.value, delay.name, 0, 86_400_000) : DEFAULTS.simulatorDelayMs,
       failRatio: failRatio ? ratio(failRatio.value, failRatio.name) : DEFAULTS.simulatorFailRatio,

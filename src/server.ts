@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { buildApp } from './http/app.js';
 import { ConnectionTracker } from './http/drain.js';
+import { redactUrl } from './http/log-redaction.js';
 import { AuthThrottle } from './identity/auth-throttle.js';
 import { AkSkAuthenticator, AuthenticatorChain, TokenAuthenticator, type Authenticator } from './identity/authenticator.js';
 import { openKeyring, type Keyring } from './identity/keyring.js';
@@ -57,7 +58,7 @@ export function servicesFor(store: Store, clock: Clock, keyring: Keyring, option
   const metrics = new Metrics(store, clock);
   const deliveryReports = new DeliveryReports(store, clock, metrics);
   const allowPrivate = options.allowPrivate ?? false;
-  const callbacks = new Callbacks(store, clock, allowPrivate);
+  const callbacks = new Callbacks(store, clock, allowPrivate, options.receipts?.resolve);
   let notify = () => {};
   const sendTasks = new SendTasks(store, clock, () => notify());
   return {
@@ -74,11 +75,22 @@ export function servicesFor(store: Store, clock: Clock, keyring: Keyring, option
 
 /**
  * The server's log settings. Credentials never reach the log, whatever a serializer is later
- * taught to print: the headers that carry them are redacted.
+ * taught to print: the headers that carry them are redacted. Request URLs are logged with secrets
+ * (the Kannel DLR secret) replaced, and phone numbers too unless the level is debug or finer.
  */
 export function loggerOptions(level: Config['logLevel'], stream?: NodeJS.WritableStream): FastifyServerOptions['logger'] {
+  const phones = level === 'debug' || level === 'trace';
   return {
     level,
+    serializers: {
+      req: (request: { method: string; url: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
+        method: request.method,
+        url: redactUrl(request.url, { phones }),
+        host: request.host,
+        remoteAddress: request.ip,
+        remotePort: request.socket?.remotePort,
+      }),
+    },
     redact: {
       paths: ['req.headers["x-auth-token"]', 'req.headers["x-subject-token"]', 'req.headers.authorization', 'req.headers["x-security-token"]', 'req.body'],
       censor: '[redacted]',
@@ -117,6 +129,7 @@ export async function startServer(config: Config, options: {
     const app = await buildApp({
       ...services.deps, trustProxy: config.trustProxy, benchRoutes: config.benchRoutes, lifecycle,
       rateLimitPerMinute: config.rateLimitPerMinute, maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+      exportsPerAccount: config.exportsPerAccount, unauthenticatedPerMinute: config.unauthenticatedPerMinute, http: config.http,
       logger: loggerOptions(config.logLevel, options.logStream),
     });
     store.onConnectionError((err) => app.log.warn({ err }, 'database connection lost while idle; the next query reconnects'));

@@ -164,6 +164,62 @@ for (const backend of BACKENDS) {
       assert.equal(noUser.stdout, '');
     });
 
+    it('accounts and users are listed and managed; tokens are revoked; token lifetimes are capped', async () => {
+      const run = (args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) => cli([...args, '--database', db.url], options);
+      assert.equal((await run(['account', 'create', 'ops'])).code, 0);
+      const created = await run(['user', 'create', '--account', 'ops', '--name', 'carol', '--role', 'te_user'], { stdin: 'first passphrase\n' });
+      assert.match(created.stderr, /created with role te_user and a password/);
+      assert.equal((await run(['user', 'create', '--account', 'ops', '--name', 'dave'])).code, 0);
+
+      const accounts = await run(['account', 'list']);
+      assert.equal(accounts.code, 0, accounts.stderr);
+      assert.match(accounts.stdout, /^NAME\tDOMAIN_ID\tUSERS\tCREATED_AT\n/);
+      assert.match(accounts.stdout, /^ops\t[0-9a-f]{32}\t2\t\d{4}-/m);
+      const users = await run(['user', 'list', '--account', 'ops']);
+      assert.match(users.stdout, /^carol\tte_user\tactive\tyes\t/m);
+      assert.match(users.stdout, /^dave\treadonly\tactive\tno\t/m);
+
+      assert.equal((await run(['user', 'role', 'te_admin', '--account', 'ops', '--name', 'dave'])).code, 0);
+      const badRole = await run(['user', 'role', 'root', '--account', 'ops', '--name', 'dave']);
+      assert.equal(badRole.code, 1);
+      assert.match(badRole.stderr, /role must be one of/);
+      assert.equal((await run(['user', 'passwd', '--account', 'ops', '--name', 'dave'], { stdin: 'dave passphrase\n' })).code, 0);
+      const noPassword = await run(['user', 'passwd', '--account', 'ops', '--name', 'dave']);
+      assert.equal(noPassword.code, 1);
+      assert.match(noPassword.stderr, /no password given/);
+      assert.match((await run(['user', 'list', '--account', 'ops'])).stdout, /^dave\tte_admin\tactive\tyes\t/m);
+
+      const tokens = [];
+      for (let i = 0; i < 3; i++) tokens.push((await run(['token', 'create', '--account', 'ops', '--user', 'carol'])).stdout.trim());
+      assert.equal((await run(['token', 'revoke', tokens[0] as string])).code, 0);
+      const again = await run(['token', 'revoke', tokens[0] as string]);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /no such token/);
+      const all = await run(['token', 'revoke', '--account', 'ops', '--user', 'carol']);
+      assert.equal(all.code, 0, all.stderr);
+      assert.match(all.stderr, /revoked 2 tokens of carol/);
+      assert.match((await run(['token', 'revoke', '--account', 'ops'])).stderr, /--account and --user go together/);
+
+      assert.equal((await run(['user', 'disable', '--account', 'ops', '--name', 'carol'])).code, 0);
+      assert.match((await run(['user', 'list', '--account', 'ops'])).stdout, /^carol\tte_user\tdisabled\t/m);
+      assert.equal((await run(['user', 'enable', '--account', 'ops', '--name', 'carol'])).code, 0);
+      assert.equal((await run(['user', 'delete', '--account', 'ops', '--name', 'carol'])).code, 0);
+      assert.doesNotMatch((await run(['user', 'list', '--account', 'ops'])).stdout, /^carol/m);
+      const gone = await run(['user', 'disable', '--account', 'ops', '--name', 'carol']);
+      assert.equal(gone.code, 1);
+      assert.match(gone.stderr, /no user named carol/);
+
+      const long = await run(['token', 'create', '--account', 'ops', '--user', 'dave', '--ttl', '8d']);
+      assert.equal(long.code, 1);
+      assert.match(long.stderr, /longer than the longest lifetime allowed \(7d, AIMLEDGER_TOKEN_MAX_TTL\)/);
+      assert.equal(long.stdout, '');
+      assert.equal((await run(['token', 'create', '--account', 'ops', '--user', 'dave', '--ttl', '7d'])).code, 0);
+      const raised = await run(['token', 'create', '--account', 'ops', '--user', 'dave', '--ttl', '8d'], { env: { AIMLEDGER_TOKEN_MAX_TTL: '30d' } });
+      assert.equal(raised.code, 0, raised.stderr);
+      const lowered = await run(['token', 'create', '--account', 'ops', '--user', 'dave', '--ttl', '2h'], { env: { AIMLEDGER_TOKEN_MAX_TTL: '1h' } });
+      assert.match(lowered.stderr, /\(1h, AIMLEDGER_TOKEN_MAX_TTL\)/);
+    });
+
     it('serve --demo prints a working curl; a restart keeps the data and prints a valid token again', async () => {
       if (backend.name === 'postgres') {
         const refused = await cli(['serve', '--port', '0', '--database', db.url]);
@@ -244,6 +300,11 @@ for (const backend of BACKENDS) {
         assert.equal(((await all.json()) as { page_info: { total: number } }).page_info.total, total);
         const old = await fetch(new URL('/v1/aim/send-details?offset=0&limit=1', res.url), { headers: { 'X-Auth-Token': firstToken } });
         assert.equal(old.status, 200, 'a token from the first run is still valid');
+        // Revoked by another process (the CLI, token on standard input): the running server refuses it at once.
+        const revoked = await cli(['token', 'revoke', '--database', db.url], { stdin: `${firstToken}\n` });
+        assert.equal(revoked.code, 0, revoked.stderr);
+        const after = await fetch(new URL('/v1/aim/send-details?offset=0&limit=1', res.url), { headers: { 'X-Auth-Token': firstToken } });
+        assert.equal(after.status, 401, 'a revoked token is refused by the running server');
       } finally {
         second.child.kill('SIGTERM');
       }

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Clock } from '../src/domain/clock.js';
-import { isPrivateAddress } from '../src/domain/callback.js';
+import { isAllowedAddress } from '../src/domain/callback.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { createTenant, getDetails, NOW, testApp, testStack } from './helpers/factories.js';
 import { phones, postTask, SIGN, taskBody, tenantWithReferences, TPL_ID } from './helpers/pipeline.js';
 import { Receiver } from './helpers/receiver.js';
+import { outboundFailure, outboundFetch } from '../src/service/outbound.js';
 
 type Json = Record<string, unknown>;
 
@@ -16,12 +17,22 @@ async function register(app: Awaited<ReturnType<typeof testApp>>, token: string,
   return { status: res.statusCode, body: res.json() as Json & { data: Json; error_code?: string; error_msg?: string } };
 }
 
-describe('private addresses', () => {
-  it('are recognised in every range, IPv4-mapped IPv6 included', () => {
-    for (const a of ['127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fd00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', 'not-an-ip']) {
-      assert.equal(isPrivateAddress(a), true, a);
+describe('addresses receipts may reach', () => {
+  it('only global unicast: private, special and reserved ranges are refused, embedded IPv4 judged as IPv4', () => {
+    for (const a of [
+      '127.0.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0',
+      '192.0.2.1', '198.51.100.7', '203.0.113.9', '198.18.0.1', '224.0.0.1', '255.255.255.255', '240.0.0.1',
+      '::', '::1', 'fe80::1', 'fd00::1', 'fc00::1', 'ff02::1', 'fec0::1', '100::1', '2001:db8::1', '2001::1', '3fff::1',
+      // IPv4 inside IPv6: mapped, translated, compatible, NAT64, 6to4.
+      '::ffff:127.0.0.1', '::ffff:10.0.0.1', '::ffff:0:a00:1', '::7f00:1', '::127.0.0.1', '::10.0.0.1',
+      '64:ff9b::7f00:1', '64:ff9b::a9fe:a9fe', '64:ff9b:1::8.8.8.8', '2002:7f00:1::1', '2002:c0a8:101::1',
+      'not-an-ip', '',
+    ]) {
+      assert.equal(isAllowedAddress(a), false, a);
     }
-    for (const a of ['8.8.8.8', '172.32.0.1', '1.1.1.1', '2001:4860:4860::8888', '::ffff:8.8.8.8']) assert.equal(isPrivateAddress(a), false, a);
+    for (const a of ['8.8.8.8', '172.32.0.1', '1.1.1.1', '2001:4860:4860::8888', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::1']) {
+      assert.equal(isAllowedAddress(a), true, a);
+    }
   });
 });
 
@@ -38,9 +49,10 @@ for (const backend of BACKENDS) {
       for (const [body, why] of [
         [{}, /required/], [{ callback_url: 'ftp://example.com/r' }, /http/], [{ callback_url: `https://example.com/${'x'.repeat(1000)}` }, /1000/],
         [{ callback_url: 'https://u:p@example.com/r' }, /user name/], [{ callback_url: 'https://example.com/r', url_type: 3 }, /url_type/],
-        [{ callback_url: 'http://127.0.0.1:9/r' }, /127\.0\.0\.1.*private/], [{ callback_url: 'http://localhost/r' }, /private/],
-        [{ callback_url: 'http://[::1]/r' }, /private/], [{ callback_url: 'http://10.0.0.8/r' }, /private/],
-        [{ callback_url: 'http://169.254.169.254/latest' }, /private/],
+        [{ callback_url: 'http://127.0.0.1:9/r' }, /not allowed/], [{ callback_url: 'http://localhost/r' }, /not allowed/],
+        [{ callback_url: 'http://[::1]/r' }, /not allowed/], [{ callback_url: 'http://10.0.0.8/r' }, /not allowed/],
+        [{ callback_url: 'http://169.254.169.254/latest' }, /not allowed/], [{ callback_url: 'http://[::7f00:1]/r' }, /not allowed/],
+        [{ callback_url: 'http://[fec0::1]/r' }, /not allowed/], [{ callback_url: 'http://[64:ff9b::7f00:1]/r' }, /not allowed/],
       ] as const) {
         const res = await register(strict, admin.token, body as Json);
         assert.equal(res.status, 400, JSON.stringify(body));
@@ -113,6 +125,50 @@ for (const backend of BACKENDS) {
       assert.ok(envelopes.every((e) => typeof e.body === 'string'), 'body is a JSON string');
       assert.ok(receiver.received.filter((r) => r.path === '/single').every((r) => r.envelope.retry === true),
         'single receipts first met a closed port, so every one that arrived was a re-send');
+      await receiver.down();
+    });
+
+    it('DNS rebinding: each push resolves once, checks every answer and connects only to what it checked', async () => {
+      const receiver = new Receiver();
+      const base = await receiver.start();
+      const port = new URL(base).port;
+      // A name that answers a public address, then loopback, then public, … as a rebinding
+      // attacker's DNS server does.
+      const answers: string[] = [];
+      const resolve = async (host: string) => {
+        assert.equal(host, 'rebind.test');
+        const address = answers.length % 2 === 0 ? '93.184.215.14' : '127.0.0.1';
+        answers.push(address);
+        return [{ address, family: 4 }];
+      };
+      const { app, worker } = await testStack(store, { receipts: { resolve, timeoutMs: 300 } });
+      const tenant = await tenantWithReferences(store, 'te_admin');
+      const registered = await register(app, tenant.token, { callback_url: `http://rebind.test:${port}/r` });
+      assert.equal(registered.status, 200, 'the name answered a public address at registration');
+      const pushes = answers.length;
+      await postTask(app, tenant.token, taskBody(phones(4)));
+      await worker.drain();
+      assert.equal(receiver.received.length, 0, 'nothing reached the loopback receiver');
+      const errors = (await store.db.selectFrom('outbox').select('last_error').where('kind', '=', 'receipt').execute()).map((r) => String(r.last_error));
+      assert.equal(errors.length, 4, 'every receipt waits for a retry');
+      assert.equal(answers.length - pushes, 4, 'one resolution per push, none of its own by the HTTP client');
+      assert.ok(errors.some((e) => /not allowed/.test(e)), errors.join(' | '));
+      // No error comes from another resolution of the name (the system resolver knows no rebind.test).
+      assert.ok(errors.every((e) => !/ENOTFOUND|getaddrinfo|does not resolve/.test(e)), errors.join(' | '));
+      assert.ok(errors.every((e) => !e.includes('127.0.0.1')), 'the refusal does not say what the name resolved to');
+      await receiver.down();
+    });
+
+    it('a connection to a literal private address is refused at the socket, whatever resolved it', async () => {
+      const receiver = new Receiver();
+      const base = await receiver.start();
+      let lookups = 0;
+      const guarded = outboundFetch({ allowPrivate: false, resolve: async () => { lookups += 1; return [{ address: '93.184.215.14', family: 4 }]; } });
+      await assert.rejects(guarded(`${base}/r`, { method: 'POST', body: '{}' }), (error: Error) => /not allowed/.test(outboundFailure(error)));
+      assert.equal(lookups, 0, 'a literal address is not looked up');
+      assert.equal(receiver.received.length, 0);
+      const open = outboundFetch({ allowPrivate: true });
+      assert.equal((await open(`${base}/r`, { method: 'POST', body: '{}' })).status, 200, 'allowed when the deployment says so');
       await receiver.down();
     });
 

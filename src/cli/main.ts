@@ -22,7 +22,8 @@ import { ReferenceData } from '../service/reference-data.js';
 import { openKeyring } from '../identity/keyring.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
-import { parseDuration } from './duration.js';
+import { formatDuration, parseDuration } from '../domain/duration.js';
+import { read } from 'read';
 
 /** A failure the user can fix; printed as one line without a stack trace. */
 class UsageError extends Error {}
@@ -47,6 +48,22 @@ async function readStdin(): Promise<string | null> {
   for await (const chunk of process.stdin) parts.push(chunk as Buffer);
   const text = Buffer.concat(parts).toString('utf8').replace(/\r?\n$/, '');
   return text === '' ? null : text;
+}
+
+/**
+ * A new password: piped in on standard input, or typed at a hidden prompt (twice) on a terminal.
+ * Null when none is given (`allowNone`: an empty answer means "no password").
+ */
+async function readPassword(allowNone: boolean): Promise<string | null> {
+  if (!process.stdin.isTTY) return readStdin();
+  const first = await read({ prompt: allowNone ? 'Password (empty for none): ' : 'New password: ', silent: true, output: process.stderr });
+  if (first === '') {
+    if (allowNone) return null;
+    throw new UsageError('the password must not be empty');
+  }
+  const again = await read({ prompt: 'Repeat it: ', silent: true, output: process.stderr });
+  if (again !== first) throw new UsageError('the two passwords differ; nothing was changed');
+  return first;
 }
 
 /** The IAM password sign-in body for the demo user, as the banner prints it. */
@@ -89,13 +106,19 @@ export function buildCli(): Command {
     .option('--port <n>', 'port to listen on; default AIMLEDGER_PORT or 8080')
     .option('--host <h>', 'address to listen on; default AIMLEDGER_HOST or 127.0.0.1')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent; default AIMLEDGER_LOG_LEVEL or info')
-    .option('--trust-proxy', 'trust X-Forwarded-* headers; default AIMLEDGER_TRUST_PROXY or false')
+    .option('--trust-proxy <hops|addresses>', 'believe X-Forwarded-For from this many proxy hops, or from these proxy addresses/CIDRs (comma-separated); default AIMLEDGER_TRUST_PROXY or none')
     .option('--retention-months <n>', 'purge send details older than this many months, hourly; default AIMLEDGER_RETENTION_MONTHS or 13')
     .option('--bench-routes', 'serve the benchmark reference route /bench/echo; default AIMLEDGER_BENCH_ROUTES or false')
     .option('--channel <name>', 'where messages go: simulator; default AIMLEDGER_CHANNEL or simulator')
     .option('--rate-limit-per-minute <n>', 'requests a minute per account on /v1/aim/* (0: no limit); default AIMLEDGER_RATE_LIMIT_PER_MINUTE or 6000')
     .option('--max-event-loop-delay-ms <ms>', 'shed load with 503 past this event-loop delay (0: never); default AIMLEDGER_MAX_EVENT_LOOP_DELAY_MS or 1000')
     .option('--shutdown-drain-ms <ms>', 'on SIGTERM, keep answering (with Connection: close) until clients leave or this long; default AIMLEDGER_SHUTDOWN_DRAIN_MS or 5000')
+    .option('--exports-per-account <n>', 'exports one account may run at once (more answer 429); default AIMLEDGER_EXPORTS_PER_ACCOUNT or 2')
+    .option('--unauthenticated-per-minute <n>', 'requests a minute per address without credentials or failing authentication (0: no limit); default AIMLEDGER_UNAUTHENTICATED_PER_MINUTE or 600')
+    .option('--request-timeout-ms <ms>', 'a whole request must arrive within this long (else 408); default AIMLEDGER_REQUEST_TIMEOUT_MS or 30000')
+    .option('--headers-timeout-ms <ms>', 'request headers must arrive within this long; default AIMLEDGER_HEADERS_TIMEOUT_MS or 10000')
+    .option('--keep-alive-timeout-ms <ms>', 'idle kept-alive connections close after this long; default AIMLEDGER_KEEP_ALIVE_TIMEOUT_MS or 5000')
+    .option('--max-connections <n>', 'open connections at most, more are closed at once (0: no cap); default AIMLEDGER_MAX_CONNECTIONS or 10000')
     .option('--callback-allow-private', 'let receipt URLs point at private, loopback or link-local addresses; default AIMLEDGER_CALLBACK_ALLOW_PRIVATE or false')
     .option('--simulator-delay-ms <ms>', 'simulated delivery report delay; default AIMLEDGER_SIMULATOR_DELAY_MS or 2000')
     .option('--simulator-fail-ratio <r>', 'share of simulated messages that fail, 0 to 1; default AIMLEDGER_SIMULATOR_FAIL_RATIO or 0.05')
@@ -164,16 +187,65 @@ export function buildCli(): Command {
 
   const user = program.command('user').description('manage users');
   user.command('create')
-    .description('create a user; a password is read from standard input when one is piped in')
+    .description('create a user; its password is read from standard input when piped in, or asked for (hidden) on a terminal')
     .requiredOption('--account <name>', 'account name')
     .requiredOption('--name <user>', 'user name')
     .addOption(new Option('--role <role>', 'role').choices(ROLES as unknown as string[]).default('readonly'))
     .addOption(databaseOption())
     .action(async (opts: ConfigFlags & { account: string; name: string; role: Role }) => {
-      const password = await readStdin();
+      const password = await readPassword(true);
       const created = await withStore(opts, (store) =>
         new IdentityAdmin(store, systemClock).createUser(opts.account, opts.name, opts.role, password));
       process.stderr.write(`user ${created.name} created with role ${created.role}${password ? ' and a password' : ''}\n`);
+    });
+
+  user.command('list')
+    .description('list an account\'s users: name, role, status, whether it has a password')
+    .requiredOption('--account <name>', 'account name')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string }) => {
+      const rows = await withStore(opts, (store) => new IdentityAdmin(store, systemClock).listUsers(opts.account));
+      const lines = rows.map((u) => [u.name, u.role, u.status, u.hasPassword ? 'yes' : 'no', new Date(u.createdAt).toISOString()].join('\t'));
+      process.stdout.write(['NAME\tROLE\tSTATUS\tPASSWORD\tCREATED_AT', ...lines].join('\n') + '\n');
+    });
+  for (const [verb, description] of [
+    ['disable', 'disable a user: sign-in, its tokens and its access keys are refused at once, and its tokens are deleted'],
+    ['enable', 'enable a disabled user again (its access keys work again; tokens must be issued anew)'],
+    ['delete', 'delete a user with its tokens and access keys, for good'],
+  ] as const) {
+    user.command(verb)
+      .description(description)
+      .requiredOption('--account <name>', 'account name')
+      .requiredOption('--name <user>', 'user name')
+      .addOption(databaseOption())
+      .action(async (opts: ConfigFlags & { account: string; name: string }) => {
+        await withStore(opts, (store) => {
+          const admin = new IdentityAdmin(store, systemClock);
+          return verb === 'delete' ? admin.deleteUser(opts.account, opts.name) : admin.setUserStatus(opts.account, opts.name, verb === 'disable' ? 'disabled' : 'active');
+        });
+        process.stderr.write(`user ${opts.name} ${verb}d\n`);
+      });
+  }
+  user.command('passwd')
+    .description('set a user\'s password: from standard input when piped in, or asked for (hidden, twice) on a terminal')
+    .requiredOption('--account <name>', 'account name')
+    .requiredOption('--name <user>', 'user name')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string; name: string }) => {
+      const password = await readPassword(false);
+      if (password === null) throw new UsageError('no password given: pipe it in on standard input, or run on a terminal to be asked');
+      await withStore(opts, (store) => new IdentityAdmin(store, systemClock).setPassword(opts.account, opts.name, password));
+      process.stderr.write(`password of ${opts.name} changed\n`);
+    });
+  user.command('role <role>')
+    .description(`change a user's role (${ROLES.join(', ')})`)
+    .requiredOption('--account <name>', 'account name')
+    .requiredOption('--name <user>', 'user name')
+    .addOption(databaseOption())
+    .action(async (role: string, opts: ConfigFlags & { account: string; name: string }) => {
+      if (!(ROLES as readonly string[]).includes(role)) throw new UsageError(`the role must be one of ${ROLES.join(', ')} (got ${JSON.stringify(role)})`);
+      await withStore(opts, (store) => new IdentityAdmin(store, systemClock).setRole(opts.account, opts.name, role as Role));
+      process.stderr.write(`user ${opts.name} now has role ${role}\n`);
     });
 
   const token = program.command('token').description('manage API tokens');
@@ -185,8 +257,12 @@ export function buildCli(): Command {
     .option('--ttl <duration>', 'lifetime: 90s, 30m, 24h, 7d (default 24h)')
     .addOption(databaseOption())
     .action(async (opts: ConfigFlags & { account?: string; user?: string; operator?: boolean; ttl?: string }) => {
+      const { tokenMaxTtlMs } = loadConfig(opts);
       const ttl = opts.ttl === undefined ? DEFAULT_TOKEN_TTL_MS : parseDuration(opts.ttl);
       if (ttl === null) throw new UsageError(`--ttl must look like 90s, 30m, 24h or 7d (got ${JSON.stringify(opts.ttl)})`);
+      if (ttl > tokenMaxTtlMs) {
+        throw new UsageError(`--ttl ${opts.ttl} is longer than the longest lifetime allowed (${formatDuration(tokenMaxTtlMs)}, AIMLEDGER_TOKEN_MAX_TTL); issue a shorter token, or an access key for long-lived use`);
+      }
       if (opts.operator && (opts.account !== undefined || opts.user !== undefined)) throw new UsageError('--operator takes no --account or --user');
       if (!opts.operator && (opts.account === undefined || opts.user === undefined)) throw new UsageError('give --account and --user, or --operator');
       const issued = await withStore(opts, (store) => {
@@ -194,6 +270,35 @@ export function buildCli(): Command {
         return opts.operator ? admin.createOperatorToken(ttl) : admin.createToken(opts.account as string, opts.user as string, ttl);
       });
       process.stdout.write(`${issued.token}\n`);
+    });
+
+  token.command('revoke [token]')
+    .description('revoke a token at once: the token as an argument or on standard input, or every token of a user with --account and --user')
+    .option('--account <name>', 'account name (with --user: revoke all of the user\'s tokens)')
+    .option('--user <user>', 'user name')
+    .addOption(databaseOption())
+    .action(async (given: string | undefined, opts: ConfigFlags & { account?: string; user?: string }) => {
+      if (opts.account !== undefined || opts.user !== undefined) {
+        if (given !== undefined) throw new UsageError('give a token, or --account and --user, not both');
+        if (opts.account === undefined || opts.user === undefined) throw new UsageError('--account and --user go together');
+        const n = await withStore(opts, (store) => new IdentityAdmin(store, systemClock).revokeUserTokens(opts.account as string, opts.user as string));
+        process.stderr.write(`revoked ${n} token${n === 1 ? '' : 's'} of ${opts.user}\n`);
+        return;
+      }
+      const value = (given ?? await readStdin())?.trim();
+      if (!value) throw new UsageError('give the token to revoke as an argument or on standard input, or --account and --user');
+      const revoked = await withStore(opts, (store) => new IdentityAdmin(store, systemClock).revokeToken(value));
+      if (!revoked) throw new UsageError('no such token (it may have expired or been revoked already)');
+      process.stderr.write('token revoked\n');
+    });
+
+  account.command('list')
+    .description('list accounts: name, domain_id, users, created at')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags) => {
+      const rows = await withStore(opts, (store) => new IdentityAdmin(store, systemClock).listAccounts());
+      const lines = rows.map((a) => [a.name, a.domainId, String(a.users), new Date(a.createdAt).toISOString()].join('\t'));
+      process.stdout.write(['NAME\tDOMAIN_ID\tUSERS\tCREATED_AT', ...lines].join('\n') + '\n');
     });
 
   const template = program.command('template').description('manage AIM templates (what send tasks name in resolve_task.tpl_id)');

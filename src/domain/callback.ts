@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { InvalidParameter } from './errors.js';
 
 /** 0: a receipt per message; 1: template status; 2: receipts in batches (KooMessage's url_type). */
@@ -31,21 +31,44 @@ export function parseCallbackBody(body: unknown): CallbackRequest {
   return { callbackUrl: url, urlType };
 }
 
-const PRIVATE = new BlockList();
-for (const [net, bits] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
-
 /**
- * True for addresses a callback must not reach by default: private, loopback, link-local,
- * carrier-grade NAT, multicast and reserved ranges (IPv4-mapped IPv6 judged as IPv4).
+ * True for an address a receipt may be pushed to: global unicast only. IPv4 private, loopback,
+ * link-local, carrier-grade NAT, documentation, benchmarking, multicast and reserved ranges are
+ * refused; IPv6 must lie in 2000::/3 and outside its special ranges (Teredo, documentation,
+ * ORCHID, benchmarking, …), so site-local fec0::/10, discard 100::/64, unique-local and the rest
+ * are refused too. An IPv4 address carried inside IPv6 (mapped ::ffff:a.b.c.d, translated,
+ * compatible ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) is judged as the IPv4 address it
+ * carries: `[::7f00:1]` is 127.0.0.1.
  */
-export function isPrivateAddress(address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return PRIVATE.check(mapped[1] as string, 'ipv4');
-  const family = isIP(address);
-  if (family === 0) return true;
-  return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
+export function isAllowedAddress(address: string): boolean {
+  if (!ipaddr.isValid(address)) return false;
+  const parsed = ipaddr.parse(address);
+  if (parsed.kind() === 'ipv4') return parsed.range() === 'unicast';
+  const v6 = parsed as ipaddr.IPv6;
+  const embedded = embeddedIPv4(v6);
+  if (embedded) return embedded.range() === 'unicast';
+  const [first = 0] = v6.parts;
+  // 2000::/3 is the global unicast space; everything outside it is special-purpose.
+  return (first & 0xe000) === 0x2000 && v6.range() === 'unicast';
+}
+
+/** The IPv4 address an IPv6 address carries, for the forms that carry one. */
+function embeddedIPv4(v6: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  const p = v6.parts;
+  const v4 = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+  switch (v6.range()) {
+    case 'ipv4Mapped': case 'rfc6145':
+      return v4(p[6] ?? 0, p[7] ?? 0);
+    case 'rfc6052':
+      // The well-known NAT64 prefix 64:ff9b::/96 carries a public IPv4 address; the local-use
+      // prefix 64:ff9b:1::/48 belongs to a site's own translator: refused as a whole.
+      return p[2] === 0 ? v4(p[6] ?? 0, p[7] ?? 0) : new ipaddr.IPv4([0, 0, 0, 0]);
+    case '6to4':
+      return v4(p[1] ?? 0, p[2] ?? 0);
+    default:
+      // IPv4-compatible (::a.b.c.d, deprecated but still routed by some stacks); :: and ::1 are
+      // their own ranges and already refused.
+      if (p.slice(0, 6).every((x) => x === 0) && v6.range() !== 'unspecified' && v6.range() !== 'loopback') return v4(p[6] ?? 0, p[7] ?? 0);
+      return undefined;
+  }
 }

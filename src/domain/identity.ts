@@ -37,7 +37,11 @@ export interface User {
   accountId: number;
   name: string;
   role: Role;
+  /** A disabled user's tokens and access keys are refused, and it cannot sign in. */
+  status: UserStatus;
 }
+
+export type UserStatus = 'active' | 'disabled';
 
 /** What a token was issued for: the account's project (KooMessage's scope) or its whole domain. */
 export type TokenScope = 'project' | 'domain';

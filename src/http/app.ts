@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULTS, type HttpLimits, type TrustProxy } from '../config.js';
 import type { Clock } from '../domain/clock.js';
 import type { Authenticator } from '../identity/authenticator.js';
 import rateLimit from '@fastify/rate-limit';
@@ -16,6 +17,7 @@ import type { DeliveryReports } from '../service/delivery-reports.js';
 import type { IamService } from '../service/iam.js';
 import type { SendTasks } from '../service/send-tasks.js';
 import type { Store } from '../store/store.js';
+import { AnonymousLimit } from './anonymous-limit.js';
 import { errorHandlerFor, notFoundHandler } from './error-handler.js';
 import { benchRoutes } from './routes/bench.js';
 import { healthRoutes } from './routes/health.js';
@@ -45,8 +47,14 @@ export interface AppDeps {
   kannelDlrSecret?: string;
   /** pino options or false; tests pass false or a stream of their own. */
   logger?: FastifyServerOptions['logger'];
-  /** Behind a proxy, trust X-Forwarded-* (request.ip, protocol). */
-  trustProxy?: boolean;
+  /** Which proxies' X-Forwarded-* to believe (request.ip, protocol): none, a hop count, or their addresses. */
+  trustProxy?: TrustProxy;
+  /** Exports one account may run at once (default 2). */
+  exportsPerAccount?: number;
+  /** Requests a minute per address without credentials or failing authentication (default 600); 0: no limit. */
+  unauthenticatedPerMinute?: number;
+  /** Request, header and keep-alive time limits and the connection cap (defaults in config.ts). */
+  http?: HttpLimits;
   /** Registers the benchmark reference routes (never in production). */
   benchRoutes?: boolean;
   /** Set `draining` on shutdown: answers say `Connection: close` and /readyz turns 503. */
@@ -69,9 +77,13 @@ const VERSION = '0.1.0';
 
 /** Builds the HTTP app with every route and hook wired by hand. Never listens. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const limits = deps.http ?? DEFAULTS;
   const app = Fastify({
     logger: deps.logger ?? false,
-    trustProxy: deps.trustProxy ?? false,
+    // A hop count becomes the function form (the framework's own numeric form is not typed).
+    trustProxy: typeof deps.trustProxy === 'number'
+      ? ((hops: number) => (_address: string, hop: number) => hop < hops)(deps.trustProxy)
+      : deps.trustProxy ?? false,
     // 32 hex characters, like the request ids Huawei Cloud returns.
     genReqId: () => randomUUID().replaceAll('-', ''),
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
@@ -80,7 +92,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // A request that reaches an open connection while the server closes is served, not refused
     // with the framework's own 503 body: close() waits for it, and the store is still open.
     return503OnClosing: false,
+    // A client that sends its request slowly (a byte every few seconds) must not hold a
+    // connection for ever: the whole request within requestTimeout, its headers within
+    // headersTimeout (both answered 408 and closed), idle kept-alive connections closed after
+    // keepAliveTimeout. Node checks the first two every connectionsCheckingInterval.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
   });
+  // Past the cap, new connections are closed at once rather than queued.
+  if (limits.maxConnections > 0) app.server.maxConnections = limits.maxConnections;
   const lifecycle = deps.lifecycle ?? { draining: false };
 
   app.addHook('onRequest', async (request, reply) => {
@@ -96,6 +121,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return payload;
   });
   app.setErrorHandler(errorHandlerFor((error) => deps.store.isUnavailable(error)));
+
+  // Anonymous and failing requests are limited per address; valid credentials are not.
+  const anonymousPerMinute = deps.unauthenticatedPerMinute ?? DEFAULTS.unauthenticatedPerMinute;
+  const anonymous = anonymousPerMinute > 0 ? new AnonymousLimit(anonymousPerMinute) : undefined;
+  anonymous?.register(app);
+  const routeDeps = anonymous ? { ...deps, authenticator: anonymous.guard(deps.authenticator) } : deps;
   app.setNotFoundHandler(notFoundHandler);
 
   const metrics = deps.metrics;
@@ -172,11 +203,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
 
   await app.register(async (scope) => healthRoutes(scope, { store: deps.store, lifecycle }));
-  await app.register(async (scope) => iamRoutes(scope, deps));
-  await app.register(async (scope) => sendDetailsRoutes(scope, deps));
-  await app.register(async (scope) => pipelineRoutes(scope, deps));
+  await app.register(async (scope) => iamRoutes(scope, routeDeps));
+  await app.register(async (scope) => sendDetailsRoutes(scope, routeDeps));
+  await app.register(async (scope) => pipelineRoutes(scope, routeDeps));
   const kannelDlrSecret = deps.kannelDlrSecret;
-  if (kannelDlrSecret) await app.register(async (scope) => kannelRoutes(scope, { ...deps, kannelDlrSecret }));
+  if (kannelDlrSecret) await app.register(async (scope) => kannelRoutes(scope, { ...routeDeps, kannelDlrSecret }));
   if (deps.benchRoutes) await app.register(benchRoutes);
   await app.register(async (scope) => {
     scope.addHook('onSend', async (_request, reply, payload) => {

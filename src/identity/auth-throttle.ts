@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { TooManyRequests } from '../domain/errors.js';
 
-/** Limits for failed sign-ins and signatures. Failures count; successes cost nothing. */
+/** Limits for sign-ins and signatures. Every attempt takes from the budget; a success gives it back. */
 export interface AuthThrottleOptions {
   /** Failures of one subject (user or access key) from one address before it is refused (429). */
   perSubjectAndAddress: number;
@@ -27,7 +27,10 @@ export const DEFAULT_AUTH_THROTTLE: AuthThrottleOptions = {
 export interface Attempt {
   /** The client address. */
   address: string;
-  /** What is being guessed at: `user:<domain>/<name>` or `ak:<access key>`. */
+  /**
+   * What is being guessed at: `user:<account id>/<name>` (the account resolved, however the
+   * request named it) or `ak:<access key>`.
+   */
   subject: string;
 }
 
@@ -51,34 +54,43 @@ export class AuthThrottle {
     return `${attempt.subject}\u0000${attempt.address}`;
   }
 
-  /** Throws TooManyRequests when the attempt is refused; call before checking credentials. */
-  async check(attempt: Attempt): Promise<void> {
-    const [pair, address] = await Promise.all([
-      this.bySubjectAndAddress.get(AuthThrottle.pairKey(attempt)),
-      this.byAddress.get(attempt.address),
+  /**
+   * Takes one attempt from the subject's and the address's budgets before the credentials are
+   * checked, or throws TooManyRequests when either is spent. Taking before checking is what makes
+   * the limit hold against parallel guesses: counting only after a failed check let 40 concurrent
+   * wrong passwords all be verified against a limit of 10.
+   */
+  async begin(attempt: Attempt): Promise<void> {
+    const pairKey = AuthThrottle.pairKey(attempt);
+    const results = await Promise.allSettled([
+      this.bySubjectAndAddress.consume(pairKey, 1),
+      this.byAddress.consume(attempt.address, 1),
     ]);
-    const refusals = [
-      pair && pair.consumedPoints >= this.options.perSubjectAndAddress ? pair.msBeforeNext : 0,
-      address && address.consumedPoints >= this.options.perAddress ? address.msBeforeNext : 0,
-    ];
-    const waitMs = Math.max(...refusals);
-    if (waitMs > 0) {
-      throw new TooManyRequests('too many failed authentication attempts; retry later', Math.max(1, Math.ceil(waitMs / 1000)));
-    }
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (refused.length === 0) return;
+    // Give back what was taken from the budget that still had room: a refusal is not a guess.
+    if (results[0].status === 'fulfilled') await this.bySubjectAndAddress.reward(pairKey, 1);
+    if (results[1].status === 'fulfilled') await this.byAddress.reward(attempt.address, 1);
+    const waitMs = Math.max(...refused.map((r) => (r.reason instanceof RateLimiterRes ? r.reason.msBeforeNext : 1000)));
+    if (refused.some((r) => !(r.reason instanceof RateLimiterRes))) throw refused[0]?.reason;
+    throw new TooManyRequests('too many failed authentication attempts; retry later', Math.max(1, Math.ceil(waitMs / 1000)));
   }
 
-  /** Records a failure and waits a little longer each time past the free ones. */
+  /** After a failed check: waits a little longer each time past the free failures. */
   async failure(attempt: Attempt): Promise<void> {
-    const [pair] = await Promise.all([
-      this.bySubjectAndAddress.penalty(AuthThrottle.pairKey(attempt), 1),
-      this.byAddress.penalty(attempt.address, 1),
-    ]);
-    const over = pair.consumedPoints - this.options.freeFailures;
+    const pair = await this.bySubjectAndAddress.get(AuthThrottle.pairKey(attempt));
+    const over = (pair?.consumedPoints ?? 0) - this.options.freeFailures;
     if (over > 0) await sleep(Math.min(this.options.maxDelayMs, 100 * 2 ** (over - 1)));
   }
 
-  /** A success forgets the subject's failures from that address (not the address's own count). */
+  /**
+   * After a successful check: the attempt is refunded to the address, and the subject's failures
+   * from that address are forgotten.
+   */
   async success(attempt: Attempt): Promise<void> {
-    await this.bySubjectAndAddress.delete(AuthThrottle.pairKey(attempt));
+    await Promise.all([
+      this.bySubjectAndAddress.delete(AuthThrottle.pairKey(attempt)),
+      this.byAddress.reward(attempt.address, 1),
+    ]);
   }
 }

@@ -37,6 +37,7 @@ export interface Authenticator {
 export const MAX_TOKEN_LENGTH = 2000;
 
 const PREFIX = 'Incorrect IAM authentication information';
+const SIGNATURE_MISMATCH = 'the access key or the signature is wrong';
 
 function single(headers: Credentials['headers'], name: string): string | undefined {
   const value = headers[name];
@@ -98,15 +99,16 @@ export class AkSkAuthenticator implements Authenticator {
     }
 
     const attempt = { address: credentials.address, subject: `ak:${parsed.accessKey}` };
-    await this.throttle.check(attempt);
+    await this.throttle.begin(attempt);
     const fail = async (reason: string): Promise<never> => {
       await this.throttle.failure(attempt);
       throw new Unauthenticated(`${PREFIX}: ${reason}`);
     };
 
     const key = await this.store.findAccessKey(parsed.accessKey);
-    if (!key) return fail('unknown access key');
-    if (key.status !== 'active') return fail('access key is disabled');
+    // One answer for an unknown key, a disabled one and a wrong signature: a caller must not
+    // learn which access keys exist.
+    if (!key || key.status !== 'active') return fail(SIGNATURE_MISMATCH);
     const secret = this.keyring.decrypt(key.secretEnc, key.accessKey);
     // A secret the master key cannot open is a deployment fault, not the caller's: a 500.
     if (secret === undefined) throw new Error(`the secret of access key ${key.accessKey} cannot be decrypted with the configured master key`);
@@ -130,7 +132,7 @@ export class AkSkAuthenticator implements Authenticator {
     }
     if ('missingHeader' in canonical) return fail(`signed header ${canonical.missingHeader} is not in the request`);
     const expected = sign(secret, stringToSign(date, canonical.request));
-    if (!signaturesEqual(expected, parsed.signature)) return fail('the signature does not match the request');
+    if (!signaturesEqual(expected, parsed.signature)) return fail(SIGNATURE_MISMATCH);
     await this.throttle.success(attempt);
     return { account: key.account, user: key.user, method: 'aksk', scope: 'project' };
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../domain/clock.js';
-import { privateAddressReason } from '../service/callbacks.js';
+import { outboundFailure, outboundFetch, type Resolver } from '../service/outbound.js';
 import type { Metrics } from '../metrics.js';
 import type { OutboxJob, Store } from '../store/store.js';
 import type { GroupHandler } from './outbox-worker.js';
@@ -19,6 +19,8 @@ export interface ReceiptOptions {
   timeoutMs: number;
   /** Retried with backoff at least this long, then dropped with an error in the log. */
   giveUpAfterMs: number;
+  /** How receipt hosts are resolved (tests stub it); the system resolver by default. */
+  resolve?: Resolver;
   fetch?: typeof fetch;
 }
 
@@ -36,7 +38,9 @@ export const DEFAULT_RECEIPT_OPTIONS: Omit<ReceiptOptions, 'allowPrivate'> = {
 export function receiptHandler(
   store: Store, clock: Clock, options: ReceiptOptions, log: Pick<FastifyBaseLogger, 'warn' | 'error'>, metrics?: Pick<Metrics, 'receipts' | 'receiptLag'>,
 ): GroupHandler {
-  const doFetch = options.fetch ?? fetch;
+  // Unless private addresses are allowed, every connection goes only to a public address checked
+  // at connection time (see outbound.ts): no separate check that a re-pointed name could pass.
+  const doFetch = options.fetch ?? outboundFetch({ allowPrivate: options.allowPrivate, ...(options.resolve ? { resolve: options.resolve } : {}) });
   return {
     key: (job) => {
       const payload = job.payload as ReceiptPayload;
@@ -57,8 +61,6 @@ export function receiptHandler(
         log.warn({ accountId: first.accountId, msgIds }, 'receipt URL was removed; receipts dropped');
         return;
       }
-      const refused = await privateAddressReason(callback.callbackUrl, options.allowPrivate);
-      if (refused) throw new Error(`receipt not pushed: ${refused}`);
       const envelope = {
         request_id: randomUUID(),
         domain_id: payload.domainId,
@@ -66,14 +68,20 @@ export function receiptHandler(
         body: JSON.stringify(payload.urlType === 2 ? receipts : receipts[0]),
         retry: jobs.some((j) => j.attempts > 1),
       };
-      const response = await doFetch(callback.callbackUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'aimledger-receipts' },
-        body: JSON.stringify(envelope),
-        signal: AbortSignal.timeout(options.timeoutMs),
-        // A redirect could lead anywhere, a private address included: not followed.
-        redirect: 'manual',
-      });
+      let response: Response;
+      try {
+        response = await doFetch(callback.callbackUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'user-agent': 'aimledger-receipts' },
+          body: JSON.stringify(envelope),
+          signal: AbortSignal.timeout(options.timeoutMs),
+          // A redirect could lead anywhere, a private address included: not followed.
+          redirect: 'manual',
+        });
+      } catch (error) {
+        metrics?.receipts.inc({ outcome: 'failure' });
+        throw new Error(`receipt not pushed: ${outboundFailure(error)}`);
+      }
       await response.arrayBuffer().catch(() => undefined);
       if (response.status < 200 || response.status >= 300) {
         metrics?.receipts.inc({ outcome: 'failure' });

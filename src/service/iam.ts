@@ -34,13 +34,14 @@ export class IamService {
 
   /** Checks the password and issues a token; 401 without saying which part was wrong, 429 when throttled. */
   async issueToken(login: PasswordLogin, address: string): Promise<{ token: string; record: TokenRecord }> {
-    const domainKey = 'id' in login.domain ? `id:${login.domain.id}` : `name:${login.domain.name}`;
-    const attempt = { address, subject: `user:${domainKey}/${login.userName}` };
-    await this.throttle.check(attempt);
-
     const account = 'id' in login.domain
       ? await this.store.findAccountByDomainId(login.domain.id)
       : await this.store.findAccountByName(login.domain.name);
+    // One budget per user however the request names the account (domain.id or domain.name).
+    const domainKey = account ? String(account.id) : 'id' in login.domain ? `unknown-id:${login.domain.id}` : `unknown-name:${login.domain.name}`;
+    const attempt = { address, subject: `user:${domainKey}/${login.userName}` };
+    await this.throttle.begin(attempt);
+
     const found = account ? await this.store.findUserCredentials(account.id, login.userName) : undefined;
     const valid = await verifyPassword(login.password, found?.passwordHash ?? await (decoyHash ??= hashPassword('aimledger decoy password')));
     if (!account || !found || found.passwordHash === null || !valid) {

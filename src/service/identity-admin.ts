@@ -1,6 +1,6 @@
 import type { Clock } from '../domain/clock.js';
 import { InvalidParameter } from '../domain/errors.js';
-import { OPERATOR_ROLE, PLATFORM_ACCOUNT, type Account, type Role, type User } from '../domain/identity.js';
+import { OPERATOR_ROLE, PLATFORM_ACCOUNT, type Account, type Role, type User, type UserStatus } from '../domain/identity.js';
 import type { AccessKeyStatus, AccessKeySummary, Store } from '../store/store.js';
 import type { Keyring } from '../identity/keyring.js';
 import { hashPassword, hashToken, newAccessKeyId, newDomainId, newSecretKey, newToken } from '../identity/secrets.js';
@@ -84,6 +84,49 @@ export class IdentityAdmin {
       accessKey, accountId: account.id, userId: user.id, secretEnc: keyring.encrypt(secretKey, accessKey), now: this.clock().getTime(),
     });
     return { accessKey, secretKey };
+  }
+
+  async listAccounts(): Promise<Awaited<ReturnType<Store['listAccounts']>>> {
+    return this.store.listAccounts();
+  }
+
+  async listUsers(accountName: string): Promise<Awaited<ReturnType<Store['listUsers']>>> {
+    const account = await this.requireAccount(accountName);
+    return this.store.listUsers(account.id);
+  }
+
+  /** Disabled: sign-in, tokens and access keys are refused at once; its tokens are deleted. */
+  async setUserStatus(accountName: string, userName: string, status: UserStatus): Promise<void> {
+    const { user } = await this.requireUser(accountName, userName);
+    await this.store.updateUser(user.id, { status });
+  }
+
+  /** Deletes the user, its tokens and its access keys. */
+  async deleteUser(accountName: string, userName: string): Promise<void> {
+    const { user } = await this.requireUser(accountName, userName);
+    await this.store.deleteUser(user.id);
+  }
+
+  /** Sets (or, with null, removes) the user's password. Tokens already issued stay valid. */
+  async setPassword(accountName: string, userName: string, password: string | null): Promise<void> {
+    const { user } = await this.requireUser(accountName, userName);
+    await this.store.updateUser(user.id, { passwordHash: password === null ? null : await hashPassword(password) });
+  }
+
+  async setRole(accountName: string, userName: string, role: Role): Promise<void> {
+    const { user } = await this.requireUser(accountName, userName);
+    await this.store.updateUser(user.id, { role });
+  }
+
+  /** Revokes one token (as issued, not its hash); false when no such token exists. */
+  async revokeToken(token: string): Promise<boolean> {
+    return (await this.store.revokeToken(hashToken(token))) !== undefined;
+  }
+
+  /** Revokes every token of the user; returns how many there were. */
+  async revokeUserTokens(accountName: string, userName: string): Promise<number> {
+    const { user } = await this.requireUser(accountName, userName);
+    return this.store.revokeUserTokens(user.id);
   }
 
   async listAccessKeys(accountName: string): Promise<AccessKeySummary[]> {

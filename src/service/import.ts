@@ -127,6 +127,9 @@ async function* csvRecords(input: Readable): AsyncGenerator<NumberedRecord> {
       return names;
     },
     info: true,
+    // The export writes a cell that starts like a formula with a leading ' (so spreadsheets show
+    // it as text); reading such a file back takes the apostrophe off again.
+    cast: (value: string) => (/^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value),
     skip_empty_lines: true,
     skip_records_with_error: true,
     on_skip: (err: CsvError | undefined) => {

@@ -2,7 +2,7 @@ import { Kysely, Migrator, sql, type Selectable, type SelectQueryBuilder, type T
 import { Conflict } from '../domain/errors.js';
 import { formatContractTime, toWholeSeconds } from '../domain/time.js';
 import { randomUUID } from 'node:crypto';
-import type { Account, Role, TokenScope, User } from '../domain/identity.js';
+import type { Account, Role, TokenScope, User, UserStatus } from '../domain/identity.js';
 import { isRole } from '../domain/identity.js';
 import type { SendDetail, SendDetailsFilter, SendStatus } from '../domain/send-detail.js';
 import { parseDeliveryReport, reportKey, type DeliveryReport, type ReceivedReport } from '../domain/delivery-report.js';
@@ -48,10 +48,10 @@ function toDetail(row: DetailRow): SendDetail {
 }
 
 type AccountRow = { id: number; domain_id: string; project_id: string | null; name: string };
-type UserRow = { id: number; public_id: string | null; account_id: number; name: string; role: string };
+type UserRow = { id: number; public_id: string | null; account_id: number; name: string; role: string; status: string };
 
 const ACCOUNT_COLUMNS = ['id', 'domain_id', 'project_id', 'name'] as const;
-const USER_COLUMNS = ['id', 'public_id', 'account_id', 'name', 'role'] as const;
+const USER_COLUMNS = ['id', 'public_id', 'account_id', 'name', 'role', 'status'] as const;
 
 function toAccount(row: AccountRow): Account {
   if (row.project_id === null) throw new Error(`accounts.project_id is missing for account ${row.id}`);
@@ -61,22 +61,25 @@ function toAccount(row: AccountRow): Account {
 function toUser(row: UserRow): User {
   if (!isRole(row.role)) throw new Error(`users.role holds unknown role ${row.role}`);
   if (row.public_id === null) throw new Error(`users.public_id is missing for user ${row.id}`);
-  return { id: row.id, publicId: row.public_id, accountId: row.account_id, name: row.name, role: row.role as Role };
+  return {
+    id: row.id, publicId: row.public_id, accountId: row.account_id, name: row.name, role: row.role as Role,
+    status: row.status === 'disabled' ? 'disabled' : 'active',
+  };
 }
 
 /** Selects the account and user columns of a token or access key joined to `u` and `a`. */
 const JOINED_IDENTITY = [
-  'u.id as user_id', 'u.public_id', 'u.name as user_name', 'u.role',
+  'u.id as user_id', 'u.public_id', 'u.name as user_name', 'u.role', 'u.status as user_status',
   'a.id as account_id', 'a.domain_id', 'a.project_id', 'a.name as account_name',
 ] as const;
 
 function joinedIdentity(row: {
-  user_id: number; public_id: string | null; user_name: string; role: string;
+  user_id: number; public_id: string | null; user_name: string; role: string; user_status: string;
   account_id: number; domain_id: string; project_id: string | null; account_name: string;
 }): { account: Account; user: User } {
   return {
     account: toAccount({ id: row.account_id, domain_id: row.domain_id, project_id: row.project_id, name: row.account_name }),
-    user: toUser({ id: row.user_id, public_id: row.public_id, account_id: row.account_id, name: row.user_name, role: row.role }),
+    user: toUser({ id: row.user_id, public_id: row.public_id, account_id: row.account_id, name: row.user_name, role: row.role, status: row.user_status }),
   };
 }
 
@@ -239,8 +242,53 @@ export class KyselyStore implements Store {
 
   async findUserCredentials(accountId: number, name: string): Promise<{ user: User; passwordHash: string | null } | undefined> {
     const row = await this.db.selectFrom('users').select([...USER_COLUMNS, 'password_hash'])
-      .where('account_id', '=', accountId).where('name', '=', name).executeTakeFirst();
+      .where('account_id', '=', accountId).where('name', '=', name).where('status', '=', 'active').executeTakeFirst();
     return row && { user: toUser(row), passwordHash: row.password_hash };
+  }
+
+  async listAccounts(): Promise<Array<Account & { createdAt: number; users: number }>> {
+    const rows = await this.db.selectFrom('accounts as a')
+      .select([...ACCOUNT_COLUMNS.map((c) => `a.${c}` as const), 'a.created_at',
+        (eb) => eb.selectFrom('users as u').select((e) => e.fn.countAll<number>().as('n')).whereRef('u.account_id', '=', 'a.id').as('users')])
+      .orderBy('a.name').execute();
+    return rows.map((r) => ({ ...toAccount(r), createdAt: r.created_at, users: Number(r.users ?? 0) }));
+  }
+
+  async listUsers(accountId: number): Promise<Array<User & { hasPassword: boolean; createdAt: number }>> {
+    const rows = await this.db.selectFrom('users').select([...USER_COLUMNS, 'password_hash', 'created_at'])
+      .where('account_id', '=', accountId).orderBy('name').execute();
+    return rows.map((r) => ({ ...toUser(r), hasPassword: r.password_hash !== null, createdAt: r.created_at }));
+  }
+
+  async updateUser(userId: number, change: { role?: Role; passwordHash?: string | null; status?: UserStatus }): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.updateTable('users').set({
+        ...(change.role !== undefined ? { role: change.role } : {}),
+        ...(change.passwordHash !== undefined ? { password_hash: change.passwordHash } : {}),
+        ...(change.status !== undefined ? { status: change.status } : {}),
+      }).where('id', '=', userId).execute();
+      // Disabling takes the user's tokens back for good; enabling again does not revive them.
+      if (change.status === 'disabled') await tx.deleteFrom('tokens').where('user_id', '=', userId).execute();
+    });
+  }
+
+  async deleteUser(userId: number): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await tx.deleteFrom('tokens').where('user_id', '=', userId).execute();
+      await tx.deleteFrom('access_keys').where('user_id', '=', userId).execute();
+      await tx.deleteFrom('users').where('id', '=', userId).execute();
+    });
+  }
+
+  async revokeToken(tokenHash: string): Promise<{ accountId: number; userId: number } | undefined> {
+    const row = await this.db.deleteFrom('tokens').where('token_hash', '=', tokenHash)
+      .returning(['account_id', 'user_id']).executeTakeFirst();
+    return row && { accountId: row.account_id, userId: row.user_id };
+  }
+
+  async revokeUserTokens(userId: number): Promise<number> {
+    const result = await this.db.deleteFrom('tokens').where('user_id', '=', userId).executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async insertToken(input: {
@@ -259,6 +307,8 @@ export class KyselyStore implements Store {
       .innerJoin('accounts as a', 'a.id', 't.account_id')
       .select(['t.created_at', 't.expires_at', 't.scope', 't.method', ...JOINED_IDENTITY])
       .where('t.token_hash', '=', tokenHash)
+      // A disabled user's tokens stop working at once.
+      .where('u.status', '=', 'active')
       .executeTakeFirst();
     if (!row) return undefined;
     return {
@@ -291,6 +341,8 @@ export class KyselyStore implements Store {
       .innerJoin('accounts as a', 'a.id', 'k.account_id')
       .select(['k.access_key', 'k.secret_enc', 'k.status', 'k.created_at', ...JOINED_IDENTITY])
       .where('k.access_key', '=', accessKey)
+      // A disabled user's keys stop working at once (and work again when it is enabled).
+      .where('u.status', '=', 'active')
       .executeTakeFirst();
     if (!row) return undefined;
     return {

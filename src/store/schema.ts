@@ -19,6 +19,8 @@ export interface Database {
     password_hash: string | null;
     role: string;
     created_at: number;
+    /** 'active' or 'disabled' (migration 0009). */
+    status: Generated<string>;
   };
   tokens: {
     token_hash: string;

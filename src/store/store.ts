@@ -1,4 +1,4 @@
-import type { Account, Role, TokenScope, User } from '../domain/identity.js';
+import type { Account, Role, TokenScope, User, UserStatus } from '../domain/identity.js';
 import type { ReceivedReport, ReportOutcome } from '../domain/delivery-report.js';
 import type { SendDetail, SendDetailsFilter } from '../domain/send-detail.js';
 
@@ -197,13 +197,25 @@ export interface Store {
   /** Throws Conflict when the account already has a user of that name. */
   createUser(input: { accountId: number; name: string; publicId: string; role: Role; passwordHash: string | null; now: number }): Promise<User>;
   findUser(accountId: number, name: string): Promise<User | undefined>;
-  /** The user and its password hash (null when it has none), for sign-in. */
+  /** Every account, by name, with its number of users. */
+  listAccounts(): Promise<Array<Account & { createdAt: number; users: number }>>;
+  /** The account's users by name (enabled or not), never their password hashes. */
+  listUsers(accountId: number): Promise<Array<User & { hasPassword: boolean; createdAt: number }>>;
+  /** Changes a user's role, password or status; disabling also deletes its tokens. */
+  updateUser(userId: number, change: { role?: Role; passwordHash?: string | null; status?: UserStatus }): Promise<void>;
+  /** Deletes the user with its tokens and access keys, in one transaction. */
+  deleteUser(userId: number): Promise<void>;
+  /** Deletes one token; its owner, or undefined when there was no such token. */
+  revokeToken(tokenHash: string): Promise<{ accountId: number; userId: number } | undefined>;
+  /** Deletes every token of the user; returns how many. */
+  revokeUserTokens(userId: number): Promise<number>;
+  /** An enabled user and its password hash (null when it has none), for sign-in. */
   findUserCredentials(accountId: number, name: string): Promise<{ user: User; passwordHash: string | null } | undefined>;
   insertToken(input: {
     tokenHash: string; userId: number; accountId: number; now: number; expiresAt: number;
     scope: TokenScope; method: 'password' | 'token';
   }): Promise<void>;
-  /** The token's owner, or undefined for an unknown hash. Expiry is the caller's to judge. */
+  /** The token's owner, or undefined for an unknown hash or a disabled user. Expiry is the caller's to judge. */
   findToken(tokenHash: string): Promise<TokenRecord | undefined>;
   /** Removes tokens that expired before `now`; returns how many. */
   deleteExpiredTokens(now: number): Promise<number>;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../../domain/clock.js';
 import type { SendDetail } from '../../domain/send-detail.js';
-import { InvalidParameter } from '../../domain/errors.js';
+import { InvalidParameter, TooManyRequests } from '../../domain/errors.js';
 import { parseExportFilter, parseSendDetailsQuery, type RawQuery } from '../../domain/send-details-query.js';
 import type { SendDetailsFilter } from '../../domain/send-detail.js';
 import { exportStream, type ExportFormat } from '../../service/export.js';
@@ -17,6 +17,38 @@ export interface SendDetailsRouteDeps {
   store: Store;
   clock: Clock;
   authenticator: Authenticator;
+  /** Exports one account may run at once (default 2); more are refused with 429. */
+  exportsPerAccount?: number;
+}
+
+/** The default of AIMLEDGER_EXPORTS_PER_ACCOUNT. */
+export const DEFAULT_EXPORTS_PER_ACCOUNT = 2;
+
+/**
+ * Counts the exports each account has running, so one account's exports cannot take every turn
+ * of the event loop and every database connection from the others.
+ */
+class ExportSlots {
+  private readonly running = new Map<number, number>();
+
+  constructor(private readonly perAccount: number) {}
+
+  /** Takes a slot or throws 429; the returned function gives it back (once, however often called). */
+  take(accountId: number): () => void {
+    const n = this.running.get(accountId) ?? 0;
+    if (n >= this.perAccount) {
+      throw new TooManyRequests(`this account already runs ${this.perAccount} exports at once; retry when one has finished`, 5);
+    }
+    this.running.set(accountId, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.running.get(accountId) ?? 1) - 1;
+      if (left > 0) this.running.set(accountId, left);
+      else this.running.delete(accountId);
+    };
+  }
 }
 
 function toBody(d: SendDetail): SendDetailsResponseBody['send_details'][number] {
@@ -37,6 +69,7 @@ function toBody(d: SendDetail): SendDetailsResponseBody['send_details'][number] 
 
 /** `GET /v1/aim/send-details` (KooMessage ListAimSendDetails). */
 export async function sendDetailsRoutes(app: FastifyInstance, deps: SendDetailsRouteDeps): Promise<void> {
+  const exportSlots = new ExportSlots(deps.exportsPerAccount ?? DEFAULT_EXPORTS_PER_ACCOUNT);
   app.get('/v1/aim/send-details', {
     schema: {
       operationId: 'ListAimSendDetails',
@@ -78,10 +111,15 @@ export async function sendDetailsRoutes(app: FastifyInstance, deps: SendDetailsR
     preValidation: requireOperation(deps.authenticator, 'send-details:list'),
   }, async (request, reply) => {
     const { format, filter } = request.query as { format: ExportFormat; filter: SendDetailsFilter };
+    const release = exportSlots.take(principalOf(request).account.id);
     const stamp = formatContractTime(deps.clock().getTime()).replace(/[-:]/g, '');
     void reply
       .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
       .header('content-disposition', `attachment; filename="send-details-${stamp}.${format}"`);
-    return reply.send(exportStream(deps.store, principalOf(request).account.id, filter, format));
+    const stream = exportStream(deps.store, principalOf(request).account.id, filter, format);
+    // 'close' comes when the stream ends, fails, or is destroyed because the client went away.
+    stream.once('close', release);
+    reply.raw.once('close', release);
+    return reply.send(stream);
   });
 }

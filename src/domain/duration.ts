@@ -7,3 +7,12 @@ export function parseDuration(text: string): number | null {
   const value = Number(m[1]) * (UNIT_MS[m[2] || 's'] as number);
   return value > 0 ? value : null;
 }
+
+/** The largest whole unit that divides `ms`: 7d, 36h, 90m, 45s. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm'] as const) {
+    const size = UNIT_MS[unit] as number;
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${Math.round(ms / 1000)}s`;
+}
