@@ -322,3 +322,11 @@ export function loadRemoteConfig(flags: { endpoint?: string }, env: NodeJS.Proce
   }
   throw new ConfigError('set AIMLEDGER_TOKEN, or AIMLEDGER_ACCESS_KEY and AIMLEDGER_SECRET_KEY');
 }
+
+/** True when the command line or the environment asks for debug logs: then CLI failures show stacks. */
+export function debugRequested(argv: string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  const i = argv.indexOf('--log-level');
+  const level = argv.find((a) => a.startsWith('--log-level='))?.slice('--log-level='.length)
+    ?? (i >= 0 ? argv[i + 1] : undefined) ?? env.AIMLEDGER_LOG_LEVEL;
+  return level === 'debug' || level === 'trace';
+}

@@ -3,10 +3,12 @@ import type { Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import { buildApp } from './http/app.js';
 import { ConnectionTracker } from './http/drain.js';
+import { ListenError } from './http/listen-error.js';
 import { redactUrl } from './http/log-redaction.js';
+import { runMaintenance } from './service/maintenance.js';
 import { AuthThrottle } from './identity/auth-throttle.js';
 import { AkSkAuthenticator, AuthenticatorChain, TokenAuthenticator, type Authenticator } from './identity/authenticator.js';
-import { openKeyring, type Keyring } from './identity/keyring.js';
+import { checkMasterKeySetting, openKeyring, type Keyring } from './identity/keyring.js';
 import { IamService } from './service/iam.js';
 import type { AppDeps, Lifecycle } from './http/app.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline/index.js';
@@ -16,7 +18,6 @@ import { DeliveryReports } from './service/delivery-reports.js';
 import { SendTasks } from './service/send-tasks.js';
 import { ensureDemo, type DemoSetup } from './service/demo.js';
 import { openStore } from './store/open-store.js';
-import { monthsBefore } from './store/partitions.js';
 import type { Store } from './store/store.js';
 
 export interface RunningServer {
@@ -99,15 +100,13 @@ export function loggerOptions(level: Config['logLevel'], stream?: NodeJS.Writabl
   };
 }
 
-/**
- * Hourly upkeep: partitions for the coming months, retention purge (older than
- * `retentionMonths`), expired tokens. Returns how many send details were purged.
- */
-export async function runMaintenance(store: Store, now: number, retentionMonths: number): Promise<number> {
-  await store.maintainPartitions(now, retentionMonths);
-  const purged = await store.purge(monthsBefore(now, retentionMonths));
-  await store.deleteExpiredTokens(now);
-  return purged;
+function listenFailure(error: unknown, config: Config): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const where = `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE') return new ListenError(`${where} is already in use by another program: stop it, or choose another port with --port or AIMLEDGER_PORT`, { cause: error });
+  if (code === 'EACCES' || code === 'EPERM') return new ListenError(`not allowed to listen on ${where} (ports below 1024 need privileges): choose another port with --port or AIMLEDGER_PORT`, { cause: error });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ListenError(`${config.host} is not an address of this machine: choose another with --host or AIMLEDGER_HOST`, { cause: error });
+  return error;
 }
 
 /** Opens the store, migrates, optionally sets up the demo, and listens. */
@@ -117,6 +116,9 @@ export async function startServer(config: Config, options: {
   logStream?: NodeJS.WritableStream;
 } = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
+  // Every setting is checked before the database is touched: a deployment that cannot start
+  // must not leave a half-made demo account behind.
+  checkMasterKeySetting({ masterKey: config.masterKey, databaseUrl: config.databaseUrl });
   const store = openStore({ url: config.databaseUrl });
   try {
     await store.migrate();
@@ -135,7 +137,13 @@ export async function startServer(config: Config, options: {
     store.onConnectionError((err) => app.log.warn({ err }, 'database connection lost while idle; the next query reconnects'));
     const pipeline = services.startPipeline(app.log);
     const connections = new ConnectionTracker(app.server);
-    const url = await app.listen({ host: config.host, port: config.port });
+    let url: string;
+    try {
+      url = await app.listen({ host: config.host, port: config.port });
+    } catch (error) {
+      await app.close().catch(() => {});
+      throw listenFailure(error, config);
+    }
     // Resumes whatever the outbox holds from before a restart (leases of a dead process expire).
     pipeline.worker.start();
     let running: Promise<void> = Promise.resolve();

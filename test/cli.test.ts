@@ -1,32 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BACKENDS, scratchDatabaseUrl } from './helpers/backends.js';
-import { BIN, startCli } from './helpers/serve.js';
+import { cli, startCli } from './helpers/serve.js';
 
-
-interface Result { code: number | null; stdout: string; stderr: string }
-
-/** Runs the CLI as a user would, with a clean environment apart from PATH. */
-function cli(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
-}
 
 /** Starts `serve --demo` on a free port and resolves once it printed its whole banner. */
 async function serveDemo(database: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; banner: string; exited: Promise<number | null> }> {
@@ -164,7 +145,9 @@ for (const backend of BACKENDS) {
       assert.equal(noUser.stdout, '');
     });
 
-    it('accounts and users are listed and managed; tokens are revoked; token lifetimes are capped', async () => {
+    // The commands' storage is tested on both backends in revocation.test.ts; their wiring is the
+    // same whatever the backend, so one backend's worth of processes is enough here.
+    it('accounts and users are listed and managed; tokens are revoked; token lifetimes are capped', { skip: backend.name === 'postgres' ? 'covered on SQLite' : false }, async () => {
       const run = (args: string[], options: { stdin?: string; env?: Record<string, string> } = {}) => cli([...args, '--database', db.url], options);
       assert.equal((await run(['account', 'create', 'ops'])).code, 0);
       const created = await run(['user', 'create', '--account', 'ops', '--name', 'carol', '--role', 'te_user'], { stdin: 'first passphrase\n' });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
@@ -377,6 +377,31 @@ for (const backend of BACKENDS) {
       assertUnauthenticated(tampered, WRONG_SIGNATURE);
       const declared = await sendSigned(app, 'POST', { ...good, headers: { ...good.headers, 'X-Sdk-Content-Sha256': 'UNSIGNED-PAYLOAD' } });
       assertUnauthenticated(declared, /X-Sdk-Content-Sha256/);
+    });
+
+    it('a signature covers the raw bytes of every body, whatever its media type', async () => {
+      const t = await tenant(store, 'te_user');
+      const app = await testApp(store);
+      const { authenticator } = identityFor(store, fixedClock, testKeyring);
+      app.post('/test/text', { preValidation: requireOperation(authenticator, 'send-tasks:create') }, async (request) => ({ got: request.body }));
+      const signText = (body: string, payloadHash: string, declared?: string) => {
+        const date = formatSdkDate(NOW);
+        const headers: Record<string, string> = { 'x-sdk-date': date, host: TEST_HOST, 'content-type': 'text/plain', ...(declared ? { 'x-sdk-content-sha256': declared } : {}) };
+        const signedHeaders = Object.keys(headers).sort();
+        const canonical = canonicalRequest({ method: 'POST', url: '/test/text', headers, signedHeaders, payloadHash });
+        assert.ok('request' in canonical);
+        return { ...headers, authorization: `SDK-HMAC-SHA256 Access=${t.ak}, SignedHeaders=${signedHeaders.join(';')}, Signature=${sign(t.sk, stringToSign(date, canonical.request))}` };
+      };
+      const body = 'pay 100 to 13100000000';
+      const hash = createHash('sha256').update(body).digest('hex');
+      const good = await app.inject({ method: 'POST', url: '/test/text', headers: signText(body, hash), payload: body });
+      assert.equal(good.statusCode, 200, good.body);
+      assert.deepEqual(good.json(), { got: body });
+      const tampered = await app.inject({ method: 'POST', url: '/test/text', headers: signText(body, hash), payload: body.replace('100', '900') });
+      assertUnauthenticated(tampered, WRONG_SIGNATURE);
+      // Declaring the body unsigned does not take it out of the signature.
+      const unsigned = await app.inject({ method: 'POST', url: '/test/text', headers: signText(body, 'UNSIGNED-PAYLOAD', 'UNSIGNED-PAYLOAD'), payload: body.replace('100', '900') });
+      assertUnauthenticated(unsigned, /X-Sdk-Content-Sha256/);
     });
 
     it('the SK is stored encrypted: the row holds no secret and another master key cannot open it', async () => {

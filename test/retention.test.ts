@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { SendDetail, SendDetailsFilter } from '../src/domain/send-detail.js';
 import { pick, seededRandom } from '../src/service/synthetic.js';
-import { runMaintenance } from '../src/server.js';
+import { runMaintenance } from '../src/service/maintenance.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { monthsBefore } from '../src/store/partitions.js';
 import { BACKENDS, useStore } from './helpers/backends.js';

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { parse } from 'csv-parse/sync';
+import { trustProxy } from '../src/config.js';
 import { buildApp } from '../src/http/app.js';
 import { AuthThrottle } from '../src/identity/auth-throttle.js';
 import { loggerOptions, servicesFor } from '../src/server.js';
@@ -252,3 +253,88 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('proxies and slow clients', () => {
+  it('--trust-proxy takes hops or proxy addresses; a forged X-Forwarded-For does not move the address limits count against', async () => {
+    assert.equal(trustProxy('1', 'T'), 1);
+    assert.equal(trustProxy('false', 'T'), false);
+    assert.equal(trustProxy('', 'T'), false);
+    assert.deepEqual(trustProxy('10.0.0.5, 10.1.0.0/16,::1', 'T'), ['10.0.0.5', '10.1.0.0/16', '::1']);
+    assert.throws(() => trustProxy('true', 'T'), /no longer takes true/);
+    for (const bad of ['10.0.0.0/33', 'proxy.local', '10.0.0.1/8/9', '::1/129']) assert.throws(() => trustProxy(bad, 'T'), /T must be false/, bad);
+
+    const store = (await BACKENDS[0]!.open()).store;
+    try {
+      for (const trust of [1, ['10.0.0.9']] as const) {
+        const { app } = await testStack(store, { app: { trustProxy: trust as number | string[], unauthenticatedPerMinute: 2 } });
+        const via = (forwarded: string, remoteAddress = '10.0.0.9') =>
+          app.inject({ url: '/v1/aim/send-details?offset=0&limit=1', remoteAddress, headers: { 'x-forwarded-for': forwarded } });
+        // The proxy appends the address it saw; whatever the client wrote before it is not believed.
+        assert.equal((await via('1.1.1.1, 198.51.100.7')).statusCode, 401);
+        assert.equal((await via('2.2.2.2, 198.51.100.7')).statusCode, 401);
+        assert.equal((await via('3.3.3.3, 198.51.100.7')).statusCode, 429, `${JSON.stringify(trust)}: a new forged hop does not reset the count`);
+        assert.equal((await via('4.4.4.4, 198.51.100.8')).statusCode, 401, 'another real client has its own budget');
+        await app.close();
+      }
+      // Not from a trusted proxy: the header is ignored and the socket's address counts.
+      const { app } = await testStack(store, { app: { trustProxy: ['10.0.0.9'], unauthenticatedPerMinute: 1 } });
+      const direct = (forwarded: string) => app.inject({ url: '/openapi.json', remoteAddress: '203.0.113.50', headers: { 'x-forwarded-for': forwarded } });
+      assert.equal((await direct('5.5.5.5')).statusCode, 200);
+      assert.equal((await direct('6.6.6.6')).statusCode, 429);
+      await app.close();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a request sent slowly is cut off; idle kept-alive connections close; connections past the cap are refused', async () => {
+    const store = (await BACKENDS[0]!.open()).store;
+    const { app } = await testStack(store, { app: { http: { requestTimeoutMs: 1000, headersTimeoutMs: 600, keepAliveTimeoutMs: 300, maxConnections: 3 } } });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (app.server.address() as AddressInfo).port;
+    /** Opens a connection, runs `talk` on it, resolves with how long it stayed open and what came back. */
+    const session = (talk: (socket: Socket) => void) => new Promise<{ ms: number; answer: string }>((resolve) => {
+      const started = Date.now();
+      let answer = '';
+      const socket = connect(port, '127.0.0.1', () => talk(socket));
+      socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+      socket.on('error', () => {});
+      socket.on('close', () => resolve({ ms: Date.now() - started, answer }));
+      setTimeout(() => socket.destroy(), 8000).unref();
+    });
+    try {
+      // A body trickling in a byte every 200 ms: cut off after the 1 s request timeout.
+      const slowBody = await session((socket) => {
+        socket.write('POST /v3/auth/tokens HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n');
+        const drip = setInterval(() => { if (!socket.destroyed) socket.write('{'); else clearInterval(drip); }, 200);
+        socket.on('close', () => clearInterval(drip));
+      });
+      assert.ok(slowBody.ms < 4000, `a slow body held its connection for ${slowBody.ms} ms`);
+      assert.match(slowBody.answer, /^HTTP\/1\.1 408/);
+      // Headers that never finish: cut off after the headers timeout.
+      const slowHeaders = await session((socket) => {
+        socket.write('GET /healthz HTTP/1.1\r\n');
+        const drip = setInterval(() => { if (!socket.destroyed) socket.write('X-A: b\r\n'); else clearInterval(drip); }, 100);
+        socket.on('close', () => clearInterval(drip));
+      });
+      assert.ok(slowHeaders.ms < 4000, `slow headers held their connection for ${slowHeaders.ms} ms`);
+      // A finished request on a kept-alive connection: closed once idle.
+      const idle = await session((socket) => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'));
+      assert.match(idle.answer, /^HTTP\/1\.1 200/);
+      assert.ok(idle.ms < 4000, `an idle connection stayed open ${idle.ms} ms`);
+
+      // Three connections are the cap: a fourth is closed at once, before its request is read.
+      const holders = await Promise.all([0, 1, 2].map(() => new Promise<Socket>((resolve) => {
+        const s = connect(port, '127.0.0.1', () => resolve(s));
+        s.on('error', () => {});
+      })));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const fourth = await session((socket) => socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'));
+      assert.equal(fourth.answer, '', 'the connection past the cap got no answer');
+      for (const s of holders) s.destroy();
+    } finally {
+      await app.close();
+      await store.close();
+    }
+  });
+});

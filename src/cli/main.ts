@@ -1,17 +1,18 @@
 import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { extname } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AimLedgerClient, ApiError, type SendDetailsFilter } from '../client/index.js';
 import { EXPORT_COLUMNS } from '../service/export.js';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { ConfigError, loadConfig, loadRemoteConfig, type ConfigFlags } from '../config.js';
+import { ConfigError, debugRequested, loadConfig, loadRemoteConfig, type ConfigFlags } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { DomainError } from '../domain/errors.js';
 import { REGION, ROLES, type Role } from '../domain/identity.js';
-import { runMaintenance, startServer } from '../server.js';
+import { ListenError } from '../http/listen-error.js';
+import { runMaintenance } from '../service/maintenance.js';
 import { monthsBefore } from '../store/partitions.js';
 import { DEMO_APP_NAME, DEMO_PASSWORD, DEMO_USER } from '../service/demo.js';
 import { DEMO_SIGNATURES, DEMO_TEMPLATES } from '../service/synthetic.js';
@@ -19,7 +20,8 @@ import { IdentityAdmin, DEFAULT_TOKEN_TTL_MS } from '../service/identity-admin.j
 import { writeBenchData } from '../service/bench-data.js';
 import { importSendDetails, type ImportFormat } from '../service/import.js';
 import { ReferenceData } from '../service/reference-data.js';
-import { openKeyring } from '../identity/keyring.js';
+import { checkMasterKeySetting, openKeyring } from '../identity/keyring.js';
+import { DatabaseOpenError } from '../store/open-error.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { formatDuration, parseDuration } from '../domain/duration.js';
@@ -27,6 +29,9 @@ import { read } from 'read';
 
 /** A failure the user can fix; printed as one line without a stack trace. */
 class UsageError extends Error {}
+
+/** A file the command should write cannot be created. */
+class OutputError extends Error {}
 
 const databaseOption = () => new Option('--database <url>', 'database URL (sqlite:PATH or postgres://…); default AIMLEDGER_DATABASE_URL or sqlite:./data/aimledger.db');
 
@@ -127,6 +132,9 @@ export function buildCli(): Command {
     .addOption(databaseOption())
     .action(async (opts: ConfigFlags & { demo?: boolean }) => {
       const config = loadConfig(opts);
+      // Loaded only here: the server's modules take most of a second to load, and every other
+      // command would pay for them.
+      const { startServer } = await import('../server.js');
       const server = await startServer(config, { demo: opts.demo === true });
       const { port } = server.app.server.address() as AddressInfo;
       const base = `http://${displayHost(config.host)}:${port}`;
@@ -394,6 +402,7 @@ export function buildCli(): Command {
     .addOption(databaseOption())
     .action(async (opts: ConfigFlags & { account: string; user: string }) => {
       const config = loadConfig(opts);
+      checkMasterKeySetting({ masterKey: config.masterKey, databaseUrl: config.databaseUrl });
       const created = await withStore(opts, async (store) => {
         const keyring = await openKeyring(store, { masterKey: config.masterKey, databaseUrl: config.databaseUrl });
         return new IdentityAdmin(store, systemClock).createAccessKey(opts.account, opts.user, keyring);
@@ -543,6 +552,8 @@ export function buildCli(): Command {
     .addOption(databaseOption())
     .action(async (file: string, opts: ConfigFlags) => {
       if (existsSync(file)) throw new UsageError(`${file} exists; give a new file name`);
+      const folder = dirname(resolve(file));
+      if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new OutputError(`cannot write the backup: the folder ${folder} does not exist; create it first`);
       const config = loadConfig(opts);
       const store = openStore({ url: config.databaseUrl });
       try {
@@ -607,14 +618,31 @@ function formatOf(file: string): ImportFormat {
   throw new UsageError(`cannot tell the format of ${file}: use a .ndjson or .csv file, or --format`);
 }
 
-/** Runs the CLI; user-fixable failures print one line and exit 1 (2 for configuration). */
+/**
+ * Exit statuses, one per kind of failure (the README lists them): 1 the command failed, 2 a bad
+ * setting, 3 the database cannot be opened or reached, 4 the server cannot listen, 5 a file to
+ * write cannot be created.
+ */
+export const EXIT = { failed: 1, config: 2, database: 3, listen: 4, output: 5 } as const;
+
+/** Runs the CLI; every failure prints one line (a stack too at --log-level debug) and exits with its kind's status. */
 export async function main(argv: string[]): Promise<void> {
   try {
     await buildCli().parseAsync(argv);
   } catch (error) {
+    if (debugRequested(argv) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     if (error instanceof ConfigError) {
       process.stderr.write(`aimledger: configuration error: ${error.message}\n`);
-      process.exitCode = 2;
+      process.exitCode = EXIT.config;
+    } else if (error instanceof DatabaseOpenError) {
+      process.stderr.write(`aimledger: database: ${error.message}\n`);
+      process.exitCode = EXIT.database;
+    } else if (error instanceof ListenError) {
+      process.stderr.write(`aimledger: cannot listen: ${error.message}\n`);
+      process.exitCode = EXIT.listen;
+    } else if (error instanceof OutputError) {
+      process.stderr.write(`aimledger: ${error.message}\n`);
+      process.exitCode = EXIT.output;
     } else if (error instanceof TypeError && error.message === 'fetch failed') {
       process.stderr.write(`aimledger: cannot reach the server: ${String((error as { cause?: { message?: string } }).cause?.message ?? error.message)}\n`);
       process.exitCode = 1;
@@ -625,8 +653,8 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`aimledger: ${error.message}\n`);
       process.exitCode = 1;
     } else {
-      process.stderr.write(`aimledger: ${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 1;
+      process.stderr.write(`aimledger: unexpected error: ${error instanceof Error ? error.message : String(error)}${debugRequested(argv) ? '' : ' (run with --log-level debug for details)'}\n`);
+      process.exitCode = EXIT.failed;
     }
   }
 }

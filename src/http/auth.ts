@@ -7,8 +7,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the auth hook on every authenticated route. */
     principal?: Principal;
-    /** The JSON body as received, kept for signature verification. */
-    rawBody?: string;
+    /** A signed request's body as received (any media type), kept for signature verification. */
+    rawBody?: Buffer;
   }
 }
 

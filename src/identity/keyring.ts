@@ -66,9 +66,7 @@ export class Keyring {
  */
 export function loadMasterKey(options: { masterKey: string | undefined; databaseUrl: string }): Buffer {
   if (options.masterKey !== undefined) return parseMasterKey(options.masterKey, 'AIMLEDGER_MASTER_KEY');
-  if (!options.databaseUrl.startsWith('sqlite:')) {
-    throw new ConfigError('AIMLEDGER_MASTER_KEY is required when the store is PostgreSQL (generate one with: openssl rand -base64 32, and keep it safe: access-key secrets cannot be read without it)');
-  }
+  checkMasterKeySetting(options);
   const path = options.databaseUrl.slice('sqlite:'.length);
   if (path === ':memory:') return randomBytes(KEY_BYTES);
   const file = join(dirname(path), MASTER_KEY_FILE);
@@ -78,6 +76,20 @@ export function loadMasterKey(options: { masterKey: string | undefined; database
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
   return parseMasterKey(readFileSync(file, 'utf8'), file);
+}
+
+/**
+ * Checks the master-key setting without touching the database or the file system, so a command
+ * that needs one stops before it writes anything: a given key must parse, and PostgreSQL needs one.
+ */
+export function checkMasterKeySetting(options: { masterKey: string | undefined; databaseUrl: string }): void {
+  if (options.masterKey !== undefined) {
+    parseMasterKey(options.masterKey, 'AIMLEDGER_MASTER_KEY');
+    return;
+  }
+  if (!options.databaseUrl.startsWith('sqlite:')) {
+    throw new ConfigError('AIMLEDGER_MASTER_KEY is required when the store is PostgreSQL (generate one with: openssl rand -base64 32, and keep it safe: access-key secrets cannot be read without it)');
+  }
 }
 
 const CHECK_SETTING = 'master_key_check';

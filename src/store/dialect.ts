@@ -61,4 +61,10 @@ export interface DialectAdapter {
    * connection dropped by a restart); absent where there are none (SQLite).
    */
   onConnectionError?(listener: (error: Error) => void): void;
+  /**
+   * Why the database could not be used at start-up (server down, database missing, credentials
+   * refused), in one line with what to do; undefined for other errors. Absent where opening
+   * already reports its own failures (SQLite, when the adapter is made).
+   */
+  describeOpenFailure?(error: unknown): string | undefined;
 }

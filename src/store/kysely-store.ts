@@ -8,6 +8,7 @@ import type { SendDetail, SendDetailsFilter, SendStatus } from '../domain/send-d
 import { parseDeliveryReport, reportKey, type DeliveryReport, type ReceivedReport } from '../domain/delivery-report.js';
 import { countDeltas, dayOf, planCount, statusDeltas, type CountDelta, type StatusDelta } from './detail-counts.js';
 import type { DialectAdapter } from './dialect.js';
+import { DatabaseOpenError } from './open-error.js';
 import { migrationProvider, PARTITIONS_AHEAD_MS } from './migrations.js';
 import { monthsBefore } from './partitions.js';
 import { STATUS_CODES, type Database } from './schema.js';
@@ -165,11 +166,16 @@ export class KyselyStore implements Store {
       provider: migrationProvider(this.adapter),
       ...(this.adapter.schema ? { migrationTableSchema: this.adapter.schema } : {}),
     });
-    if (this.adapter.schema) {
-      await this.db.schema.createSchema(this.adapter.schema).ifNotExists().execute();
+    try {
+      if (this.adapter.schema) {
+        await this.db.schema.createSchema(this.adapter.schema).ifNotExists().execute();
+      }
+      const { error } = target ? await migrator.migrateTo(target) : await migrator.migrateToLatest();
+      if (error) throw error;
+    } catch (error) {
+      const why = this.adapter.describeOpenFailure?.(error);
+      throw why ? new DatabaseOpenError(why, { cause: error }) : error;
     }
-    const { error } = target ? await migrator.migrateTo(target) : await migrator.migrateToLatest();
-    if (error) throw error;
   }
 
   async ping(): Promise<void> {

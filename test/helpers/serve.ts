@@ -28,3 +28,29 @@ export function startCli(args: string[], env: Record<string, string>, ready: Reg
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code}:\n${out}\n${err}`)); });
   });
 }
+
+export interface CliResult { code: number | null; stdout: string; stderr: string }
+
+/**
+ * Runs the CLI as a user would, with a clean environment apart from PATH, and waits for it to
+ * exit; a run still going after `timeoutMs` is killed and reported as such.
+ */
+export function cli(args: string[], options: { stdin?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`aimledger ${args.join(' ')} still running after ${options.timeoutMs ?? 120_000} ms:\n${stdout}\n${stderr}`));
+    }, options.timeoutMs ?? 120_000);
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.stdin.end(options.stdin ?? '');
+  });
+}

@@ -41,6 +41,28 @@ function isUnavailable(error: unknown): boolean {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/**
+ * Why the server at `url` could not be used, in one line with what to do, for the failures an
+ * operator meets at start-up; undefined for anything else. Never shows the password.
+ */
+export function describeOpenFailure(error: unknown, url: string): string | undefined {
+  let where = 'the PostgreSQL server';
+  let database = '';
+  try {
+    const parsed = new URL(url);
+    where = `PostgreSQL at ${parsed.hostname || 'the local socket'}${parsed.port ? `:${parsed.port}` : ''}`;
+    database = decodeURIComponent(parsed.pathname.slice(1));
+  } catch {
+    // A URL pg accepts but URL does not: describe it without its parts.
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === '3D000') return `the database "${database}" does not exist on ${where}: create it (createdb ${database || 'NAME'}) or fix --database / AIMLEDGER_DATABASE_URL`;
+  if (code === '28P01' || code === '28000') return `${where} refused the user or password in --database / AIMLEDGER_DATABASE_URL`;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot find the host of ${where}: check --database / AIMLEDGER_DATABASE_URL`;
+  if (isUnavailable(error)) return `cannot reach ${where} (${typeof code === 'string' ? code : 'no answer'}): is it running and reachable? Check --database / AIMLEDGER_DATABASE_URL`;
+  return undefined;
+}
+
 /** Connects a pool to PostgreSQL; every connection resolves unqualified names in `schema`. */
 export function postgresAdapter(options: PostgresOptions): DialectAdapter {
   const schema = options.schema ?? 'public';
@@ -85,6 +107,7 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     autoIncrementId: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
     isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === '23505',
     isUnavailable,
+    describeOpenFailure: (error) => describeOpenFailure(error, options.url),
     onConnectionError: (listener) => listeners.push(listener),
   };
 }

@@ -1,19 +1,78 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteDialect } from 'kysely';
 import type { DialectAdapter } from '../dialect.js';
+import { DatabaseOpenError } from '../open-error.js';
 
 /** How long a write waits for another process's write lock before giving up (SQLITE_BUSY). */
 export const SQLITE_BUSY_TIMEOUT_MS = 2000;
 
+/**
+ * Creates the folders a database file needs (0700) and the file itself (0600: it holds every
+ * account's data, readable by its owner only; SQLite gives its -wal and -shm files the same mode).
+ * Each missing folder is made one at a time, so a path under a file or a pseudo-filesystem fails
+ * with a message instead of looping.
+ */
+function prepareFile(path: string): void {
+  const missing: string[] = [];
+  for (let dir = resolve(dirname(path)); ; ) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(dir).isDirectory();
+    } catch (error) {
+      // ENOTDIR: something above is a file; walking up finds it and says so.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw openFailure(error, path);
+      missing.unshift(dir);
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+      continue;
+    }
+    if (!isDirectory) throw new DatabaseOpenError(`cannot keep the database at ${path}: ${dir} is a file, not a folder; choose another path with --database or AIMLEDGER_DATABASE_URL`);
+    break;
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new DatabaseOpenError(`cannot create the folder ${dir} for the database (${(error as NodeJS.ErrnoException).code ?? 'error'}); choose another path with --database or AIMLEDGER_DATABASE_URL`);
+      }
+    }
+  }
+  try {
+    writeFileSync(path, '', { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw openFailure(error, path);
+  }
+}
+
+/** A failure to open the file, said in one line with what to do. */
+function openFailure(error: unknown, path: string): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+    return new DatabaseOpenError(`${path} is not an SQLite database or is damaged: restore it from a backup (aimledger backup), or choose another path with --database or AIMLEDGER_DATABASE_URL`);
+  }
+  if (code === 'EACCES' || code === 'EPERM' || code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'EISDIR' || code === 'ENOTDIR') {
+    return new DatabaseOpenError(`cannot open the database file ${path} (${String(code)}): check that it is a file this user may read and write, or choose another path with --database`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
 /** Opens an embedded SQLite store file (":memory:" for a throw-away one). */
 export function sqliteAdapter(path: string): DialectAdapter {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  // WAL lets readers run while the single writer commits; NORMAL is durable across process
-  // crashes in WAL mode (only an OS crash can lose the last transactions).
-  db.pragma('journal_mode = WAL');
+  if (path !== ':memory:') prepareFile(path);
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+    // WAL lets readers run while the single writer commits; NORMAL is durable across process
+    // crashes in WAL mode (only an OS crash can lose the last transactions).
+    db.pragma('journal_mode = WAL');
+  } catch (error) {
+    throw openFailure(error, path);
+  }
   db.pragma('synchronous = NORMAL');
   // Another process (an import or admin command) holding the write lock is waited for this long,
   // SQLite retrying inside; after that the write fails with SQLITE_BUSY and the API answers 500 saying retry.
