@@ -114,5 +114,8 @@ out.push('## Chart', '', '![p50 and p99 against data size per shape and backend]
 
 const analysis = join(ROOT, 'bench', 'analysis.md');
 if (existsSync(analysis)) out.push(readFileSync(analysis, 'utf8').trim(), '');
+// The isolation benchmark (bench/isolation.ts) writes its own section; keep it.
+const isolation = join(ROOT, 'bench', 'isolation.md');
+if (existsSync(isolation)) out.push(readFileSync(isolation, 'utf8').trim(), '');
 writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), out.join('\n'));
 process.stderr.write('wrote docs/benchmarks.md and docs/benchmarks.svg\n');

@@ -660,9 +660,11 @@ export class KyselyStore implements Store {
       let q = applyFilter(this.db.selectFrom('send_details'), accountId, filter).select(DETAIL_COLUMNS);
       if (after) {
         const { sendTime, msgId } = after;
-        q = q.where((eb) => eb.or([
+        // `send_time <= last` on its own is what lets the index seek to where the previous batch
+        // ended; with only the OR below, SQLite walked every row already exported for each batch.
+        q = q.where('send_time', '<=', sendTime).where((eb) => eb.or([
           eb('send_time', '<', sendTime),
-          eb.and([eb('send_time', '=', sendTime), eb('msg_id', '>', msgId)]),
+          eb('msg_id', '>', msgId),
         ]));
       }
       const rows = await q.orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(batchSize).execute();
