@@ -10,7 +10,6 @@
  * Options: --backends sqlite,postgres  --duration 30 (seconds under load)  --rows 300000.
  * PostgreSQL: AIMLEDGER_BENCH_PG_URL (default the local server).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,10 +21,10 @@ import { systemClock } from '../src/domain/clock.js';
 import { writeBenchData } from '../src/service/bench-data.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
 import { openStore } from '../src/store/open-store.js';
+import { startServe } from './serve.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');
-const BIN = join(ROOT, 'bin', 'aimledger');
 const { values: args } = parseArgs({
   options: {
     backends: { type: 'string', default: 'sqlite,postgres' },
@@ -84,21 +83,6 @@ async function prepare(url: string): Promise<Record<'a' | 'b' | 'victim', string
   }
 }
 
-function serve(url: string): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', '--rate-limit-per-minute', '0', '--database', url], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '', AIMLEDGER_MASTER_KEY: MASTER_KEY },
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-      const m = /serving on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, base: m[1] as string });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
-
 /** Exports the account's every row as CSV again and again until `until`, reading as fast as it comes. */
 async function exporter(base: string, token: string, until: number): Promise<{ exports: number; bytes: number; refused: number }> {
   let exports = 0;
@@ -148,7 +132,7 @@ async function querier(base: string, token: string, until: number): Promise<Late
 async function run(backend: 'sqlite' | 'postgres') {
   const url = await databaseUrl(backend);
   const tokens = await prepare(url);
-  const server = await serve(url);
+  const server = await startServe(['--rate-limit-per-minute', '0', '--database', url], { AIMLEDGER_MASTER_KEY: MASTER_KEY });
   try {
     const idle = await querier(server.base, tokens.victim, performance.now() + 5000);
     log(`${backend}: idle p50 ${idle.p50.toFixed(2)} ms, p99 ${idle.p99.toFixed(2)} ms`);

@@ -5,7 +5,6 @@
  * Options: --database URL (default the 1M SQLite data set)  --query 'offset=0&limit=100'
  * --connections 32  --duration 10.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import autocannon from 'autocannon';
 import { systemClock } from '../src/domain/clock.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
 import { openStore } from '../src/store/open-store.js';
+import { startServe } from './serve.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -34,20 +34,10 @@ const { token } = await admin.createToken('bench', 'reader');
 await store.close();
 
 const dir = mkdtempSync(join(tmpdir(), 'aimledger-prof-'));
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, join(ROOT, 'bin', 'aimledger'), 'serve', '--port', '0', '--log-level', 'warn', '--rate-limit-per-minute', '0', '--database', args.database], {
-  // A PostgreSQL store needs its master key (AIMLEDGER_MASTER_KEY, passed through when set).
-  stdio: ['ignore', 'pipe', 'inherit'], env: {
-    PATH: process.env.PATH ?? '', ...(process.env.AIMLEDGER_MASTER_KEY ? { AIMLEDGER_MASTER_KEY: process.env.AIMLEDGER_MASTER_KEY } : {}),
-  },
-});
-const base = await new Promise<string>((resolve) => {
-  let out = '';
-  child.stdout.on('data', (d) => {
-    out += d;
-    const m = /serving on (http:\/\/\S+)/.exec(out);
-    if (m) resolve(m[1] as string);
-  });
-});
+// A PostgreSQL store needs its master key (AIMLEDGER_MASTER_KEY, passed through when set).
+const { child, base } = await startServe(['--rate-limit-per-minute', '0', '--database', args.database],
+  process.env.AIMLEDGER_MASTER_KEY ? { AIMLEDGER_MASTER_KEY: process.env.AIMLEDGER_MASTER_KEY } : {},
+  ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
 const result = await autocannon({
   url: `${base}/v1/aim/send-details?${args.query}`, connections: Number(args.connections), duration: Number(args.duration),
   headers: { 'X-Auth-Token': token },

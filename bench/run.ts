@@ -10,7 +10,7 @@
  * Options: --sizes 100000,1000000,10000000  --backends sqlite,postgres  --duration 3 (seconds per
  * load run)  --import-rows 200000. PostgreSQL: AIMLEDGER_BENCH_PG_URL (default the local server).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -27,6 +27,7 @@ import { systemClock } from '../src/domain/clock.js';
 import { openStore } from '../src/store/open-store.js';
 import { STATUS_CODES } from '../src/store/schema.js';
 import type { Store } from '../src/store/store.js';
+import { startServe } from './serve.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');
@@ -162,19 +163,8 @@ async function shapesFor(store: Store, accountId: number): Promise<Shape[]> {
   ];
 }
 
-function startServer(url: string): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', '--bench-routes', '--rate-limit-per-minute', '0', '--database', url], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH ?? '', AIMLEDGER_MASTER_KEY: BENCH_MASTER_KEY },
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-      const m = /serving on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, base: m[1] as string });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
+function startServer(url: string) {
+  return startServe(['--bench-routes', '--rate-limit-per-minute', '0', '--database', url], { AIMLEDGER_MASTER_KEY: BENCH_MASTER_KEY });
 }
 
 function rssMb(pid: number): number {

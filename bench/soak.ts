@@ -11,7 +11,6 @@
  * --tasks-per-second 4  --phones 25 (per task)  --seed-rows 200000 (history loaded first).
  * PostgreSQL: AIMLEDGER_BENCH_PG_URL (default the local server).
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -23,12 +22,12 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { writeBenchData } from '../src/service/bench-data.js';
 import { openStore } from '../src/store/open-store.js';
+import { startServe } from './serve.js';
 import { provisionSender } from '../test/helpers/faults.js';
 import { phones, taskBody, TPL_ID } from '../test/helpers/pipeline.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');
-const BIN = join(ROOT, 'bin', 'aimledger');
 const WINDOW_MS = 10_000;
 /** Requests allowed in flight at once; past this the load generator counts an overload error. */
 const MAX_INFLIGHT = 256;
@@ -141,23 +140,11 @@ async function main(): Promise<void> {
   }
 
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
     ...(BACKEND === 'postgres' ? { AIMLEDGER_MASTER_KEY: randomBytes(32).toString('base64') } : {}),
   };
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--log-level', 'warn', '--database', url,
-    '--callback-allow-private', '--rate-limit-per-minute', '0', '--simulator-delay-ms', '2000', '--simulator-fail-ratio', '0.05'],
-  { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let serverLog = '';
-  child.stderr.on('data', (d: Buffer) => (serverLog += d.toString()));
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /serving on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1] as string);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${serverLog}`)));
-  });
+  // Quiet: the soak reports its own error counts; the server's warnings stay out of its output.
+  const { child, base } = await startServe(['--database', url, '--callback-allow-private', '--rate-limit-per-minute', '0',
+    '--simulator-delay-ms', '2000', '--simulator-fail-ratio', '0.05'], env, [], true);
   log(`serving on ${base}; ${args.minutes} min at ${QPS} queries/s and ${TPS} tasks/s of ${PHONES} phones`);
 
   const headers = { 'X-Auth-Token': token, 'Content-Type': 'application/json' };
