@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BACKENDS, scratchDatabaseUrl } from './helpers/backends.js';
-import { cli, startCli } from './helpers/serve.js';
+import { cli, cliOnTerminal, startCli } from './helpers/serve.js';
 
 
 /** Starts `serve --demo` on a free port and resolves once it printed its whole banner. */
@@ -201,6 +201,25 @@ for (const backend of BACKENDS) {
       assert.equal(raised.code, 0, raised.stderr);
       const lowered = await run(['token', 'create', '--account', 'ops', '--user', 'dave', '--ttl', '2h'], { env: { AIMLEDGER_TOKEN_MAX_TTL: '1h' } });
       assert.match(lowered.stderr, /\(1h, AIMLEDGER_TOKEN_MAX_TTL\)/);
+    });
+
+    it('on a terminal, a password is asked for without echo, twice; a mismatch changes nothing', { skip: backend.name === 'postgres' ? 'covered on SQLite' : false }, async () => {
+      const run = (args: string[], options: { stdin?: string } = {}) => cli([...args, '--database', db.url], options);
+      assert.equal((await run(['account', 'create', 'tty'])).code, 0);
+      const created = await cliOnTerminal(['user', 'create', '--account', 'tty', '--name', 'erin', '--database', db.url],
+        [[/Password \(empty for none\): /, 'typed secret 1'], [/Repeat it: /, 'typed secret 1']]);
+      assert.equal(created.code, 0, created.output);
+      assert.match(created.output, /user erin created with role readonly and a password/);
+      assert.ok(!created.output.includes('typed secret 1'), `the password was echoed:\n${created.output}`);
+      assert.match((await run(['user', 'list', '--account', 'tty'])).stdout, /^erin\treadonly\tactive\tyes\t/m);
+
+      const mismatch = await cliOnTerminal(['user', 'passwd', '--account', 'tty', '--name', 'erin', '--database', db.url],
+        [[/New password: /, 'one'], [/Repeat it: /, 'two']]);
+      assert.equal(mismatch.code, 1);
+      assert.match(mismatch.output, /the two passwords differ; nothing was changed/);
+      const none = await cliOnTerminal(['user', 'create', '--account', 'tty', '--name', 'fay', '--database', db.url], [[/Password \(empty for none\): /, '']]);
+      assert.equal(none.code, 0, none.output);
+      assert.match((await run(['user', 'list', '--account', 'tty'])).stdout, /^fay\treadonly\tactive\tno\t/m);
     });
 
     it('serve --demo prints a working curl; a restart keeps the data and prints a valid token again', async () => {

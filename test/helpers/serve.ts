@@ -54,3 +54,31 @@ export function cli(args: string[], options: { stdin?: string; env?: Record<stri
     child.stdin.end(options.stdin ?? '');
   });
 }
+
+/**
+ * Runs the CLI on a terminal (a pseudo-terminal made by util-linux `script`) and answers each
+ * prompt matching `answers[i][0]` with `answers[i][1]` once it appears, as a person typing would.
+ */
+export function cliOnTerminal(args: string[], answers: Array<[RegExp, string]>, env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+  const command = [process.execPath, BIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', TERM: 'dumb', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let next = 0;
+    let answeredAt = 0;
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no exit in time:\n${output}`)); }, 60_000);
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      const answer = answers[next];
+      if (answer && answer[0].test(output.slice(answeredAt))) {
+        answeredAt = output.length;
+        next += 1;
+        child.stdin.write(`${answer[1]}\n`);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('close', (code) => { clearTimeout(timer); child.stdin.destroy(); resolve({ code, output }); });
+  });
+}
