@@ -281,7 +281,7 @@ export function buildCli(): Command {
     });
 
   token.command('revoke [token]')
-    .description('revoke a token at once: the token as an argument or on standard input, or every token of a user with --account and --user')
+    .description('revoke a token at once: the token on standard input (or as an argument, after -- if it starts with -), or every token of a user with --account and --user')
     .option('--account <name>', 'account name (with --user: revoke all of the user\'s tokens)')
     .option('--user <user>', 'user name')
     .addOption(databaseOption())

@@ -2,7 +2,12 @@ import { createHash, randomBytes, scrypt, timingSafeEqual, type BinaryLike, type
 
 /** Tokens are 32 random bytes, base64url; only their SHA-256 is ever stored. */
 export function newToken(): string {
-  return randomBytes(32).toString('base64url');
+  // Never starting with '-': a token is passed to commands (`token revoke TOKEN`, curl -H …) and
+  // one that looks like an option would be taken for one. One draw in 64 is drawn again.
+  for (;;) {
+    const token = randomBytes(32).toString('base64url');
+    if (!token.startsWith('-')) return token;
+  }
 }
 
 export function hashToken(token: string): string {
