@@ -320,7 +320,7 @@ for (const backend of BACKENDS) {
           return { ...good, headers };
         }],
         ['signature', WRONG_SIGNATURE, () => ({ ...good, headers: { ...good.headers, Authorization: good.headers.Authorization!.replace(/Signature=(.)/, (_m, c: string) => `Signature=${c === '0' ? '1' : '0'}`) } })],
-        ['secret key', WRONG_SIGNATURE, () => sdkSign(t.ak, `${t.sk.slice(0, -1)}x`, base)],
+        ['secret key', WRONG_SIGNATURE, () => sdkSign(t.ak, `${t.sk.slice(0, -1)}${t.sk.endsWith('x') ? 'y' : 'x'}`, base)],
         ['another account\'s key with this signature', WRONG_SIGNATURE, () => ({ ...good, headers: { ...good.headers, Authorization: good.headers.Authorization!.replace(t.ak, other.ak) } })],
         ['unknown access key', WRONG_SIGNATURE, () => sdkSign('AAAAAAAAAAAAAAAAAAAA', t.sk, base)],
         ['stale date', /15 minutes/, () => sdkSign(t.ak, t.sk, { ...base, at: NOW - 16 * 60_000 })],

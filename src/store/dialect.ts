@@ -35,6 +35,12 @@ export interface DialectAdapter {
    */
   readonly deferredJoin: boolean;
   /**
+   * Rows an export reads per statement. Small where a statement costs little beside its rows
+   * (SQLite: small batches keep each synchronous read short); larger where each statement is a
+   * round trip with its own planning (PostgreSQL).
+   */
+  readonly exportBatchSize: number;
+  /**
    * Whether outbox claims lock with `FOR UPDATE SKIP LOCKED`, so concurrent workers take different
    * jobs. SQLite has one writer at a time and no such clause.
    */

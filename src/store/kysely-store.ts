@@ -652,7 +652,7 @@ export class KyselyStore implements Store {
     return total;
   }
 
-  async *exportSendDetails(accountId: number, filter: SendDetailsFilter, batchSize: number): AsyncGenerator<SendDetail[]> {
+  async *exportSendDetails(accountId: number, filter: SendDetailsFilter, batchSize = this.adapter.exportBatchSize): AsyncGenerator<SendDetail[]> {
     // Keyset paging in the list's order: each batch starts after the last row of the previous
     // one, so the cost per batch does not grow with the rows already exported.
     let after: { sendTime: number; msgId: string } | undefined;

@@ -308,7 +308,7 @@ export interface Store {
    * Every detail matching the filter, in the list's order, in batches: keyset paging, so memory
    * and the cost per batch stay flat however many rows match.
    */
-  exportSendDetails(accountId: number, filter: SendDetailsFilter, batchSize: number): AsyncIterable<SendDetail[]>;
+  exportSendDetails(accountId: number, filter: SendDetailsFilter, batchSize?: number): AsyncIterable<SendDetail[]>;
   /** Newest first (send_time desc, msg_id asc); `rows` empty when limit is 0. */
   listSendDetails(accountId: number, filter: SendDetailsFilter, offset: number, limit: number): Promise<SendDetailsPage>;
 }

@@ -103,6 +103,7 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     backup: null,
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     deferredJoin: false,
+    exportBatchSize: 1000,
     optimizeStatements: ['vacuum (analyze) send_details', 'vacuum (analyze) send_detail_counts', 'vacuum (analyze) send_detail_ids'],
     autoIncrementId: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
     isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === '23505',
