@@ -12,7 +12,6 @@ export const EXPORT_COLUMNS = [
   'send_time', 'receive_time', 'result_code',
 ] as const;
 
-
 /** How long an export works before it lets other requests run (the row formatting and CSV included). */
 const SLICE_MS = 1;
 
