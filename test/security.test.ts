@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { parse } from 'csv-parse/sync';
 import { trustProxy } from '../src/config.js';
-import { buildApp } from '../src/http/app.js';
+import { buildApp, CONSOLE_DIR } from '../src/http/app.js';
 import { AuthThrottle } from '../src/identity/auth-throttle.js';
 import { loggerOptions, servicesFor } from '../src/server.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
@@ -335,6 +337,22 @@ describe('proxies and slow clients', () => {
     } finally {
       await app.close();
       await store.close();
+    }
+  });
+});
+
+describe('the web console', () => {
+  it('the console is served with a strict Content-Security-Policy', { skip: existsSync(join(CONSOLE_DIR, 'index.html')) ? false : 'console not built' }, async () => {
+    const { store, dispose } = await BACKENDS[0]!.open();
+    try {
+      const app = await testApp(store);
+      const page = await app.inject({ url: '/console' });
+      assert.equal(page.statusCode, 200);
+      const csp = String(page.headers['content-security-policy']);
+      for (const rule of ["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]) assert.ok(csp.includes(rule), `${rule} in ${csp}`);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
+    } finally {
+      await dispose();
     }
   });
 });
