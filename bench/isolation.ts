@@ -67,13 +67,13 @@ async function prepare(url: string): Promise<Record<'a' | 'b' | 'victim', string
     const now = Date.now();
     const tokens: Record<string, string> = {};
     for (const [key, name, rows, seed] of [['a', 'iso-a', ROWS, 11], ['b', 'iso-b', ROWS, 12], ['victim', 'iso-victim', VICTIM_ROWS, 13]] as const) {
-      const account = (await store.findAccountByName(name)) ?? await admin.createAccount(name);
-      const have = (await store.listSendDetails(account.id, {}, 0, 0)).total;
+      const account = (await store.accounts.findByName(name)) ?? await admin.createAccount(name);
+      const have = (await store.details.page(account.id, {}, 0, 0)).total;
       if (have !== rows) {
         log(`${name}: writing ${rows} rows`);
         await writeBenchData(store, account.id, { rows, now, seed });
       }
-      if (!(await store.findUser(account.id, 'reader'))) await admin.createUser(name, 'reader', 'readonly', null);
+      if (!(await store.users.find(account.id, 'reader'))) await admin.createUser(name, 'reader', 'readonly', null);
       tokens[key] = (await admin.createToken(name, 'reader')).token;
     }
     await store.optimize();

@@ -29,7 +29,7 @@ const { values: args } = parseArgs({
 const store = openStore({ url: args.database });
 const admin = new IdentityAdmin(store, systemClock);
 const account = await admin.requireAccount('bench');
-if (!(await store.findUser(account.id, 'reader'))) await admin.createUser('bench', 'reader', 'readonly', null);
+if (!(await store.users.find(account.id, 'reader'))) await admin.createUser('bench', 'reader', 'readonly', null);
 const { token } = await admin.createToken('bench', 'reader');
 await store.close();
 

@@ -96,8 +96,8 @@ async function dataset(backend: 'sqlite' | 'postgres', size: number) {
   if (usable) {
     const store = openStore({ url });
     await store.migrate();
-    const account = await store.findAccountByName(ACCOUNT);
-    const total = account ? (await store.listSendDetails(account.id, {}, 0, 0)).total : -1;
+    const account = await store.accounts.findByName(ACCOUNT);
+    const total = account ? (await store.details.page(account.id, {}, 0, 0)).total : -1;
     await store.close();
     if (total === size) {
       log(`${backend} ${size}: reusing data set`);
@@ -130,7 +130,7 @@ async function tokenFor(url: string): Promise<string> {
   await store.migrate();
   const admin = new IdentityAdmin(store, systemClock);
   const account = await admin.requireAccount(ACCOUNT);
-  if (!(await store.findUser(account.id, 'reader'))) await admin.createUser(ACCOUNT, 'reader', 'readonly', null);
+  if (!(await store.users.find(account.id, 'reader'))) await admin.createUser(ACCOUNT, 'reader', 'readonly', null);
   const { token } = await admin.createToken(ACCOUNT, 'reader');
   await store.close();
   return token;
@@ -141,7 +141,7 @@ interface Shape { name: string; query: Record<string, string>; filter: SendDetai
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19) + 'Z';
 
 async function shapesFor(store: Store, accountId: number): Promise<Shape[]> {
-  const sample = (await store.listSendDetails(accountId, {}, 5000, 1)).rows[0];
+  const sample = (await store.details.page(accountId, {}, 5000, 1)).rows[0];
   if (!sample?.taskId || !sample.custFlag) throw new Error('data set has no sample row');
   const now = Date.now();
   const dayFrom = Math.floor((now - 30 * DAY) / DAY) * DAY;
@@ -201,7 +201,7 @@ async function storeLimit(store: Store, accountId: number, filter: SendDetailsFi
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (performance.now() < until) {
       const s = performance.now();
-      await store.listSendDetails(accountId, filter, offset, 100);
+      await store.details.page(accountId, filter, offset, 100);
       times.push(performance.now() - s);
     }
   }));
@@ -213,7 +213,7 @@ async function queryBench(backend: 'sqlite' | 'postgres', size: number) {
   const { url, generation } = await dataset(backend, size);
   const token = await tokenFor(url);
   const store = openStore({ url });
-  const account = await store.findAccountByName(ACCOUNT);
+  const account = await store.accounts.findByName(ACCOUNT);
   if (!account) throw new Error('bench account missing');
   const shapes = await shapesFor(store, account.id);
   const server = await startServer(url);
@@ -273,7 +273,7 @@ async function importBench(backend: 'sqlite' | 'postgres') {
     const store = openStore({ url });
     await store.migrate();
     // The raw COPY bypasses the store, so the year's monthly partitions must exist beforehand.
-    await store.maintainPartitions(now, 13);
+    await store.retention.maintainPartitions(now, 13);
     await new IdentityAdmin(store, systemClock).createAccount(ACCOUNT);
     await store.close();
     return url;

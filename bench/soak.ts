@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   const token = await provisionSender(url, 'soak', receiverUrl);
   if (SEED_ROWS > 0) {
     const store = openStore({ url });
-    const account = await store.findAccountByName('soak');
+    const account = await store.accounts.findByName('soak');
     if (!account) throw new Error('the soak account is missing');
     log(`loading ${SEED_ROWS} rows of history`);
     await writeBenchData(store, account.id, { rows: SEED_ROWS, now: Date.now(), seed: 11 });

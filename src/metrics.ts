@@ -33,7 +33,7 @@ export class Metrics {
     new Gauge({
       name: 'aimledger_outbox_jobs', help: 'Outbox jobs not yet done, by kind', labelNames: ['kind'], registers: [this.registry],
       async collect() {
-        snapshot = store.outboxStats().catch(() => []);
+        snapshot = store.outbox.stats().catch(() => []);
         this.reset();
         for (const s of await stats()) this.set({ kind: s.kind }, s.jobs);
       },

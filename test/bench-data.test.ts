@@ -31,7 +31,7 @@ for (const backend of BACKENDS) {
       assert.ok(Number(stats.signs) > 5 && Number(stats.signs) <= 20, `signatures, got ${stats.signs}`);
       assert.ok(Number(stats.phones) < rows, 'phones repeat');
       assert.ok(Number(stats.oldest) >= NOW - 365 * 86_400_000 && Number(stats.newest) <= NOW, 'within the last year');
-      assert.equal((await store.listSendDetails(account.id, {}, 0, 1)).total, rows);
+      assert.equal((await store.details.page(account.id, {}, 0, 1)).total, rows);
       assert.equal(await writeBenchData(store, account.id, { rows, now: NOW, seed: 3 }), 0, 'same seed, same rows');
     });
   });

@@ -13,6 +13,7 @@ import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { detail, testKeyring, testStack } from './helpers/factories.js';
 import { operatorToken, phones, taskBody, tenantWithReferences, TPL_ID } from './helpers/pipeline.js';
+import { insertSendDetails } from '../src/service/ledger.js';
 
 describe('client signer', () => {
   it('signs byte for byte as the official SDK core for the same request', async () => {
@@ -55,7 +56,7 @@ for (const backend of BACKENDS) {
       const keys = await admin.createAccessKey(tenant.account.name, 'bob', testKeyring);
       const now = Date.now();
       const rows = Array.from({ length: 250 }, (_, i) => detail({ sendTime: now - 60_000 - i * 1000, tplId: i % 2 ? TPL_ID : '600000009' }));
-      await store.insertSendDetails(tenant.account.id, rows, now);
+      await insertSendDetails(store, tenant.account.id, rows, now);
 
       const anonymous = new AimLedgerClient({ endpoint });
       const signedIn = await anonymous.createToken({ user: 'bob', password: 'bob-password', domain: { name: tenant.account.name } });

@@ -13,6 +13,7 @@ import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { detail, testStack } from './helpers/factories.js';
 import { phones, postTask, taskBody, tenantWithReferences } from './helpers/pipeline.js';
+import { insertSendDetails } from '../src/service/ledger.js';
 
 /** Debian's Chromium. `.ci/run` installs it and sets AIMLEDGER_TEST_CHROMIUM, so CI never skips. */
 const CHROMIUM = process.env.AIMLEDGER_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -54,7 +55,7 @@ for (const backend of BACKENDS) {
         const now = Date.now();
         // Enough rows to reach the 10000 window, three more for the phone.
         const bulk = Array.from({ length: 10_050 }, (_, i) => detail({ msgId: `ui-${i}_1`, sendTime: now - 3600_000 - i * 1000, custFlag: i < 3 ? PHONE : '13800000000' }));
-        await store.insertSendDetails(tenant.account.id, bulk, now);
+        await insertSendDetails(store, tenant.account.id, bulk, now);
         const phoneRows = 2 + 3;
 
         const context = await browser.newContext({ acceptDownloads: true, locale: 'en-GB', timezoneId: 'Asia/Shanghai' });

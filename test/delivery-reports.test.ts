@@ -11,6 +11,7 @@ import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { createTenant, detail, fixedClock, getDetails, NOW, testApp, testStack } from './helpers/factories.js';
 import { operatorToken, phones, postTask, taskBody, tenantWithReferences, TPL_ID } from './helpers/pipeline.js';
+import { insertSendDetails } from '../src/service/ledger.js';
 
 type Result = { msg_id: string | null; outcome: string; reason?: string };
 
@@ -45,7 +46,7 @@ for (const backend of BACKENDS) {
       const tenant = await createTenant(store);
       const [a, b, c] = [detail({ sendStatus: 'sending' }), detail({ sendStatus: 'sending' }), detail({ sendStatus: 'sending' })];
       const { last } = await store.db.selectFrom('delivery_reports').select((eb) => eb.fn.max('id').as('last')).executeTakeFirstOrThrow();
-      await store.insertSendDetails(tenant.account.id, [a, b], NOW);
+      await insertSendDetails(store, tenant.account.id, [a, b], NOW);
 
       const first = await postReports(app, operator, [
         { msg_id: a.msgId, status: 'DELIVRD', result_code: '000', receive_time: AT },
@@ -78,7 +79,7 @@ for (const backend of BACKENDS) {
       assert.equal(now[b.msgId]?.result_code, 'UNDELIV', 'without a result_code the carrier word is kept');
 
       // The message of the parked report arrives (an import here): the report applies then.
-      assert.equal(await store.insertSendDetails(tenant.account.id, [c], NOW), 1);
+      assert.equal(await insertSendDetails(store, tenant.account.id, [c], NOW), 1);
       now = await rows();
       assert.equal(now[c.msgId]?.send_status, 'fail');
       assert.equal(now[c.msgId]?.result_code, 'MK:0001');
@@ -95,7 +96,7 @@ for (const backend of BACKENDS) {
       const operator = await operatorToken(store);
       const tenant = await createTenant(store);
       const m = detail({ sendStatus: 'sending' });
-      await store.insertSendDetails(tenant.account.id, [m], NOW);
+      await insertSendDetails(store, tenant.account.id, [m], NOW);
       const accepted = (await postReports(app, operator, [{ msg_id: m.msgId, status: 'ACCEPTD', receive_time: AT }])).json() as { results: Result[] };
       assert.equal(accepted.results[0]?.outcome, 'applied');
       assert.equal((await getDetails(app, tenant.token, 'offset=0&limit=1')).body.send_details[0]?.send_status, 'sending');
@@ -145,7 +146,7 @@ for (const backend of BACKENDS) {
         };
         for (const o of ops) {
           if (o.kind === 'create') {
-            const inserted = await store.insertSendDetails(tenant.account.id, [detail({ msgId: msgId(o.m), sendStatus: 'sending', tplId: TPL_ID })], NOW);
+            const inserted = await insertSendDetails(store, tenant.account.id, [detail({ msgId: msgId(o.m), sendStatus: 'sending', tplId: TPL_ID })], NOW);
             if (created.has(o.m)) { assert.equal(inserted, 0); continue; }
             created.add(o.m);
             state.set(o.m, { status: 'sending', code: null });
@@ -165,14 +166,14 @@ for (const backend of BACKENDS) {
             }
           }
         }
-        const page = await store.listSendDetails(tenant.account.id, {}, 0, 100);
+        const page = await store.details.page(tenant.account.id, {}, 0, 100);
         assert.equal(page.total, created.size);
         for (const row of page.rows) {
           const m = Number(/-(\d)_1$/.exec(row.msgId)?.[1]);
           assert.deepEqual({ status: row.sendStatus, code: row.resultCode }, state.get(m), `message ${m} after ${JSON.stringify(ops)}`);
         }
         // The status counters (send reports) agree with the rows.
-        const report = await store.sendReport(tenant.account.id, { monthly: false, fromDay: NOW - 86_400_000, toDay: NOW }, 0, 100);
+        const report = await store.sendReports.report(tenant.account.id, { monthly: false, fromDay: NOW - 86_400_000, toDay: NOW }, 0, 100);
         const success = page.rows.filter((r) => r.sendStatus === 'success').length;
         const fail = page.rows.filter((r) => r.sendStatus === 'fail').length;
         assert.deepEqual(report.rows.map((r) => [r.total, r.success, r.fail]), page.total === 0 ? [] : [[page.total, success, fail]]);
@@ -206,7 +207,7 @@ for (const backend of BACKENDS) {
       now += 2000;
       await worker.drain();
       assert.deepEqual(offered, [msgId, msgId, msgId]);
-      assert.equal(await store.pendingJobs(), 0, 'accepted on the third attempt');
+      assert.equal(await store.outbox.pending(), 0, 'accepted on the third attempt');
 
       // A channel that never accepts.
       const dead: ChannelAdapter = { name: 'dead', async send() { throw new Error('connection refused'); } };
@@ -216,7 +217,7 @@ for (const backend of BACKENDS) {
         now += 11 * 60_000;
         await stack.worker.drain();
       }
-      assert.equal(await store.pendingJobs(), 0);
+      assert.equal(await store.outbox.pending(), 0);
       const rows = (await getDetails(stack.app, tenant.token, 'offset=0&limit=10')).body.send_details;
       const row = rows.find((r) => r.msg_id === doomed.resolve_task.params[0]?.msg_id);
       assert.equal(row?.send_status, 'fail');

@@ -10,6 +10,7 @@ import type { KyselyStore } from '../src/store/kysely-store.js';
 import { STATUS_CODES } from '../src/store/schema.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { NOW, createTenant, detail, fixedClock, matchesFilter } from './helpers/factories.js';
+import { insertSendDetails } from '../src/service/ledger.js';
 
 const TPLS = ['600000001', '600000002', '600000003', null];
 const SIGNS = ['华为云', 'KooMessage', null];
@@ -72,10 +73,10 @@ for (const backend of BACKENDS) {
       const { account } = await createTenant(store);
       const noise = await createTenant(store);
       const rows = randomRows(random, 600);
-      await store.insertSendDetails(account.id, rows.slice(0, 400), NOW);
-      await store.insertSendDetails(noise.account.id, randomRows(random, 200), NOW);
+      await insertSendDetails(store, account.id, rows.slice(0, 400), NOW);
+      await insertSendDetails(store, noise.account.id, randomRows(random, 200), NOW);
       // A re-import of overlapping rows must not count them twice.
-      assert.equal(await store.insertSendDetails(account.id, rows.slice(300, 500), NOW), 100);
+      assert.equal(await insertSendDetails(store, account.id, rows.slice(300, 500), NOW), 100);
       const lines = rows.slice(450).map((r) => JSON.stringify({
         msg_id: r.msgId, task_id: r.taskId, tpl_id: r.tplId, sms_sign: r.smsSign, cust_flag: r.custFlag,
         send_status: r.sendStatus, send_time: new Date(r.sendTime).toISOString(), receive_time: r.receiveTime && new Date(r.receiveTime).toISOString(),
@@ -87,7 +88,7 @@ for (const backend of BACKENDS) {
         for (let i = 0; i < 150; i++) {
           const filter = i === 0 ? {} : randomFilter(random);
           const expected = rows.filter((r) => matchesFilter(r, filter)).length;
-          const page = await store.listSendDetails(account.id, filter, 0, 1);
+          const page = await store.details.page(account.id, filter, 0, 1);
           assert.equal(page.total, expected, `${label}: total for ${JSON.stringify(filter)}`);
         }
       };
@@ -112,12 +113,12 @@ for (const backend of BACKENDS) {
       // Opposite orders of days and templates across writers are what would deadlock if counters
       // were locked in row order.
       const ordered = batches.map((b, i) => (i % 2 ? [...b].sort((x, y) => x.sendTime - y.sendTime) : [...b].sort((x, y) => y.sendTime - x.sendTime)));
-      const results = await Promise.all(ordered.map((b) => store.insertSendDetails(account.id, b, NOW)));
+      const results = await Promise.all(ordered.map((b) => insertSendDetails(store, account.id, b, NOW)));
       assert.deepEqual(results, ordered.map((b) => b.length));
       const all = batches.flat();
       for (let i = 0; i < 40; i++) {
         const filter = i === 0 ? {} : randomFilter(random);
-        assert.equal((await store.listSendDetails(account.id, filter, 0, 1)).total, all.filter((r) => matchesFilter(r, filter)).length);
+        assert.equal((await store.details.page(account.id, filter, 0, 1)).total, all.filter((r) => matchesFilter(r, filter)).length);
       }
     });
 
@@ -140,7 +141,7 @@ for (const backend of BACKENDS) {
         await own.store.migrate();
         for (let i = 0; i < 60; i++) {
           const filter = i === 0 ? {} : randomFilter(random);
-          const page = await own.store.listSendDetails(account.id, filter, 0, 1);
+          const page = await own.store.details.page(account.id, filter, 0, 1);
           assert.equal(page.total, rows.filter((r) => matchesFilter(r, filter)).length, `total for ${JSON.stringify(filter)}`);
         }
       } finally {

@@ -9,6 +9,7 @@ import { detailRecord, EXPORT_COLUMNS } from '../src/service/export.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { createTenant, detail, getDetails, NOW, testApp } from './helpers/factories.js';
+import { insertSendDetails } from '../src/service/ledger.js';
 
 const HARD_NAMES = ['双十一, "大促"', 'line\nbreak', 'plain', '逗号,引号"', ' spaced '];
 
@@ -28,8 +29,8 @@ for (const backend of BACKENDS) {
         // Ties on send_time: order then rests on msg_id.
         sendTime: NOW - Math.floor(i / 4) * 60_000,
       }));
-      await store.insertSendDetails(tenant.account.id, rows, NOW);
-      await store.insertSendDetails(other.account.id, [detail()], NOW);
+      await insertSendDetails(store, tenant.account.id, rows, NOW);
+      await insertSendDetails(store, other.account.id, [detail()], NOW);
 
       const exportOf = async (query: string, format: string) => {
         const res = await app.inject({ url: `/v1/aim/send-details/export?${query}&format=${format}`, headers: { 'x-auth-token': tenant.token } });
@@ -83,7 +84,7 @@ for (const backend of BACKENDS) {
         const batch = Array.from({ length: 10_000 }, (_, i) => detail({
           msgId: `bulk-${String(start + i).padStart(7, '0')}_1`, sendTime: NOW - (start + i) * 1000, taskName: '批量导出 export, "quoted"',
         }));
-        await store.insertSendDetails(tenant.account.id, batch, NOW);
+        await insertSendDetails(store, tenant.account.id, batch, NOW);
       }
       const app = await testApp(store);
       await app.listen({ host: '127.0.0.1', port: 0 });

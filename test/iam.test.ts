@@ -19,6 +19,7 @@ import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { detail, fixedClock, NOW, testApp, testKeyring } from './helpers/factories.js';
 import { sdkSign, sendSigned, TEST_HOST } from './helpers/signing.js';
+import { insertSendDetails } from '../src/service/ledger.js';
 
 const PASSWORD = 'correct horse battery staple';
 /** One answer for an unknown, disabled or deleted key and a wrong signature alike. */
@@ -84,7 +85,7 @@ for (const backend of BACKENDS) {
 
     it('POST /v3/auth/tokens issues a project-scoped token in X-Subject-Token that reads send-details', async () => {
       const t = await tenant(store, 'te_user');
-      await store.insertSendDetails(t.accountId, [detail(), detail(), detail({ sendStatus: 'fail' })], NOW);
+      await insertSendDetails(store, t.accountId, [detail(), detail(), detail({ sendStatus: 'fail' })], NOW);
       const app = await testApp(store);
       const res = await postToken(app, login('alice', PASSWORD, { name: t.name }));
       assert.equal(res.statusCode, 201, res.body);
@@ -262,7 +263,7 @@ for (const backend of BACKENDS) {
       const t = await tenant(store, 'readonly', systemClock);
       const now = Date.now();
       const rows = Array.from({ length: 30 }, (_, i) => detail({ sendTime: now - 60_000 - i * 1000, smsSign: i % 2 ? '华为 云+&=' : 'plain' }));
-      await store.insertSendDetails(t.accountId, rows, now);
+      await insertSendDetails(store, t.accountId, rows, now);
       const app = await testApp(store, systemClock);
       await app.listen({ host: '127.0.0.1', port: 0 });
       try {

@@ -41,7 +41,7 @@ for (const backend of BACKENDS) {
       try {
         const tenant = await tenantWithReferences(store, 'te_admin');
         const token = (await new IdentityAdmin(store, systemClock).createToken(tenant.account.name, 'alice')).token;
-        await store.upsertSmsTemplate(tenant.account.id, '15010661', CONTENT, Date.now());
+        await store.smsTemplates.upsert(tenant.account.id, '15010661', CONTENT, Date.now());
         await app.inject({ method: 'POST', url: '/v1/aim/callbacks', headers: { 'x-auth-token': token }, payload: { callback_url: `${receiverBase}/r` } });
         const body = taskBody(['13100000001', '13100000002', '13100000016', '13100000004']) as { resolve_task: { params: Array<Record<string, unknown>> } };
         for (const p of body.resolve_task.params) p.sms_params = ['满100减20', '7'];

@@ -69,7 +69,7 @@ if (PG_URL) {
             msgIds.push(...(await res.json() as { resolve_task: { params: Array<{ msg_id: string }> } }).resolve_task.params.map((p) => p.msg_id));
           }
           // Reports come 400 ms after dispatch: work is in the outbox when the database goes.
-          assert.ok(await check.pendingJobs() > 0, 'work waits in the outbox');
+          assert.ok(await check.outbox.pending() > 0, 'work waits in the outbox');
           await proxy.cut();
 
           const calls = Array.from({ length: 40 }, (_, i) => async () => {

@@ -89,7 +89,7 @@ for (const backend of BACKENDS) {
       const details = (await getDetails(app, tenant.token, `task_id=${created.task_id}&offset=0&limit=10`)).body.send_details;
       assert.ok(details.every((d) => d.send_status !== 'sending'), 'delivered while the receiver is down');
       assert.equal(receiver.received.length, 0);
-      assert.ok(await store.pendingJobs() > 0, 'receipts wait in the outbox');
+      assert.ok(await store.outbox.pending() > 0, 'receipts wait in the outbox');
 
       for (const mode of ['slow', 'error', 'up'] as const) {
         if (mode === 'slow') await receiver.start();
@@ -101,7 +101,7 @@ for (const backend of BACKENDS) {
       await new Promise((r) => setTimeout(r, receiver.slowMs));
       now += 11 * 60_000;
       await worker.drain();
-      assert.equal(await store.pendingJobs(), 0, 'nothing left to push');
+      assert.equal(await store.outbox.pending(), 0, 'nothing left to push');
 
       const byMsg = new Map(details.map((d) => [d.msg_id as string, d]));
       for (const [path, batch] of [['/single', false], ['/batch', true]] as const) {

@@ -12,6 +12,7 @@ import { BACKENDS, useStore } from './helpers/backends.js';
 import { createTenant, detail, getDetails, NOW, testStack } from './helpers/factories.js';
 import { operatorToken, phones, postTask, taskBody, tenantWithReferences } from './helpers/pipeline.js';
 import { BIN } from './helpers/serve.js';
+import { insertSendDetails } from '../src/service/ledger.js';
 
 type Json = Record<string, unknown>;
 
@@ -156,13 +157,13 @@ describe('backup', () => {
       await live.migrate();
       const { account } = await createTenant(live);
       const base = Array.from({ length: 5000 }, (_, i) => detail({ msgId: `b-${i}_1`, sendTime: NOW - i * 1000 }));
-      await live.insertSendDetails(account.id, base, NOW);
+      await insertSendDetails(live, account.id, base, NOW);
       // Writes go on while the backup runs.
       let writing = true;
       let written = 0;
       const writer = (async () => {
         while (writing) {
-          await live.insertSendDetails(account.id, Array.from({ length: 50 }, (_, i) => detail({ msgId: `w-${written + i}_1`, sendTime: NOW - 3600_000 - (written + i) * 1000 })), NOW);
+          await insertSendDetails(live, account.id, Array.from({ length: 50 }, (_, i) => detail({ msgId: `w-${written + i}_1`, sendTime: NOW - 3600_000 - (written + i) * 1000 })), NOW);
           written += 50;
           // better-sqlite3 answers synchronously: yield, or the child's exit is never seen.
           await new Promise((r) => setImmediate(r));
@@ -185,13 +186,13 @@ describe('backup', () => {
       const copy = openStore({ url: `sqlite:${file}` }) as KyselyStore;
       try {
         await copy.migrate();
-        const total = (await copy.listSendDetails(account.id, {}, 0, 1)).total;
+        const total = (await copy.details.page(account.id, {}, 0, 1)).total;
         const { n } = await copy.db.selectFrom('send_details').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
         assert.equal(total, Number(n), 'the copy\'s counters agree with its rows: one consistent moment');
         assert.ok(total >= 5000 && total <= 5000 + written, `${total} rows`);
         assert.equal((total - 5000) % 50, 0, 'no write batch is half in the copy');
-        const page = await copy.listSendDetails(account.id, {}, 0, 20);
-        const livePage = await live.listSendDetails(account.id, {}, 0, 20);
+        const page = await copy.details.page(account.id, {}, 0, 20);
+        const livePage = await live.details.page(account.id, {}, 0, 20);
         assert.deepEqual(page.rows, livePage.rows, 'the newest rows (written before the backup) read the same');
       } finally {
         await copy.close();

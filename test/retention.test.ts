@@ -8,6 +8,7 @@ import type { KyselyStore } from '../src/store/kysely-store.js';
 import { monthsBefore } from '../src/store/partitions.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { NOW, createTenant, detail, matchesFilter } from './helpers/factories.js';
+import { insertSendDetails } from '../src/service/ledger.js';
 
 const DAY = 86_400_000;
 const TPLS = ['600000001', '600000002', null];
@@ -20,7 +21,7 @@ for (const backend of BACKENDS) {
 
     it('purges everything sent before the cutoff, keeps the rest and the totals exact', async () => {
       const random = seededRandom(11);
-      await store.maintainPartitions(NOW, 18);
+      await store.retention.maintainPartitions(NOW, 18);
       const a = await createTenant(store);
       const b = await createTenant(store);
       const make = (sendTime: number) => detail({ sendTime, tplId: pick(random, TPLS), smsSign: pick(random, SIGNS) });
@@ -30,8 +31,8 @@ for (const backend of BACKENDS) {
         .concat([make(NOW - 900 * DAY), make(NOW - 905 * DAY)]);
       const rowsA = spread();
       const rowsB = spread();
-      await store.insertSendDetails(a.account.id, rowsA, NOW);
-      await store.insertSendDetails(b.account.id, rowsB, NOW);
+      await insertSendDetails(store, a.account.id, rowsA, NOW);
+      await insertSendDetails(store, b.account.id, rowsB, NOW);
 
       const cutoff = monthsBefore(NOW, 13);
       const expectedPurged = [...rowsA, ...rowsB].filter((r) => r.sendTime < cutoff).length;
@@ -49,16 +50,16 @@ for (const backend of BACKENDS) {
           f.sendTimeFrom = NOW - Math.floor(random() * 500) * DAY - Math.floor(random() * DAY);
           f.sendTimeTo = f.sendTimeFrom + Math.floor(random() * 200) * DAY;
         }
-        assert.equal((await store.listSendDetails(a.account.id, f, 0, 1)).total, keptA.filter((r) => matchesFilter(r, f)).length, JSON.stringify(f));
+        assert.equal((await store.details.page(a.account.id, f, 0, 1)).total, keptA.filter((r) => matchesFilter(r, f)).length, JSON.stringify(f));
       }
-      const oldest = await store.listSendDetails(a.account.id, {}, keptA.length - 1, 1);
+      const oldest = await store.details.page(a.account.id, {}, keptA.length - 1, 1);
       assert.ok((oldest.rows[0]?.sendTime ?? 0) >= cutoff);
-      assert.equal((await store.listSendDetails(b.account.id, {}, 0, 1)).total, rowsB.filter((r) => r.sendTime >= cutoff).length);
+      assert.equal((await store.details.page(b.account.id, {}, 0, 1)).total, rowsB.filter((r) => r.sendTime >= cutoff).length);
 
       // Nothing of the purged rows lingers: their msg_ids can be stored again, and no counter
       // row is left for a purged day.
       const purgedOne = rowsA.find((r) => r.sendTime < cutoff) as SendDetail;
-      assert.equal(await store.insertSendDetails(a.account.id, [{ ...purgedOne, sendTime: NOW - DAY }], NOW), 1);
+      assert.equal(await insertSendDetails(store, a.account.id, [{ ...purgedOne, sendTime: NOW - DAY }], NOW), 1);
       const { rows: stale } = await sql<{ n: number }>`select count(*) as n from send_detail_counts where day < ${Math.floor(cutoff / DAY) * DAY - DAY}`.execute(store.db);
       assert.equal(Number(stale[0]?.n), 0);
 
@@ -70,7 +71,7 @@ for (const backend of BACKENDS) {
       it('creates the partition of a back-filled month before its rows arrive', async () => {
         const { account } = await createTenant(store);
         const old = Date.parse('2023-02-10T08:00:00Z');
-        assert.equal(await store.insertSendDetails(account.id, [detail({ sendTime: old }), detail({ sendTime: old + 1000 })], NOW), 2);
+        assert.equal(await insertSendDetails(store, account.id, [detail({ sendTime: old }), detail({ sendTime: old + 1000 })], NOW), 2);
         const inMonth = await sql<{ n: number }>`select count(*) as n from send_details_m202302`.execute(store.db);
         assert.equal(Number(inMonth.rows[0]?.n), 2);
       });

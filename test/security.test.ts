@@ -16,6 +16,7 @@ import { importSendDetails } from '../src/service/import.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { createTenant, detail, fixedClock, NOW, TEST_SIMULATOR, testApp, testKeyring, testStack } from './helpers/factories.js';
+import { insertSendDetails } from '../src/service/ledger.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -27,7 +28,7 @@ function login(user: string, password: string, domain: { name: string } | { id: 
 async function fill(store: KyselyStore, accountId: number, n: number, overrides: Parameters<typeof detail>[0] = {}): Promise<void> {
   for (let done = 0; done < n; done += 2000) {
     const batch = Array.from({ length: Math.min(2000, n - done) }, (_, i) => detail({ sendTime: NOW - (done + i) * 7_000, ...overrides }));
-    await store.insertSendDetails(accountId, batch, NOW);
+    await insertSendDetails(store, accountId, batch, NOW);
   }
 }
 
@@ -93,7 +94,7 @@ for (const backend of BACKENDS) {
       const other = await createTenant(store);
       // More than the sockets can buffer, so an export the client does not read stays open.
       await fill(store, tenant.account.id, 30_000, { taskName: 'x'.repeat(200) });
-      await store.insertSendDetails(other.account.id, [detail()], NOW);
+      await insertSendDetails(store, other.account.id, [detail()], NOW);
       await app.listen({ host: '127.0.0.1', port: 0 });
       try {
         const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -206,10 +207,10 @@ for (const backend of BACKENDS) {
       const app = await testApp(store);
       const tenant = await createTenant(store);
       const dangerous = ['=HYPERLINK("http://evil.test","x")', '+1+1', '-2+3', '@SUM(A1)', '\tTAB', '\rCR'];
-      await store.insertSendDetails(tenant.account.id, dangerous.map((taskName, i) => detail({
+      await insertSendDetails(store, tenant.account.id, dangerous.map((taskName, i) => detail({
         taskName, sendStatus: 'fail', resultCode: i === 0 ? '=cmd|calc' : 'UNDELIV', sendTime: NOW - i * 1000,
       })), NOW);
-      await store.insertSendDetails(tenant.account.id, [detail({ custFlag: '+8613100000000', sendAccount: '+8613100000000', sendTime: NOW - 60_000 })], NOW);
+      await insertSendDetails(store, tenant.account.id, [detail({ custFlag: '+8613100000000', sendAccount: '+8613100000000', sendTime: NOW - 60_000 })], NOW);
       const res = await app.inject({ url: '/v1/aim/send-details/export?format=csv', headers: { 'x-auth-token': tenant.token } });
       assert.equal(res.statusCode, 200);
       const rows = parse(res.rawPayload, { bom: true, columns: true }) as Array<Record<string, string>>;
@@ -221,8 +222,8 @@ for (const backend of BACKENDS) {
       const copy = await createTenant(store);
       const summary = await importSendDetails(store, copy.account.id, Readable.from([res.rawPayload]), fixedClock, { format: 'csv' });
       assert.equal(summary.rejected, 0);
-      const imported = await store.listSendDetails(copy.account.id, {}, 0, 100);
-      const original = await store.listSendDetails(tenant.account.id, {}, 0, 100);
+      const imported = await store.details.page(copy.account.id, {}, 0, 100);
+      const original = await store.details.page(tenant.account.id, {}, 0, 100);
       assert.deepEqual(imported.rows.map((r) => [r.taskName, r.resultCode, r.custFlag]), original.rows.map((r) => [r.taskName, r.resultCode, r.custFlag]));
       // NDJSON is data, not a spreadsheet: untouched.
       const nd = await app.inject({ url: '/v1/aim/send-details/export?format=ndjson', headers: { 'x-auth-token': tenant.token } });

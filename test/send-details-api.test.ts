@@ -6,6 +6,7 @@ import { seededRandom, pick } from '../src/service/synthetic.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { NOW, createTenant, detail, getDetails, testApp } from './helpers/factories.js';
+import { insertSendDetails } from '../src/service/ledger.js';
 
 const FIELDS = ['msg_id', 'task_id', 'task_name', 'tpl_id', 'tpl_name', 'cust_flag', 'send_account',
   'send_status', 'send_time', 'receive_time', 'result_code'];
@@ -44,7 +45,7 @@ for (const backend of BACKENDS) {
       before(async () => {
         const tenant = await createTenant(store);
         token = tenant.token;
-        await store.insertSendDetails(tenant.account.id, [detail(), detail()], NOW);
+        await insertSendDetails(store, tenant.account.id, [detail(), detail()], NOW);
       });
 
       const cases: Array<[string, string, number, string?, string?]> = [
@@ -161,8 +162,8 @@ for (const backend of BACKENDS) {
         const a = await createTenant(store);
         const b = await createTenant(store);
         const shared = { taskId: 'aaaaaaaa-0000-4000-8000-000000000001', custFlag: '13900000000' };
-        await store.insertSendDetails(a.account.id, [detail(shared), detail(shared)], NOW);
-        await store.insertSendDetails(b.account.id, [detail(shared), detail({ taskId: 'bbbbbbbb-0000-4000-8000-000000000002' })], NOW);
+        await insertSendDetails(store, a.account.id, [detail(shared), detail(shared)], NOW);
+        await insertSendDetails(store, b.account.id, [detail(shared), detail({ taskId: 'bbbbbbbb-0000-4000-8000-000000000002' })], NOW);
         const aAll = await getDetails(app, a.token, 'offset=0&limit=100');
         const bAll = await getDetails(app, b.token, 'offset=0&limit=100');
         assert.equal(aAll.body.page_info.total, 2);
@@ -186,7 +187,7 @@ for (const backend of BACKENDS) {
           detail({ sendTime: sendTime - 1000, sendStatus: 'sending', receiveTime: null, resultCode: null, taskName: null, tplName: null }),
           detail({ sendTime: sendTime - 2000, sendStatus: 'fail', receiveTime: sendTime, resultCode: 'M2:0045' }),
         ];
-        await store.insertSendDetails(account.id, rows, NOW);
+        await insertSendDetails(store, account.id, rows, NOW);
         const res = await getDetails(app, token, 'offset=0&limit=2');
         assert.equal(res.status, 200);
         assert.equal(res.headers['content-type'], 'application/json;charset=UTF-8');
@@ -216,7 +217,7 @@ for (const backend of BACKENDS) {
         const { account, token } = await createTenant(store);
         const t = Date.parse('2026-06-10T00:00:00Z');
         const ids = ['b_2', 'a_1', 'C_3', 'a_10', 'a_9'];
-        await store.insertSendDetails(account.id, [
+        await insertSendDetails(store, account.id, [
           ...ids.map((msgId) => detail({ msgId, sendTime: t })),
           detail({ msgId: 'z_newest', sendTime: t + 1000 }),
           detail({ msgId: '0_oldest', sendTime: t - 1000 }),
@@ -231,7 +232,7 @@ for (const backend of BACKENDS) {
         const { account, token } = await createTenant(store);
         const begin = Date.parse('2026-06-01T00:00:00Z');
         const end = Date.parse('2026-06-02T00:00:00Z');
-        await store.insertSendDetails(account.id, [begin - 1000, begin, begin + 1000, end - 1000, end, end + 1000]
+        await insertSendDetails(store, account.id, [begin - 1000, begin, begin + 1000, end - 1000, end, end + 1000]
           .map((sendTime) => detail({ sendTime })), NOW);
         const range = `begin_time=${iso(begin)}&end_time=${iso(end)}`;
         const res = await getDetails(app, token, `offset=0&limit=100&${range}`);
@@ -249,7 +250,7 @@ for (const backend of BACKENDS) {
         const { account, token } = await createTenant(store);
         const base = Date.parse('2026-06-01T00:00:00Z');
         const many = Array.from({ length: 10_050 }, (_, i) => detail({ msgId: `m_${String(i).padStart(6, '0')}`, sendTime: base - i * 1000 }));
-        await store.insertSendDetails(account.id, many, NOW);
+        await insertSendDetails(store, account.id, many, NOW);
         const deep = await getDetails(app, token, 'offset=9900&limit=100');
         assert.equal(deep.body.send_details.length, 100);
         assert.equal(deep.body.send_details[0]?.msg_id, 'm_009900');
@@ -283,8 +284,8 @@ for (const backend of BACKENDS) {
           sendTime: NOW - Math.floor(random() * 40) * dayMs / 4 - Math.floor(random() * 3) * 1000,
         });
         const mine = Array.from({ length: 400 }, make);
-        await store.insertSendDetails(account.id, mine, NOW);
-        await store.insertSendDetails(other.account.id, Array.from({ length: 150 }, make), NOW);
+        await insertSendDetails(store, account.id, mine, NOW);
+        await insertSendDetails(store, other.account.id, Array.from({ length: 150 }, make), NOW);
 
         const choices = {
           taskId: [undefined, ...tasks, 'nope'], tplId: [undefined, ...tpls], smsSign: [undefined, ...signs], custFlag: [undefined, ...phones],

@@ -49,7 +49,7 @@ for (const backend of BACKENDS) {
       }
 
       await worker.drain();
-      assert.equal(await store.pendingJobs(), 0, 'every dispatch and report job is done');
+      assert.equal(await store.outbox.pending(), 0, 'every dispatch and report job is done');
 
       const after = await getDetails(app, tenant.token, `task_id=${created.task_id}&offset=0&limit=100`);
       let success = 0;

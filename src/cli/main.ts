@@ -330,7 +330,7 @@ export function buildCli(): Command {
     .action(async (opts: ConfigFlags & { account: string }) => {
       const rows = await withStore(opts, async (store) => {
         const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
-        return (await store.listTemplates(target.id, {}, 0, 1_000_000)).rows;
+        return (await store.templates.list(target.id, {}, 0, 1_000_000)).rows;
       });
       const lines = rows.map((t) => [t.tplId, t.tplState === 1 ? 'enabled' : 'disabled', new Date(t.createdAt).toISOString(), t.tplName].join('\t'));
       process.stdout.write(['TPL_ID\tSTATE\tCREATED_AT\tNAME', ...lines].join('\n') + '\n');
@@ -348,7 +348,7 @@ export function buildCli(): Command {
       if (opts.content.length === 0 || opts.content.length > 500) throw new UsageError('--content must be 1 to 500 characters');
       await withStore(opts, async (store) => {
         const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
-        await store.upsertSmsTemplate(target.id, opts.id, opts.content, systemClock().getTime());
+        await store.smsTemplates.upsert(target.id, opts.id, opts.content, systemClock().getTime());
       });
       process.stderr.write(`SMS template ${opts.id} set\n`);
     });
@@ -359,7 +359,7 @@ export function buildCli(): Command {
     .action(async (opts: ConfigFlags & { account: string }) => {
       const rows = await withStore(opts, async (store) => {
         const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
-        return store.listSmsTemplates(target.id);
+        return store.smsTemplates.list(target.id);
       });
       process.stdout.write(['ID\tCONTENT', ...rows.map((r) => `${r.smsTplId}\t${r.content}`)].join('\n') + '\n');
     });
@@ -388,7 +388,7 @@ export function buildCli(): Command {
     .action(async (opts: ConfigFlags & { account: string }) => {
       const rows = await withStore(opts, async (store) => {
         const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
-        return store.listSignatures(target.id);
+        return store.signatures.list(target.id);
       });
       const lines = rows.map((r) => [r.smsSign, r.channelNumber ?? '', r.appName ?? ''].join('\t'));
       process.stdout.write(['SIGN\tCHANNEL_NUMBER\tAPP_NAME', ...lines].join('\n') + '\n');
@@ -594,7 +594,7 @@ export function buildCli(): Command {
           ...[1, 2, 3].map((i) => ({ name: `${opts.account}-small-${i}`, rows: Math.max(1, Math.floor(rows / 100)), seed: Number(opts.seed) + i })),
         ];
         for (const target of targets) {
-          const account = (await store.findAccountByName(target.name)) ?? (await admin.createAccount(target.name));
+          const account = (await store.accounts.findByName(target.name)) ?? (await admin.createAccount(target.name));
           const bar = process.stderr.isTTY
             ? new cliProgress.SingleBar({ format: `${target.name} [{bar}] {percentage}% | {value}/{total} rows | {eta}s left`, stream: process.stderr }, cliProgress.Presets.shades_classic)
             : undefined;

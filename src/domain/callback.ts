@@ -72,3 +72,11 @@ function embeddedIPv4(v6: ipaddr.IPv6): ipaddr.IPv4 | undefined {
       return undefined;
   }
 }
+
+export interface CallbackRecord {
+  id: string;
+  urlType: number;
+  callbackUrl: string;
+  createdAt: number;
+  updatedAt: number;
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { LIMITS } from './send-detail.js';
-import { parseContractTime, toWholeSeconds } from './time.js';
+import { LIMITS, type SendStatus } from './send-detail.js';
+import { formatContractTime, parseContractTime, toWholeSeconds } from './time.js';
 
 /** Most reports one `POST /v1/aim/delivery-reports` may carry. */
 export const MAX_REPORTS_PER_REQUEST = 1000;
@@ -65,21 +65,42 @@ export function parseDeliveryReport(item: unknown): ReceivedReport {
     return { ok: false, reason: 'a report must be an object', msgId: null, raw };
   }
   const r = item as Record<string, unknown>;
-  const msgId = text(r.msg_id, 'msg_id', LIMITS.msgId, true);
+  return validated(raw, r.msg_id, r.status, r.result_code, r.report_id, (reject) => {
+    if (typeof r.receive_time !== 'string') return reject('receive_time is required, e.g. 2026-06-15T12:00:00Z');
+    const receiveTime = parseContractTime(r.receive_time);
+    if (receiveTime === null) return reject('receive_time must be UTC in the form 2026-06-15T12:00:00Z');
+    return receiveTime;
+  });
+}
+
+/** A report the platform makes itself (a gateway callback, a dispatch failure), under the same rules. */
+export function receivedReport(input: { msgId: string; status: string; resultCode: string | null; receiveTime: number; reportId: string }): ReceivedReport {
+  const receiveTime = toWholeSeconds(input.receiveTime);
+  const raw = JSON.stringify({
+    msg_id: input.msgId, status: input.status, result_code: input.resultCode,
+    receive_time: formatContractTime(receiveTime), report_id: input.reportId,
+  });
+  return validated(raw, input.msgId, input.status, input.resultCode, input.reportId, () => receiveTime);
+}
+
+function validated(
+  raw: string, msgIdIn: unknown, statusIn: unknown, resultCodeIn: unknown, reportIdIn: unknown,
+  receiveTimeOf: (reject: (reason: string) => ReceivedReport) => number | ReceivedReport,
+): ReceivedReport {
+  const msgId = text(msgIdIn, 'msg_id', LIMITS.msgId, true);
   const msgIdOrNull = typeof msgId === 'string' ? msgId : null;
   const reject = (reason: string): ReceivedReport => ({ ok: false, reason, msgId: msgIdOrNull, raw });
   if (msgId !== null && typeof msgId === 'object') return reject(msgId.error);
-  const status = text(r.status, 'status', 32, true);
+  const status = text(statusIn, 'status', 32, true);
   if (status !== null && typeof status === 'object') return reject(status.error);
   const verdict = classifyCarrierStatus(status as string);
   if (!verdict) return reject(`status ${JSON.stringify(status)} is not a known carrier status (DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN, ACCEPTD, ENROUTE, or a code such as MK:0001)`);
-  const resultCode = text(r.result_code, 'result_code', LIMITS.resultCode, false);
+  const resultCode = text(resultCodeIn, 'result_code', LIMITS.resultCode, false);
   if (resultCode !== null && typeof resultCode === 'object') return reject(resultCode.error);
-  const reportId = text(r.report_id, 'report_id', 64, false);
+  const reportId = text(reportIdIn, 'report_id', 64, false);
   if (reportId !== null && typeof reportId === 'object') return reject(reportId.error);
-  if (typeof r.receive_time !== 'string') return reject('receive_time is required, e.g. 2026-06-15T12:00:00Z');
-  const receiveTime = parseContractTime(r.receive_time);
-  if (receiveTime === null) return reject('receive_time must be UTC in the form 2026-06-15T12:00:00Z');
+  const receiveTime = receiveTimeOf(reject);
+  if (typeof receiveTime !== 'number') return receiveTime;
   return {
     ok: true,
     raw,
@@ -98,4 +119,45 @@ export function reportKey(report: DeliveryReport): string {
   if (report.reportId !== null) return `id:${report.reportId}`;
   const content = [report.msgId, report.status, report.resultCode ?? '', String(report.receiveTime)].join('\n');
   return `h:${createHash('sha256').update(content, 'utf8').digest('hex')}`;
+}
+
+export interface ReportResult {
+  outcome: ReportOutcome;
+  reason?: string;
+}
+
+/** What became of a stored report (`delivery_reports.state`). */
+export type ReportState = ReportOutcome;
+
+/** Why a second copy of a report changed nothing. */
+export const DUPLICATE_REPORT = 'this report was received before';
+
+/** Why a report waits: its message is not stored yet. */
+export const PARKED_REPORT = 'no message with this msg_id yet; applied when it arrives';
+
+/** Why a report is refused when its msg_id names messages in several accounts. */
+export const AMBIGUOUS_REPORT = 'msg_id belongs to more than one account';
+
+/** What a report does to its message: nothing (and why), or its final status. */
+export type ReportDecision =
+  | { outcome: 'duplicate' | 'applied'; reason: string; change?: undefined }
+  | { outcome: 'applied'; reason?: undefined; change: { status: 'success' | 'fail'; receiveTime: number; resultCode: string | null } };
+
+/**
+ * The delivery-report rules. A final status is set once and never changes: the first final report
+ * for a message wins and any later one is a duplicate. A pending word ("still under way") is
+ * recorded only. A failure keeps the carrier's result code, or its status word when it gave none.
+ */
+export function decideReport(current: SendStatus, report: DeliveryReport): ReportDecision {
+  if (current !== 'sending') {
+    return { outcome: 'duplicate', reason: `message is already ${current}; a final status never changes` };
+  }
+  if (report.verdict === 'pending') {
+    return { outcome: 'applied', reason: `${report.status} is not final; the message is still sending` };
+  }
+  const status = report.verdict;
+  return {
+    outcome: 'applied',
+    change: { status, receiveTime: report.receiveTime, resultCode: status === 'fail' ? (report.resultCode ?? report.status) : null },
+  };
 }

@@ -81,3 +81,32 @@ const PERMISSIONS: Record<Operation, readonly Role[]> = {
 export function mayCall(role: Role, operation: Operation): boolean {
   return PERMISSIONS[operation].includes(role);
 }
+
+export interface TokenRecord {
+  account: Account;
+  user: User;
+  issuedAt: number;
+  expiresAt: number;
+  scope: TokenScope;
+  method: 'password' | 'token';
+}
+
+export type AccessKeyStatus = 'active' | 'inactive';
+
+export interface AccessKeyRecord {
+  accessKey: string;
+  account: Account;
+  user: User;
+  /** The secret key encrypted under the master key; only the keyring can read it. */
+  secretEnc: string;
+  status: AccessKeyStatus;
+  createdAt: number;
+}
+
+/** An access key as listings show it: never the secret. */
+export interface AccessKeySummary {
+  accessKey: string;
+  userName: string;
+  status: AccessKeyStatus;
+  createdAt: number;
+}

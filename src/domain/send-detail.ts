@@ -59,3 +59,21 @@ export interface SendDetailsQuery {
 
 /** offset + limit beyond this answers an empty page with the true total (contract). */
 export const RESULT_WINDOW = 10_000;
+
+/** A page of send details and the exact number of rows matching the filter, from one snapshot. */
+export interface SendDetailsPage {
+  rows: SendDetail[];
+  total: number;
+}
+
+/** A stored message as report application and its receipt need it. */
+export interface StoredMessage {
+  accountId: number;
+  msgId: string;
+  sendTime: number;
+  tplId: string | null;
+  status: SendStatus;
+  taskId: string | null;
+  custFlag: string | null;
+  smsSign: string | null;
+}

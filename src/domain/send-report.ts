@@ -80,3 +80,24 @@ export function parseSendReportsBody(body: unknown, now: Date): SendReportsQuery
   query.limit = int(r.limit, 'limit', 1, 100, 20);
   return query;
 }
+
+export interface SendReportFilter {
+  /** Months instead of days. */
+  monthly: boolean;
+  tplId?: string;
+  tplName?: string;
+  /** UTC days (epoch ms of midnight), inclusive. */
+  fromDay: number;
+  toDay: number;
+}
+
+/** Messages of one template in one day or month, by status. */
+export interface SendReportRow {
+  /** Epoch ms of the day's or month's start (UTC). */
+  period: number;
+  tplId: string;
+  tplName: string | null;
+  total: number;
+  success: number;
+  fail: number;
+}

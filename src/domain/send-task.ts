@@ -200,3 +200,57 @@ export function parseSendTasksQuery(raw: RawQuery, now: Date): SendTasksQuery {
   query.limit = integerParam(raw, 'limit', 1, 100, 20);
   return query;
 }
+
+/** A send task created through the API, as stored in the same transaction as its details. */
+export interface NewSendTask {
+  taskId: string;
+  taskName: string;
+  tplId: string;
+  smsSign: string;
+  createdAt: number;
+  smsTplId: string;
+  channelNumber: string;
+  smsAppName: string;
+  aimCodeType: string;
+  resolveTimes: number;
+  expirationTime: number;
+  generationType: string;
+  domain: string | null;
+  submissionCount: number;
+}
+
+export interface SendTaskFilter {
+  taskId?: string;
+  taskName?: string;
+  tplId?: string;
+  tplName?: string;
+  /** 'Success' or 'Failed'. */
+  taskState?: string;
+  /** Inclusive creation-time bounds. */
+  createdFrom: number;
+  createdTo: number;
+}
+
+/** A task with its counters, counted from its details in the same snapshot. */
+export interface SendTaskSummary {
+  taskId: string;
+  taskName: string;
+  tplId: string | null;
+  smsSign: string | null;
+  smsTplId: string | null;
+  channelNumber: string | null;
+  smsAppName: string | null;
+  taskState: string;
+  createdAt: number;
+  /** Recipients submitted (details for imported tasks). */
+  submissionCount: number;
+  details: { total: number; sending: number; success: number; fail: number };
+}
+
+export interface TaskRecord {
+  taskId: string;
+  taskName: string;
+  tplId: string | null;
+  smsSign: string | null;
+  createdAt: number;
+}

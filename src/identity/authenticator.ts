@@ -55,7 +55,7 @@ export class TokenAuthenticator implements Authenticator {
     if (header.length === 0 || header.length > MAX_TOKEN_LENGTH) {
       throw new Unauthenticated(`${PREFIX}: X-Auth-Token must be 1 to ${MAX_TOKEN_LENGTH} characters`);
     }
-    const record = await this.store.findToken(hashToken(header));
+    const record = await this.store.tokens.find(hashToken(header));
     if (!record) throw new Unauthenticated(`${PREFIX}: unknown token`);
     if (record.expiresAt <= this.clock().getTime()) throw new Unauthenticated(`${PREFIX}: token expired`);
     return { account: record.account, user: record.user, method: 'token', scope: record.scope };
@@ -105,7 +105,7 @@ export class AkSkAuthenticator implements Authenticator {
       throw new Unauthenticated(`${PREFIX}: ${reason}`);
     };
 
-    const key = await this.store.findAccessKey(parsed.accessKey);
+    const key = await this.store.accessKeys.find(parsed.accessKey);
     // One answer for an unknown key, a disabled one and a wrong signature: a caller must not
     // learn which access keys exist.
     if (!key || key.status !== 'active') return fail(SIGNATURE_MISMATCH);

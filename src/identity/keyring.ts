@@ -101,7 +101,7 @@ const CHECK_CONTEXT = 'aimledger master key check';
  * AK/SK request.
  */
 export async function verifyKeyring(store: Store, keyring: Keyring): Promise<void> {
-  const stored = await store.initSetting(CHECK_SETTING, keyring.encrypt(CHECK_CONTEXT, CHECK_CONTEXT));
+  const stored = await store.settings.init(CHECK_SETTING, keyring.encrypt(CHECK_CONTEXT, CHECK_CONTEXT));
   if (keyring.decrypt(stored, CHECK_CONTEXT) !== CHECK_CONTEXT) {
     throw new ConfigError('the master key does not match the one this database\'s access-key secrets were encrypted with (check AIMLEDGER_MASTER_KEY or the master.key file)');
   }

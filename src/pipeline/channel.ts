@@ -1,18 +1,6 @@
-/** One message as a channel sends it. */
-export interface OutboundMessage {
-  msgId: string;
-  /** The sending account (its SMS templates give the text). */
-  accountId: number;
-  /** The recipient's phone number. */
-  phone: string;
-  smsSign: string;
-  channelNumber: string;
-  smsTplId: string;
-  smsAppName: string;
-  /** The AIM template the message links to. */
-  tplId: string;
-  smsParams: string[] | null;
-}
+import type { OutboundMessage } from '../domain/jobs.js';
+
+export type { OutboundMessage } from '../domain/jobs.js';
 
 /**
  * Hands messages to an SMS gateway. `send` resolves once the gateway has accepted the message

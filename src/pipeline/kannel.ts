@@ -35,7 +35,7 @@ export class KannelChannel implements ChannelAdapter {
   constructor(private readonly options: KannelOptions, private readonly store: Store) {}
 
   async send(message: OutboundMessage): Promise<void> {
-    const content = await this.store.findSmsTemplate(message.accountId, message.smsTplId);
+    const content = await this.store.smsTemplates.find(message.accountId, message.smsTplId);
     if (content === undefined) {
       throw new PermanentChannelError('SMS_TEMPLATE_MISSING', `SMS template ${message.smsTplId} has no content (aimledger sms-template add)`);
     }

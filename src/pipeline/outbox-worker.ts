@@ -1,19 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../domain/clock.js';
-import type { OutboxJob, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { JobKind, OutboxJob, PayloadOf } from '../domain/jobs.js';
 
 /** Does one job. Returning completes it; throwing retries it later with backoff. */
-export type JobHandler = (job: OutboxJob) => Promise<void>;
+export type JobHandler<P = unknown> = (job: OutboxJob<P>) => Promise<void>;
 
 /**
  * Does several jobs of one kind at once (a batch receipt push). `key` says which claimed jobs
  * travel together; throwing retries the whole group.
  */
-export interface GroupHandler {
-  key(job: OutboxJob): string;
-  run(jobs: OutboxJob[]): Promise<void>;
+export interface GroupHandler<P = unknown> {
+  key(job: OutboxJob<P>): string;
+  run(jobs: Array<OutboxJob<P>>): Promise<void>;
 }
+
+/** A handler for every job kind, each typed by the payload its kind carries. */
+export type JobHandlers = { [K in JobKind]: JobHandler<PayloadOf[K]> | GroupHandler<PayloadOf[K]> };
 
 export interface OutboxWorkerOptions {
   /** Jobs claimed per round, at most. */
@@ -62,7 +66,7 @@ export class OutboxWorker {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
-    private readonly handlers: Record<string, JobHandler | GroupHandler>,
+    private readonly handlers: JobHandlers,
     private readonly log: Pick<FastifyBaseLogger, 'warn' | 'error'>,
     private readonly options: OutboxWorkerOptions = DEFAULT_WORKER_OPTIONS,
   ) {}
@@ -90,10 +94,10 @@ export class OutboxWorker {
     const free = this.options.concurrency - this.inflight.size;
     if (free <= 0) return 0;
     const now = this.clock().getTime();
-    const jobs = await this.store.claimJobs(now, Math.min(this.options.batchSize, free), this.options.leaseMs);
+    const jobs = await this.store.outbox.claim(now, Math.min(this.options.batchSize, free), this.options.leaseMs);
     const groups = new Map<string, OutboxJob[]>();
     for (const job of jobs) {
-      const handler = this.handlers[job.kind];
+      const handler = this.handlerFor(job.kind);
       const key = handler && typeof handler === 'object' ? `${job.kind}\u0000${handler.key(job)}` : `job\u0000${job.id}`;
       groups.set(key, [...(groups.get(key) ?? []), job]);
     }
@@ -116,21 +120,30 @@ export class OutboxWorker {
     }
   }
 
+  /**
+   * The handler of a kind, taking the payload as stored: jobs are enqueued typed by kind
+   * (OutboxJobInput), so a job's kind says what its payload is. Unknown kinds have none.
+   */
+  private handlerFor(kind: string): JobHandler | GroupHandler | undefined {
+    if (!Object.hasOwn(this.handlers, kind)) return undefined;
+    return this.handlers[kind as JobKind] as JobHandler | GroupHandler;
+  }
+
   private async runGroup(jobs: OutboxJob[]): Promise<void> {
     const first = jobs[0] as OutboxJob;
-    const handler = this.handlers[first.kind];
+    const handler = this.handlerFor(first.kind);
     try {
       if (!handler) throw new Error(`no handler for outbox job kind ${first.kind}`);
       if (typeof handler === 'object') await handler.run(jobs);
       else await handler(first);
-      for (const job of jobs) await this.store.completeJob(job.id);
+      for (const job of jobs) await this.store.outbox.complete(job.id);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       for (const job of jobs) {
         const delay = backoffMs(job.attempts, this.options);
         this.log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, retryInMs: delay, err: message }, 'outbox job failed; retrying');
         // If this fails too (database gone), the lease expires and the job comes back anyway.
-        await this.store.retryJob(job.id, this.clock().getTime() + delay, message).catch(() => {});
+        await this.store.outbox.retry(job.id, this.clock().getTime() + delay, message).catch(() => {});
       }
     }
   }

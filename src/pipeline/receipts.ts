@@ -3,15 +3,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../domain/clock.js';
 import { outboundFailure, outboundFetch, type Resolver } from '../service/outbound.js';
 import type { Metrics } from '../metrics.js';
-import type { OutboxJob, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { OutboxJob } from '../domain/jobs.js';
+import { receiptEnvelope, type ReceiptPayload } from '../domain/receipt.js';
 import type { GroupHandler } from './outbox-worker.js';
-
-/** What a receipt job carries: the SmsCallback object, built when the status became final. */
-export interface ReceiptPayload {
-  urlType: number;
-  domainId: string;
-  receipt: Record<string, unknown>;
-}
 
 export interface ReceiptOptions {
   allowPrivate: boolean;
@@ -37,37 +32,31 @@ export const DEFAULT_RECEIPT_OPTIONS: Omit<ReceiptOptions, 'allowPrivate'> = {
  */
 export function receiptHandler(
   store: Store, clock: Clock, options: ReceiptOptions, log: Pick<FastifyBaseLogger, 'warn' | 'error'>, metrics?: Pick<Metrics, 'receipts' | 'receiptLag'>,
-): GroupHandler {
+): GroupHandler<ReceiptPayload> {
   // Unless private addresses are allowed, every connection goes only to a public address checked
   // at connection time (see outbound.ts): no separate check that a re-pointed name could pass.
   const doFetch = options.fetch ?? outboundFetch({ allowPrivate: options.allowPrivate, ...(options.resolve ? { resolve: options.resolve } : {}) });
   return {
     key: (job) => {
-      const payload = job.payload as ReceiptPayload;
+      const payload = job.payload;
       return payload.urlType === 2 ? `batch:${job.accountId}` : `single:${job.id}`;
     },
-    async run(jobs: OutboxJob[]) {
-      const first = jobs[0] as OutboxJob;
-      const payload = first.payload as ReceiptPayload;
-      const receipts = jobs.map((j) => (j.payload as ReceiptPayload).receipt);
+    async run(jobs: Array<OutboxJob<ReceiptPayload>>) {
+      const first = jobs[0] as OutboxJob<ReceiptPayload>;
+      const payload = first.payload;
+      const receipts = jobs.map((j) => j.payload.receipt);
       const msgIds = receipts.map((r) => r.msg_id);
       const oldest = Math.min(...jobs.map((j) => j.createdAt));
       if (clock().getTime() - oldest > options.giveUpAfterMs) {
         log.error({ accountId: first.accountId, msgIds }, 'receipts undeliverable for the whole retry period; dropped');
         return;
       }
-      const callback = await store.findCallback(first.accountId as number, payload.urlType);
+      const callback = await store.callbacks.find(first.accountId as number, payload.urlType);
       if (!callback) {
         log.warn({ accountId: first.accountId, msgIds }, 'receipt URL was removed; receipts dropped');
         return;
       }
-      const envelope = {
-        request_id: randomUUID(),
-        domain_id: payload.domainId,
-        callback_type: 'sms',
-        body: JSON.stringify(payload.urlType === 2 ? receipts : receipts[0]),
-        retry: jobs.some((j) => j.attempts > 1),
-      };
+      const envelope = receiptEnvelope(randomUUID(), payload.urlType, payload.domainId, receipts, jobs.some((j) => j.attempts > 1));
       let response: Response;
       try {
         response = await doFetch(callback.callbackUrl, {

@@ -2,6 +2,7 @@ import type { SendDetail, SendStatus } from '../domain/send-detail.js';
 import { toWholeSeconds } from '../domain/time.js';
 import type { Store } from '../store/store.js';
 import { FAILURE_CODES, pick, randomInt, seededRandom, syntheticPhone, syntheticUuid } from './synthetic.js';
+import { insertSendDetails } from './ledger.js';
 
 const YEAR_MS = 365 * 86_400_000;
 
@@ -67,15 +68,15 @@ export async function writeBenchData(store: Store, accountId: number, options: B
     batch.push(row);
     written += 1;
     if (batch.length >= batchSize) {
-      inserted += await store.insertSendDetails(accountId, batch, options.now);
+      inserted += await insertSendDetails(store, accountId, batch, options.now);
       batch = [];
       options.onProgress?.(written);
     }
   }
-  inserted += await store.insertSendDetails(accountId, batch, options.now);
+  inserted += await insertSendDetails(store, accountId, batch, options.now);
   options.onProgress?.(written);
-  await store.upsertTemplates(accountId, BENCH_TEMPLATES, options.now);
-  await store.upsertSignatures(accountId, BENCH_SIGNATURES.map((smsSign) => ({ smsSign, channelNumber: null, appName: 'bench' })), options.now);
+  await store.templates.upsert(accountId, BENCH_TEMPLATES, options.now);
+  await store.signatures.upsert(accountId, BENCH_SIGNATURES.map((smsSign) => ({ smsSign, channelNumber: null, appName: 'bench' })), options.now);
   await store.optimize();
   return inserted;
 }

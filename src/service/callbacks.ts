@@ -1,7 +1,8 @@
 import type { Clock } from '../domain/clock.js';
 import type { CallbackRequest } from '../domain/callback.js';
 import { InvalidParameter } from '../domain/errors.js';
-import type { CallbackRecord, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { CallbackRecord } from '../domain/callback.js';
 import { AddressNotAllowed, resolveAllowed, systemResolver, type Resolver } from './outbound.js';
 
 /** AddCallBack / ListAimCallbacks: one URL per url_type per account. */
@@ -26,10 +27,10 @@ export class Callbacks {
         throw error;
       }
     }
-    return this.store.upsertCallback(accountId, request.urlType, request.callbackUrl, this.clock().getTime());
+    return this.store.callbacks.upsert(accountId, request.urlType, request.callbackUrl, this.clock().getTime());
   }
 
   async list(accountId: number): Promise<CallbackRecord[]> {
-    return this.store.listCallbacks(accountId);
+    return this.store.callbacks.list(accountId);
   }
 }

@@ -2,12 +2,14 @@ import type { Clock } from '../domain/clock.js';
 import type { Account } from '../domain/identity.js';
 import type { SendDetail, SendStatus } from '../domain/send-detail.js';
 import { toWholeSeconds } from '../domain/time.js';
-import type { Store, TaskRecord } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { TaskRecord } from '../domain/send-task.js';
 import { IdentityAdmin } from './identity-admin.js';
 import {
   DEMO_SIGNATURES, DEMO_TEMPLATES, FAILURE_CODES, TASK_NAME_STEMS, pick, randomInt, seededRandom,
   syntheticPhone, syntheticUuid,
 } from './synthetic.js';
+import { insertSendDetails } from './ledger.js';
 
 export const DEMO_ACCOUNT = 'demo';
 export const DEMO_USER = 'admin';
@@ -39,7 +41,7 @@ const DAY_MS = 86_400_000;
  */
 export async function ensureDemo(store: Store, clock: Clock, options: DemoOptions = {}): Promise<DemoSetup> {
   const admin = new IdentityAdmin(store, clock);
-  let account = await store.findAccountByName(DEMO_ACCOUNT);
+  let account = await store.accounts.findByName(DEMO_ACCOUNT);
   const created = !account;
   if (!account) {
     account = await admin.createAccount(DEMO_ACCOUNT);
@@ -47,7 +49,7 @@ export async function ensureDemo(store: Store, clock: Clock, options: DemoOption
     await seedDemoData(store, account.id, clock().getTime(), options);
   }
   const { token, expiresAt } = await admin.createToken(DEMO_ACCOUNT, DEMO_USER);
-  const sample = await store.listSendDetails(account.id, {}, 0, 1);
+  const sample = await store.details.page(account.id, {}, 0, 1);
   return { account, created, token, expiresAt, sampleTaskId: sample.rows[0]?.taskId ?? null };
 }
 
@@ -56,8 +58,8 @@ export async function seedDemoData(store: Store, accountId: number, now: number,
   const random = seededRandom(options.seed ?? 20221119);
   const taskCount = options.tasks ?? 300;
   const days = options.days ?? 30;
-  await store.upsertTemplates(accountId, DEMO_TEMPLATES.map(([tplId, tplName]) => ({ tplId, tplName })), now);
-  await store.upsertSignatures(accountId, DEMO_SIGNATURES.map(([smsSign, channelNumber]) => ({ smsSign, channelNumber, appName: DEMO_APP_NAME })), now);
+  await store.templates.upsert(accountId, DEMO_TEMPLATES.map(([tplId, tplName]) => ({ tplId, tplName })), now);
+  await store.signatures.upsert(accountId, DEMO_SIGNATURES.map(([smsSign, channelNumber]) => ({ smsSign, channelNumber, appName: DEMO_APP_NAME })), now);
   // A pool of customers who receive several messages over the month, as real audiences do.
   const phones = Array.from({ length: 8000 }, () => syntheticPhone(random));
   const tasks: TaskRecord[] = [];
@@ -90,8 +92,8 @@ export async function seedDemoData(store: Store, accountId: number, now: number,
         resultCode: status === 'fail' ? pick(random, FAILURE_CODES) : null,
       });
     }
-    total += await store.insertSendDetails(accountId, details, now);
+    total += await insertSendDetails(store, accountId, details, now);
   }
-  await store.upsertTasks(accountId, tasks);
+  await store.tasks.upsertImported(accountId, tasks);
   return total;
 }

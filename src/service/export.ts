@@ -59,7 +59,7 @@ async function* records(store: Store, accountId: number, filter: SendDetailsFilt
   // row formatting and the CSV writing downstream included) and waits for its turn between them.
   let sliceStart = performance.now();
   // The store picks the batch size that suits its backend.
-  for await (const batch of store.exportSendDetails(accountId, filter)) {
+  for await (const batch of store.details.export(accountId, filter)) {
     for (let i = 0; i < batch.length; i++) {
       yield detailRecord(batch[i] as SendDetail);
       if (i % 25 === 24 && performance.now() - sliceStart > SLICE_MS) {

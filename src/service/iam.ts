@@ -3,7 +3,8 @@ import { NotFound, Unauthenticated } from '../domain/errors.js';
 import { REGION, type Account, type TokenScope } from '../domain/identity.js';
 import type { AuthThrottle } from '../identity/auth-throttle.js';
 import { hashPassword, hashToken, newToken, verifyPassword } from '../identity/secrets.js';
-import type { Store, TokenRecord } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { TokenRecord } from '../domain/identity.js';
 import { DEFAULT_TOKEN_TTL_MS } from './identity-admin.js';
 
 /** The password method of an IAM token request, already shape-checked by the route schema. */
@@ -35,14 +36,14 @@ export class IamService {
   /** Checks the password and issues a token; 401 without saying which part was wrong, 429 when throttled. */
   async issueToken(login: PasswordLogin, address: string): Promise<{ token: string; record: TokenRecord }> {
     const account = 'id' in login.domain
-      ? await this.store.findAccountByDomainId(login.domain.id)
-      : await this.store.findAccountByName(login.domain.name);
+      ? await this.store.accounts.findByDomainId(login.domain.id)
+      : await this.store.accounts.findByName(login.domain.name);
     // One budget per user however the request names the account (domain.id or domain.name).
     const domainKey = account ? String(account.id) : 'id' in login.domain ? `unknown-id:${login.domain.id}` : `unknown-name:${login.domain.name}`;
     const attempt = { address, subject: `user:${domainKey}/${login.userName}` };
     await this.throttle.begin(attempt);
 
-    const found = account ? await this.store.findUserCredentials(account.id, login.userName) : undefined;
+    const found = account ? await this.store.users.findCredentials(account.id, login.userName) : undefined;
     const valid = await verifyPassword(login.password, found?.passwordHash ?? await (decoyHash ??= hashPassword('aimledger decoy password')));
     if (!account || !found || found.passwordHash === null || !valid) {
       await this.throttle.failure(attempt);
@@ -54,7 +55,7 @@ export class IamService {
     const token = newToken();
     const now = this.clock().getTime();
     const expiresAt = now + this.tokenTtlMs;
-    await this.store.insertToken({
+    await this.store.tokens.insert({
       tokenHash: hashToken(token), userId: found.user.id, accountId: account.id, now, expiresAt, scope, method: 'password',
     });
     return { token, record: { account, user: found.user, issuedAt: now, expiresAt, scope, method: 'password' } };
@@ -63,7 +64,7 @@ export class IamService {
   /** A token of the caller's own account that has not expired; 404 for anything else, as IAM answers. */
   async validateToken(subjectToken: string, callerAccountId: number): Promise<TokenRecord> {
     const record = subjectToken.length > 0 && subjectToken.length <= 2000
-      ? await this.store.findToken(hashToken(subjectToken))
+      ? await this.store.tokens.find(hashToken(subjectToken))
       : undefined;
     if (!record || record.account.id !== callerAccountId || record.expiresAt <= this.clock().getTime()) {
       throw new NotFound('The token in X-Subject-Token could not be found, has expired or belongs to another account.');

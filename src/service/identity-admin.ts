@@ -1,7 +1,8 @@
 import type { Clock } from '../domain/clock.js';
 import { InvalidParameter } from '../domain/errors.js';
 import { OPERATOR_ROLE, PLATFORM_ACCOUNT, type Account, type Role, type User, type UserStatus } from '../domain/identity.js';
-import type { AccessKeyStatus, AccessKeySummary, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { AccessKeyStatus, AccessKeySummary } from '../domain/identity.js';
 import type { Keyring } from '../identity/keyring.js';
 import { hashPassword, hashToken, newAccessKeyId, newDomainId, newSecretKey, newToken } from '../identity/secrets.js';
 
@@ -21,11 +22,11 @@ export class IdentityAdmin {
 
   async createAccount(name: string): Promise<Account> {
     checkName('account', name);
-    return this.store.createAccount({ name, domainId: newDomainId(), projectId: newDomainId(), now: this.clock().getTime() });
+    return this.store.accounts.create({ name, domainId: newDomainId(), projectId: newDomainId(), now: this.clock().getTime() });
   }
 
   async requireAccount(name: string): Promise<Account> {
-    const account = await this.store.findAccountByName(name);
+    const account = await this.store.accounts.findByName(name);
     if (!account) throw new InvalidParameter(`no account named ${name}`);
     return account;
   }
@@ -34,7 +35,7 @@ export class IdentityAdmin {
     checkName('user', userName);
     const account = await this.requireAccount(accountName);
     const passwordHash = password === null ? null : await hashPassword(password);
-    return this.store.createUser({
+    return this.store.users.create({
       accountId: account.id, name: userName, publicId: newDomainId(), role, passwordHash, now: this.clock().getTime(),
     });
   }
@@ -46,7 +47,7 @@ export class IdentityAdmin {
     const token = newToken();
     const now = this.clock().getTime();
     const expiresAt = now + ttlMs;
-    await this.store.insertToken({
+    await this.store.tokens.insert({
       tokenHash: hashToken(token), userId: user.id, accountId: account.id, now, expiresAt, scope: 'project', method: 'token',
     });
     return { token, expiresAt };
@@ -58,16 +59,16 @@ export class IdentityAdmin {
    */
   async createOperatorToken(ttlMs: number = DEFAULT_TOKEN_TTL_MS): Promise<{ token: string; expiresAt: number }> {
     const now = this.clock().getTime();
-    const account = (await this.store.findAccountByName(PLATFORM_ACCOUNT))
-      ?? (await this.store.createAccount({ name: PLATFORM_ACCOUNT, domainId: newDomainId(), projectId: newDomainId(), now }));
-    const operator = (await this.store.findUser(account.id, OPERATOR_ROLE))
-      ?? (await this.store.createUser({ accountId: account.id, name: OPERATOR_ROLE, publicId: newDomainId(), role: OPERATOR_ROLE, passwordHash: null, now }));
+    const account = (await this.store.accounts.findByName(PLATFORM_ACCOUNT))
+      ?? (await this.store.accounts.create({ name: PLATFORM_ACCOUNT, domainId: newDomainId(), projectId: newDomainId(), now }));
+    const operator = (await this.store.users.find(account.id, OPERATOR_ROLE))
+      ?? (await this.store.users.create({ accountId: account.id, name: OPERATOR_ROLE, publicId: newDomainId(), role: OPERATOR_ROLE, passwordHash: null, now }));
     return this.createToken(account.name, operator.name, ttlMs);
   }
 
   private async requireUser(accountName: string, userName: string): Promise<{ account: Account; user: User }> {
     const account = await this.requireAccount(accountName);
-    const user = await this.store.findUser(account.id, userName);
+    const user = await this.store.users.find(account.id, userName);
     if (!user) throw new InvalidParameter(`no user named ${userName} in account ${accountName}`);
     return { account, user };
   }
@@ -80,70 +81,70 @@ export class IdentityAdmin {
     const { account, user } = await this.requireUser(accountName, userName);
     const accessKey = newAccessKeyId();
     const secretKey = newSecretKey();
-    await this.store.insertAccessKey({
+    await this.store.accessKeys.insert({
       accessKey, accountId: account.id, userId: user.id, secretEnc: keyring.encrypt(secretKey, accessKey), now: this.clock().getTime(),
     });
     return { accessKey, secretKey };
   }
 
-  async listAccounts(): Promise<Awaited<ReturnType<Store['listAccounts']>>> {
-    return this.store.listAccounts();
+  async listAccounts(): Promise<Awaited<ReturnType<Store['accounts']['list']>>> {
+    return this.store.accounts.list();
   }
 
-  async listUsers(accountName: string): Promise<Awaited<ReturnType<Store['listUsers']>>> {
+  async listUsers(accountName: string): Promise<Awaited<ReturnType<Store['users']['list']>>> {
     const account = await this.requireAccount(accountName);
-    return this.store.listUsers(account.id);
+    return this.store.users.list(account.id);
   }
 
   /** Disabled: sign-in, tokens and access keys are refused at once; its tokens are deleted. */
   async setUserStatus(accountName: string, userName: string, status: UserStatus): Promise<void> {
     const { user } = await this.requireUser(accountName, userName);
-    await this.store.updateUser(user.id, { status });
+    await this.store.users.update(user.id, { status });
   }
 
   /** Deletes the user, its tokens and its access keys. */
   async deleteUser(accountName: string, userName: string): Promise<void> {
     const { user } = await this.requireUser(accountName, userName);
-    await this.store.deleteUser(user.id);
+    await this.store.users.delete(user.id);
   }
 
   /** Sets (or, with null, removes) the user's password. Tokens already issued stay valid. */
   async setPassword(accountName: string, userName: string, password: string | null): Promise<void> {
     const { user } = await this.requireUser(accountName, userName);
-    await this.store.updateUser(user.id, { passwordHash: password === null ? null : await hashPassword(password) });
+    await this.store.users.update(user.id, { passwordHash: password === null ? null : await hashPassword(password) });
   }
 
   async setRole(accountName: string, userName: string, role: Role): Promise<void> {
     const { user } = await this.requireUser(accountName, userName);
-    await this.store.updateUser(user.id, { role });
+    await this.store.users.update(user.id, { role });
   }
 
   /** Revokes one token (as issued, not its hash); false when no such token exists. */
   async revokeToken(token: string): Promise<boolean> {
-    return (await this.store.revokeToken(hashToken(token))) !== undefined;
+    return (await this.store.tokens.revoke(hashToken(token))) !== undefined;
   }
 
   /** Revokes every token of the user; returns how many there were. */
   async revokeUserTokens(accountName: string, userName: string): Promise<number> {
     const { user } = await this.requireUser(accountName, userName);
-    return this.store.revokeUserTokens(user.id);
+    return this.store.tokens.revokeAllOf(user.id);
   }
 
   async listAccessKeys(accountName: string): Promise<AccessKeySummary[]> {
     const account = await this.requireAccount(accountName);
-    return this.store.listAccessKeys(account.id);
+    return this.store.accessKeys.list(account.id);
   }
 
   async setAccessKeyStatus(accountName: string, accessKey: string, status: AccessKeyStatus): Promise<void> {
     const account = await this.requireAccount(accountName);
-    if (!(await this.store.setAccessKeyStatus(account.id, accessKey, status))) {
+    if (!(await this.store.accessKeys.setStatus(account.id, accessKey, status))) {
       throw new InvalidParameter(`account ${accountName} has no access key ${accessKey}`);
     }
   }
 
   async deleteAccessKey(accountName: string, accessKey: string): Promise<void> {
     const account = await this.requireAccount(accountName);
-    if (!(await this.store.deleteAccessKey(account.id, accessKey))) {
+    if (!(await this.store.accessKeys.delete(account.id, accessKey))) {
       throw new InvalidParameter(`account ${accountName} has no access key ${accessKey}`);
     }
   }

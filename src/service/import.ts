@@ -5,6 +5,7 @@ import type { Clock } from '../domain/clock.js';
 import { isSendStatus, LIMITS, type SendDetail } from '../domain/send-detail.js';
 import { parseContractTime, toWholeSeconds } from '../domain/time.js';
 import type { Store } from '../store/store.js';
+import { insertSendDetails } from './ledger.js';
 
 export type ImportFormat = 'ndjson' | 'csv';
 
@@ -162,7 +163,7 @@ export async function importSendDetails(
   let batch: SendDetail[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    const inserted = await store.insertSendDetails(accountId, batch, clock().getTime());
+    const inserted = await insertSendDetails(store, accountId, batch, clock().getTime());
     summary.inserted += inserted;
     summary.skipped += batch.length - inserted;
     batch = [];

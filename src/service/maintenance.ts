@@ -6,8 +6,8 @@ import type { Store } from '../store/store.js';
  * `retentionMonths`), expired tokens. Returns how many send details were purged.
  */
 export async function runMaintenance(store: Store, now: number, retentionMonths: number): Promise<number> {
-  await store.maintainPartitions(now, retentionMonths);
-  const purged = await store.purge(monthsBefore(now, retentionMonths));
-  await store.deleteExpiredTokens(now);
+  await store.retention.maintainPartitions(now, retentionMonths);
+  const purged = await store.retention.purge(monthsBefore(now, retentionMonths));
+  await store.tokens.deleteExpired(now);
   return purged;
 }

@@ -1,7 +1,8 @@
 import type { Clock } from '../domain/clock.js';
 import { Conflict, InvalidParameter } from '../domain/errors.js';
 import { LIMITS } from '../domain/send-detail.js';
-import type { SignatureRecord, Store, TemplateInfo } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { SignatureRecord, TemplateInfo } from '../domain/reference-data.js';
 
 const TEMPLATE_ID = /^[0-9]{9}$/;
 
@@ -13,9 +14,9 @@ export class ReferenceData {
     if (!TEMPLATE_ID.test(input.tplId)) throw new InvalidParameter('the template id must be 9 digits, e.g. 600000001');
     const name = input.tplName.trim();
     if (name.length === 0 || name.length > 100) throw new InvalidParameter('the template name must be 1 to 100 characters');
-    if (await this.store.findTemplate(accountId, input.tplId)) throw new Conflict(`template ${input.tplId} already exists`);
-    await this.store.upsertTemplates(accountId, [{ tplId: input.tplId, tplName: name }], this.clock().getTime());
-    const created = await this.store.findTemplate(accountId, input.tplId);
+    if (await this.store.templates.find(accountId, input.tplId)) throw new Conflict(`template ${input.tplId} already exists`);
+    await this.store.templates.upsert(accountId, [{ tplId: input.tplId, tplName: name }], this.clock().getTime());
+    const created = await this.store.templates.find(accountId, input.tplId);
     if (!created) throw new Error(`template ${input.tplId} vanished after it was stored`);
     return created;
   }
@@ -29,9 +30,9 @@ export class ReferenceData {
     if (input.appName !== null && (input.appName.length === 0 || input.appName.length > 64)) {
       throw new InvalidParameter('the app name must be 1 to 64 characters');
     }
-    if (await this.store.findSignature(accountId, sign)) throw new Conflict(`signature ${sign} already exists`);
+    if (await this.store.signatures.find(accountId, sign)) throw new Conflict(`signature ${sign} already exists`);
     const record = { smsSign: sign, channelNumber: input.channelNumber, appName: input.appName };
-    await this.store.upsertSignatures(accountId, [record], this.clock().getTime());
+    await this.store.signatures.upsert(accountId, [record], this.clock().getTime());
     return record;
   }
 }

@@ -1,6 +1,7 @@
 import type { Principal } from '../domain/identity.js';
 import { RESULT_WINDOW, type SendDetailsQuery } from '../domain/send-detail.js';
-import type { SendDetailsPage, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { SendDetailsPage } from '../domain/send-detail.js';
 
 /**
  * The send-details query use case: the caller's account only, newest first, exact total.
@@ -9,5 +10,5 @@ import type { SendDetailsPage, Store } from '../store/store.js';
  */
 export async function listSendDetails(store: Store, principal: Principal, query: SendDetailsQuery): Promise<SendDetailsPage> {
   const beyondWindow = query.offset + query.limit > RESULT_WINDOW;
-  return store.listSendDetails(principal.account.id, query.filter, query.offset, beyondWindow ? 0 : query.limit);
+  return store.details.page(principal.account.id, query.filter, query.offset, beyondWindow ? 0 : query.limit);
 }

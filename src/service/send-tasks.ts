@@ -2,16 +2,14 @@ import { randomInt, randomUUID } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
 import { ErrorCodes, InvalidParameter } from '../domain/errors.js';
 import type { Principal } from '../domain/identity.js';
-import type { SendDetail } from '../domain/send-detail.js';
+import { RESULT_WINDOW, type SendDetail } from '../domain/send-detail.js';
 import type { SendTaskRequest, SendTasksQuery } from '../domain/send-task.js';
 import { toWholeSeconds } from '../domain/time.js';
-import type { OutboundMessage } from '../pipeline/channel.js';
-import type { NewSendTask, SendTaskSummary, Store, TemplateInfo } from '../store/store.js';
-
-export const DISPATCH_JOB = 'dispatch';
-
-/** A dispatch job's payload: everything the channel needs, so dispatch reads nothing else. */
-export type DispatchPayload = OutboundMessage;
+import { JOB_KINDS, type OutboxJobInput } from '../domain/jobs.js';
+import type { Store } from '../store/store.js';
+import { recordDetails } from './ledger.js';
+import type { NewSendTask, SendTaskSummary } from '../domain/send-task.js';
+import type { TemplateInfo } from '../domain/reference-data.js';
 
 export interface CreatedSendTask {
   task: NewSendTask;
@@ -40,10 +38,10 @@ export class SendTasks {
   async create(principal: Principal, request: SendTaskRequest): Promise<CreatedSendTask> {
     const accountId = principal.account.id;
     const { smsChannel: channel, resolveTask: resolve } = request;
-    const template = await this.store.findTemplate(accountId, resolve.tplId);
+    const template = await this.store.templates.find(accountId, resolve.tplId);
     if (!template) throw new InvalidParameter(`template ${resolve.tplId} does not exist`, ErrorCodes.templateNotFound);
     if (template.tplState !== 1) throw new InvalidParameter(`template ${resolve.tplId} is disabled`, ErrorCodes.templateUnavailable);
-    const signature = await this.store.findSignature(accountId, channel.smsSign);
+    const signature = await this.store.signatures.find(accountId, channel.smsSign);
     if (!signature) throw new InvalidParameter(`sms_channel.sms_sign ${JSON.stringify(channel.smsSign)} is not a signature of this account`);
     if (signature.channelNumber !== null && signature.channelNumber !== channel.channelNumber) {
       throw new InvalidParameter(`sms_channel.channel_number does not belong to signature ${JSON.stringify(channel.smsSign)}`);
@@ -64,17 +62,23 @@ export class SendTasks {
       smsSign: channel.smsSign, custFlag: p.custFlag, sendAccount: p.custFlag, sendStatus: 'sending',
       sendTime: toWholeSeconds(createdAt), receiveTime: null, resultCode: null,
     }));
-    const jobs = details.map((d, i) => ({
-      kind: DISPATCH_JOB,
+    const jobs = details.map((d, i): OutboxJobInput => ({
+      kind: JOB_KINDS.dispatch,
       accountId,
       runAt: createdAt,
       payload: {
         msgId: d.msgId, accountId, phone: d.custFlag as string, smsSign: channel.smsSign, channelNumber: channel.channelNumber,
         smsTplId: channel.smsTplId, smsAppName: channel.smsAppName, tplId: template.tplId,
         smsParams: resolve.params[i]?.smsParams ?? null,
-      } satisfies DispatchPayload,
+      },
     }));
-    await this.store.createSendTask(accountId, task, details, jobs, createdAt);
+    await this.store.details.prepareFor(details);
+    await this.store.transaction(async (tx) => {
+      await tx.tasks.insert(accountId, task);
+      const inserted = await recordDetails(tx, accountId, details, createdAt);
+      if (inserted.length !== details.length) throw new Error('a new send task\'s msg_id already existed');
+      await tx.outbox.enqueue(jobs, createdAt);
+    });
     this.onCreated();
     return { task, template, details };
   }
@@ -82,7 +86,7 @@ export class SendTasks {
   async list(principal: Principal, query: SendTasksQuery): Promise<{ rows: SendTaskSummary[]; total: number }> {
     const { offset, limit, ...filter } = query;
     // Past the 10000 window: no rows, the true total (as send-details).
-    const pageLimit = offset + limit > 10_000 ? 0 : limit;
-    return this.store.listSendTasks(principal.account.id, filter, offset, pageLimit);
+    const pageLimit = offset + limit > RESULT_WINDOW ? 0 : limit;
+    return this.store.tasks.list(principal.account.id, filter, offset, pageLimit);
   }
 }

@@ -1,4 +1,5 @@
 import type { Generated } from 'kysely';
+import { SEND_STATUSES, type SendStatus } from '../domain/send-detail.js';
 
 /** Table shapes as Kysely sees them. Times are epoch milliseconds in BIGINT columns on every backend. */
 export interface Database {
@@ -166,4 +167,12 @@ export interface Database {
   };
 }
 
-export const STATUS_CODES = { sending: 0, success: 1, fail: 2 } as const;
+/** How `send_status` is stored: a status's position in SEND_STATUSES (0 sending, 1 success, 2 fail). */
+export const STATUS_CODES = Object.fromEntries(SEND_STATUSES.map((status, code) => [status, code])) as Record<SendStatus, number>;
+
+/** The status a stored `send_status` code stands for; throws on a code no status has. */
+export function statusOfCode(code: number): SendStatus {
+  const status = SEND_STATUSES[code];
+  if (status === undefined) throw new Error(`send_details.send_status holds unknown code ${code}`);
+  return status;
+}

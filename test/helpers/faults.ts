@@ -23,7 +23,7 @@ export async function provisionSender(url: string, name: string, receiptUrl?: st
     const refs = new ReferenceData(setup, systemClock);
     await refs.addTemplate(account.id, { tplId: TPL_ID, tplName: TPL_NAME });
     await refs.addSignature(account.id, { smsSign: SIGN, channelNumber: CHANNEL, appName: APP_NAME });
-    if (receiptUrl) await setup.upsertCallback(account.id, 0, receiptUrl, Date.now());
+    if (receiptUrl) await setup.callbacks.upsert(account.id, 0, receiptUrl, Date.now());
     return (await admin.createToken(name, 'sender')).token;
   } finally {
     await setup.close();
@@ -40,7 +40,7 @@ export async function stillSending(store: KyselyStore, msgIds: string[]): Promis
 export async function waitSettled(store: KyselyStore, msgIds: string[], ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const [n, jobs] = [await stillSending(store, msgIds), await store.pendingJobs()];
+    const [n, jobs] = [await stillSending(store, msgIds), await store.outbox.pending()];
     if (n === 0 && jobs === 0) return;
     assert.ok(Date.now() < deadline, `${n} messages still sending, ${jobs} jobs pending after ${ms} ms`);
     await sleep(250);

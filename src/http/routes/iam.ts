@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { InvalidParameter } from '../../domain/errors.js';
 import { REGION } from '../../domain/identity.js';
 import type { IamService, PasswordLogin } from '../../service/iam.js';
-import type { TokenRecord } from '../../store/store.js';
+import type { TokenRecord } from '../../domain/identity.js';
 import type { AppDeps } from '../app.js';
 import { authenticate } from '../auth.js';
 import { TokenRequest, TokenResponse, type TokenRequestBody, type TokenResponseBody } from '../schemas.js';

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { InvalidParameter } from '../../domain/errors.js';
 import { kannelDlr } from '../../domain/sms-text.js';
-import { formatContractTime } from '../../domain/time.js';
+import { receivedReport } from '../../domain/delivery-report.js';
 import type { AppDeps } from '../app.js';
 
 function sameSecret(a: string, b: string): boolean {
@@ -37,10 +37,10 @@ export async function kannelRoutes(app: FastifyInstance, deps: AppDeps & { kanne
     }
     const verdict = /^[0-9]{1,2}$/.test(q.type) ? kannelDlr(Number(q.type), q.status ?? '') : undefined;
     if (!verdict) throw new InvalidParameter(`type ${JSON.stringify(q.type)} is not a Kannel delivery report type`);
-    const [result] = await deps.deliveryReports.ingest([{
-      msg_id: q.msg_id, status: verdict.status, result_code: verdict.resultCode,
-      receive_time: formatContractTime(deps.clock().getTime()), report_id: `kannel:${q.msg_id}:${q.type}`,
-    }]);
+    const [result] = await deps.deliveryReports.ingestReceived([receivedReport({
+      msgId: q.msg_id, status: verdict.status, resultCode: verdict.resultCode,
+      receiveTime: deps.clock().getTime(), reportId: `kannel:${q.msg_id}:${q.type}`,
+    })]);
     return reply.type('text/plain').send(`${result?.outcome ?? 'stored'}\n`);
   });
 }

@@ -7,7 +7,7 @@ import { parseSendReportsBody, type SendReportsQuery } from '../../domain/send-r
 import { parseSendTaskBody, parseSendTasksQuery, type SendTaskRequest, type SendTasksQuery } from '../../domain/send-task.js';
 import { parseCallbackBody, type CallbackRequest } from '../../domain/callback.js';
 import type { DeliveryReports } from '../../service/delivery-reports.js';
-import type { CallbackRecord } from '../../store/store.js';
+import type { CallbackRecord } from '../../domain/callback.js';
 import type { SendTasks } from '../../service/send-tasks.js';
 import type { AppDeps } from '../app.js';
 import { principalOf, requireOperation } from '../auth.js';
@@ -165,7 +165,7 @@ export async function pipelineRoutes(app: FastifyInstance, deps: PipelineRouteDe
   }, async (request) => {
     const query = request.body as SendReportsQuery;
     const { offset, limit, monthly, ...rest } = query;
-    const page = await deps.store.sendReport(principalOf(request).account.id, { monthly, ...rest }, offset, limit);
+    const page = await deps.store.sendReports.report(principalOf(request).account.id, { monthly, ...rest }, offset, limit);
     return {
       status: '200',
       message: 'success',
@@ -198,7 +198,7 @@ export async function pipelineRoutes(app: FastifyInstance, deps: PipelineRouteDe
     preValidation: requireOperation(deps.authenticator, 'templates:list'),
   }, async (request) => {
     const { none, offset, limit, ...filter } = request.query as TemplatesQuery;
-    const page = none ? { rows: [], total: 0 } : await deps.store.listTemplates(principalOf(request).account.id, filter, offset, limit);
+    const page = none ? { rows: [], total: 0 } : await deps.store.templates.list(principalOf(request).account.id, filter, offset, limit);
     return {
       templates: page.rows.map((t) => ({
         tpl_id: t.tplId, tpl_name: t.tplName, tpl_state: t.tplState, audit_state: 2, audit_desc: null,

@@ -1,0 +1,69 @@
+import { sql } from 'kysely';
+import { inTransaction, type StoreContext } from '../context.js';
+import { countDeltas, statusDeltas } from '../detail-counts.js';
+import { PARTITIONS_AHEAD_MS } from '../migrations.js';
+import { monthsBefore } from '../partitions.js';
+
+const PURGE_BATCH = 5000;
+
+const negate = <T extends { n: number }>(deltas: T[]): T[] => deltas.map((d) => ({ ...d, n: -d.n }));
+
+/** Storage over time: partitions for the months to come, and deleting what is past retention. */
+export class RetentionRepository {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /**
+   * Creates the storage the coming months need (monthly partitions on PostgreSQL, from the
+   * retention horizon to a few months ahead); nothing on SQLite.
+   */
+  async maintainPartitions(now: number, retentionMonths: number): Promise<void> {
+    await this.ctx.adapter.partitions?.ensure(this.ctx.root, monthsBefore(now, retentionMonths), now + PARTITIONS_AHEAD_MS);
+  }
+
+  /**
+   * Deletes every detail sent before `cutoff` (whole partitions where the backend has them,
+   * batches otherwise), keeping totals exact. Returns how many were deleted.
+   */
+  async purge(cutoff: number): Promise<number> {
+    let deleted = 0;
+    const { root, adapter } = this.ctx;
+    const partitions = adapter.partitions;
+    if (partitions) {
+      // Whole months first: their days' counters and ids go with them in one transaction.
+      for (const partition of await partitions.endingBy(root, cutoff)) {
+        deleted += await inTransaction(this.ctx, async ({ db }) => {
+          const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(partition.name)}`.execute(db);
+          await db.deleteFrom('send_detail_counts').where('day', '>=', partition.from).where('day', '<', partition.to).execute();
+          await db.deleteFrom('send_status_counts').where('day', '>=', partition.from).where('day', '<', partition.to).execute();
+          await db.deleteFrom('send_detail_ids').where('send_time', '>=', partition.from).where('send_time', '<', partition.to).execute();
+          await partitions.drop(db, partition);
+          return Number(rows[0]?.n ?? 0);
+        });
+      }
+    }
+    // What is left below the cutoff (every row on SQLite; the partial month on PostgreSQL) goes
+    // in small batches, each adjusting the counters it affects.
+    const accounts = await root.selectFrom('accounts').select('id').execute();
+    for (const { id: accountId } of accounts) {
+      for (;;) {
+        const batch = await inTransaction(this.ctx, async ({ db, counts }) => {
+          const rows = await db.selectFrom('send_details').select(['msg_id', 'send_time', 'tpl_id', 'sms_sign', 'send_status'])
+            .where('account_id', '=', accountId).where('send_time', '<', cutoff)
+            .orderBy('send_time', 'desc').limit(PURGE_BATCH).execute();
+          if (rows.length === 0) return 0;
+          const ids = rows.map((r) => r.msg_id);
+          await db.deleteFrom('send_details').where('account_id', '=', accountId).where('msg_id', 'in', ids).where('send_time', '<', cutoff).execute();
+          if (partitions) await db.deleteFrom('send_detail_ids').where('account_id', '=', accountId).where('msg_id', 'in', ids).execute();
+          counts.addDetails(accountId, negate(countDeltas(rows)));
+          counts.addStatuses(accountId, negate(statusDeltas(rows)));
+          return rows.length;
+        });
+        deleted += batch;
+        if (batch < PURGE_BATCH) break;
+      }
+    }
+    await root.deleteFrom('send_detail_counts').where('n', '=', 0).execute();
+    await root.deleteFrom('send_status_counts').where('n', '=', 0).execute();
+    return deleted;
+  }
+}

@@ -1,0 +1,177 @@
+import type { SendDetail, SendDetailsFilter, SendDetailsPage, StoredMessage } from '../../domain/send-detail.js';
+import { toWholeSeconds } from '../../domain/time.js';
+import { chunks } from '../compare.js';
+import { inSnapshot, inTransaction, type StoreContext } from '../context.js';
+import { countDeltas, dayOf, statusDeltas } from '../detail-counts.js';
+import { STATUS_CODES } from '../schema.js';
+import { applyFilter, countMatching, DETAIL_COLUMNS, MESSAGE_COLUMNS, toDetail, toMessage, type DetailRow } from './send-detail-queries.js';
+
+/** Messages, one row per recipient of a send task (or imported), and their counters. */
+export class SendDetailsRepository {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /**
+   * Makes sure the months these details fall in have their partitions before the rows arrive
+   * (back-fills reach into months maintenance never created; there is no default partition).
+   * Runs outside any transaction; months seen once are remembered.
+   */
+  async prepareFor(details: SendDetail[]): Promise<void> {
+    const partitions = this.ctx.adapter.partitions;
+    if (!partitions) return;
+    const months = new Set<number>();
+    for (const d of details) {
+      const t = new Date(d.sendTime);
+      const month = Date.UTC(t.getUTCFullYear(), t.getUTCMonth(), 1);
+      if (!this.ctx.knownMonths.has(month)) months.add(month);
+    }
+    for (const month of months) {
+      await partitions.ensure(this.ctx.root, month, month + 1);
+      this.ctx.knownMonths.add(month);
+    }
+  }
+
+  /**
+   * Inserts the details whose msg_id the account does not have yet and counts them; returns the
+   * messages inserted (skipped duplicates never touch the counters). Call `prepareFor` first.
+   */
+  async insertNew(accountId: number, details: SendDetail[], now: number): Promise<StoredMessage[]> {
+    return inTransaction(this.ctx, async (tx) => {
+      const added: Array<{ msg_id: string; send_time: number; tpl_id: string | null; sms_sign: string | null; send_status: number; task_id: string | null; cust_flag: string | null }> = [];
+      for (const part of chunks(details, 14, this.ctx.adapter.maxParameters)) {
+        const fresh = this.ctx.adapter.partitions ? await this.claimIds(tx, accountId, part) : part;
+        if (fresh.length === 0) continue;
+        const rows = await tx.db.insertInto('send_details')
+          .values(fresh.map((d) => ({
+            account_id: accountId,
+            msg_id: d.msgId,
+            task_id: d.taskId,
+            task_name: d.taskName,
+            tpl_id: d.tplId,
+            tpl_name: d.tplName,
+            sms_sign: d.smsSign,
+            cust_flag: d.custFlag,
+            send_account: d.sendAccount,
+            send_status: STATUS_CODES[d.sendStatus],
+            // Whole seconds always: the count plan relies on it (see planCount).
+            send_time: toWholeSeconds(d.sendTime),
+            receive_time: d.receiveTime === null ? null : toWholeSeconds(d.receiveTime),
+            result_code: d.resultCode,
+            updated_at: now,
+          })))
+          // Without partitions the table's own key skips known msg_ids; with them claimIds did.
+          .$if(!this.ctx.adapter.partitions, (qb) => qb.onConflict((oc) => oc.columns(['account_id', 'msg_id']).doNothing()))
+          // Only rows actually inserted come back.
+          .returning(['msg_id', 'send_time', 'tpl_id', 'sms_sign', 'send_status', 'task_id', 'cust_flag'])
+          .execute();
+        added.push(...rows);
+      }
+      tx.counts.addDetails(accountId, countDeltas(added));
+      tx.counts.addStatuses(accountId, statusDeltas(added));
+      return added.map((r) => toMessage({ ...r, account_id: accountId }));
+    });
+  }
+
+  /**
+   * Registers the msg_ids of `part` in send_detail_ids and returns the details whose msg_id was
+   * new (first occurrence only), so a partitioned send_details never holds a msg_id twice.
+   */
+  private async claimIds(tx: StoreContext, accountId: number, part: SendDetail[]): Promise<SendDetail[]> {
+    const claimed = await tx.db.insertInto('send_detail_ids')
+      .values(part.map((d) => ({ account_id: accountId, msg_id: d.msgId, send_time: toWholeSeconds(d.sendTime) })))
+      .onConflict((oc) => oc.columns(['account_id', 'msg_id']).doNothing())
+      .returning('msg_id')
+      .execute();
+    const fresh = new Set(claimed.map((r) => r.msg_id));
+    return part.filter((d) => fresh.delete(d.msgId));
+  }
+
+  /** Messages by msg_id across accounts (a delivery report names no account). */
+  async findMessages(msgIds: string[]): Promise<StoredMessage[]> {
+    const { db, adapter } = this.ctx;
+    if (adapter.partitions) {
+      // The id table says where each message lives; with those send_times as constants the
+      // planner reads one partition's index per message. (As a join, it may instead scan every
+      // partition for the msg_id — a whole-table scan per delivery report.)
+      const places = await db.selectFrom('send_detail_ids').select(['account_id', 'msg_id', 'send_time'])
+        .where('msg_id', 'in', msgIds).execute();
+      if (places.length === 0) return [];
+      const rows = await db.selectFrom('send_details').select(MESSAGE_COLUMNS)
+        .where((eb) => eb.or(places.map((p) => eb.and([
+          eb('account_id', '=', p.account_id), eb('msg_id', '=', p.msg_id), eb('send_time', '=', p.send_time),
+        ]))))
+        .execute();
+      return rows.map(toMessage);
+    }
+    return (await db.selectFrom('send_details').select(MESSAGE_COLUMNS).where('msg_id', 'in', msgIds).execute()).map(toMessage);
+  }
+
+  /**
+   * Gives a message that is still sending its final status, and moves it between the status
+   * counters. Throws when the message is not sending any more (the caller decided it was).
+   */
+  async settle(message: StoredMessage, change: { status: 'success' | 'fail'; receiveTime: number; resultCode: string | null }, now: number): Promise<void> {
+    await inTransaction(this.ctx, async (tx) => {
+      const updated = await tx.db.updateTable('send_details')
+        .set({ send_status: STATUS_CODES[change.status], receive_time: change.receiveTime, result_code: change.resultCode, updated_at: now })
+        .where('account_id', '=', message.accountId).where('msg_id', '=', message.msgId)
+        .where('send_time', '=', message.sendTime).where('send_status', '=', STATUS_CODES.sending)
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) !== 1) throw new Error(`message ${message.msgId} changed under a report`);
+      const day = dayOf(message.sendTime);
+      const tplId = message.tplId ?? '';
+      tx.counts.addStatuses(message.accountId, [
+        { tplId, day, status: STATUS_CODES.sending, n: -1 },
+        { tplId, day, status: STATUS_CODES[change.status], n: 1 },
+      ]);
+    });
+  }
+
+  /** Newest first (send_time desc, msg_id asc), with the exact total from the same snapshot; no rows when limit is 0. */
+  async page(accountId: number, filter: SendDetailsFilter, offset: number, limit: number): Promise<SendDetailsPage> {
+    return inSnapshot(this.ctx, async (tx) => {
+      const total = await countMatching(tx, accountId, filter);
+      if (limit === 0 || offset >= total) return { rows: [], total };
+      const matching = applyFilter(tx.db.selectFrom('send_details'), accountId, filter);
+      const rows = this.ctx.adapter.deferredJoin
+        // Deferred join: the offset is walked in the index alone (every filter index ends in
+        // send_time, msg_id), and only the page's rows are read from the table.
+        ? await tx.db.selectFrom(matching.select(['msg_id', 'send_time'])
+          .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset).as('k'))
+          .innerJoin('send_details as d', (join) => join.on('d.account_id', '=', accountId)
+            .onRef('d.msg_id', '=', 'k.msg_id').onRef('d.send_time', '=', 'k.send_time'))
+          .select(DETAIL_COLUMNS.map((c) => `d.${c}` as const))
+          .orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc')
+          .execute()
+        : await matching.select(DETAIL_COLUMNS)
+          .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset)
+          .execute();
+      return { rows: rows.map(toDetail), total };
+    });
+  }
+
+  /**
+   * Every detail matching the filter, in the list's order, in batches: keyset paging, so memory
+   * and the cost per batch stay flat however many rows match.
+   */
+  async *export(accountId: number, filter: SendDetailsFilter, batchSize = this.ctx.adapter.exportBatchSize): AsyncGenerator<SendDetail[]> {
+    let after: { sendTime: number; msgId: string } | undefined;
+    for (;;) {
+      let q = applyFilter(this.ctx.db.selectFrom('send_details'), accountId, filter).select(DETAIL_COLUMNS);
+      if (after) {
+        const { sendTime, msgId } = after;
+        // `send_time <= last` on its own is what lets the index seek to where the previous batch
+        // ended; with only the OR below, SQLite walked every row already exported for each batch.
+        q = q.where('send_time', '<=', sendTime).where((eb) => eb.or([
+          eb('send_time', '<', sendTime),
+          eb('msg_id', '>', msgId),
+        ]));
+      }
+      const rows = await q.orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(batchSize).execute();
+      if (rows.length === 0) return;
+      yield rows.map(toDetail);
+      const last = rows[rows.length - 1] as DetailRow;
+      after = { sendTime: last.send_time, msgId: last.msg_id };
+      if (rows.length < batchSize) return;
+    }
+  }
+}
