@@ -10,7 +10,7 @@ import { AuthThrottle } from './identity/auth-throttle.js';
 import { AkSkAuthenticator, AuthenticatorChain, TokenAuthenticator, type Authenticator } from './identity/authenticator.js';
 import { checkMasterKeySetting, openKeyring, type Keyring } from './identity/keyring.js';
 import { IamService } from './service/iam.js';
-import type { AppDeps, Lifecycle } from './http/app.js';
+import type { AppDeps, Lifecycle } from './http/deps.js';
 import { createPipeline, type Pipeline, type PipelineOptions } from './pipeline/index.js';
 import { Metrics } from './metrics.js';
 import { Callbacks } from './service/callbacks.js';

@@ -5,13 +5,12 @@
  */
 import type { Static } from 'typebox';
 import { canonicalQueryString, canonicalUri, formatSdkDate, SIGNING_ALGORITHM } from '../identity/canonical.js';
-import type {
-  DeliveryReportsBody, DeliveryReportsResponseBody, SendReportsBody, SendReportsResponseBody, SendTaskBody,
-  SendTaskCreatedBody, SendTasksQuerystring, SendTasksResponseBody, TemplatesQuerystring, TemplatesResponseBody,
-} from '../http/pipeline-schemas.js';
-import type {
-  ExportQuerystring, SendDetailsQuerystring, SendDetailsResponseBody, TokenRequestBody, TokenResponseBody,
-} from '../http/schemas.js';
+import type { DeliveryReportsBody, DeliveryReportsResponseBody } from '../http/routes/delivery-reports.js';
+import type { TokenRequestBody, TokenResponseBody } from '../http/routes/iam.js';
+import type { ExportQuerystring, SendDetailsQuerystring, SendDetailsResponseBody } from '../http/routes/send-details.js';
+import type { SendReportsBody, SendReportsResponseBody } from '../http/routes/send-reports.js';
+import type { SendTaskBody, SendTaskCreatedBody, SendTasksQuerystring, SendTasksResponseBody } from '../http/routes/send-tasks.js';
+import type { TemplatesQuerystring, TemplatesResponseBody } from '../http/routes/templates.js';
 
 export type SendDetailsQuery = Static<typeof SendDetailsQuerystring>;
 export type SendDetailsFilter = Omit<SendDetailsQuery, 'offset' | 'limit'>;

@@ -43,3 +43,8 @@ export function oneYearBefore(now: Date): number {
 export function dayStart(ms: number): number {
   return Math.floor(ms / 86_400_000) * 86_400_000;
 }
+
+/** ISO 8601 with milliseconds, as KooMessage shows creation times. */
+export function formatIsoMillis(ms: number): string {
+  return new Date(ms).toISOString();
+}

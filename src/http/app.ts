@@ -1,72 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { DEFAULTS, type HttpLimits, type TrustProxy } from '../config.js';
-import type { Clock } from '../domain/clock.js';
-import type { Authenticator } from '../identity/authenticator.js';
+import { DEFAULTS } from '../config.js';
 import { SIGNING_ALGORITHM } from '../identity/signature.js';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import { TooManyRequests, Unavailable } from '../domain/errors.js';
-import type { Metrics } from '../metrics.js';
-import type { Callbacks } from '../service/callbacks.js';
-import type { DeliveryReports } from '../service/delivery-reports.js';
-import type { IamService } from '../service/iam.js';
-import type { SendTasks } from '../service/send-tasks.js';
-import type { Store } from '../store/store.js';
 import { AnonymousLimit } from './anonymous-limit.js';
 import { errorHandlerFor, notFoundHandler } from './error-handler.js';
 import { benchRoutes } from './routes/bench.js';
 import { healthRoutes } from './routes/health.js';
 import { iamRoutes } from './routes/iam.js';
 import { kannelRoutes } from './routes/kannel.js';
-import { pipelineRoutes } from './routes/pipeline.js';
+import { callbackRoutes } from './routes/callbacks.js';
+import { deliveryReportRoutes } from './routes/delivery-reports.js';
+import { sendReportRoutes } from './routes/send-reports.js';
+import { sendTaskRoutes } from './routes/send-tasks.js';
+import { templateRoutes } from './routes/templates.js';
+import type { AppDeps } from './deps.js';
 import { sendDetailsRoutes } from './routes/send-details.js';
 import { ErrorBody, IamErrorBody } from './schemas.js';
-
-export interface AppDeps {
-  store: Store;
-  clock: Clock;
-  /** Tokens and AK/SK signatures (see identity/authenticator.ts). */
-  authenticator: Authenticator;
-  /** Issues and validates IAM tokens for `/v3/auth/tokens`. */
-  iam: IamService;
-  sendTasks: SendTasks;
-  deliveryReports: DeliveryReports;
-  callbacks: Callbacks;
-  /** Prometheus metrics served at /metrics; absent, none are kept. */
-  metrics?: Metrics;
-  /** Requests per minute per account on /v1/aim/* (default 6000); 0 turns the limit off. */
-  rateLimitPerMinute?: number;
-  /** Shed load (503) once the event loop lags this much (default 1000 ms); 0 turns it off. */
-  maxEventLoopDelayMs?: number;
-  /** With the Kannel channel: the secret its delivery-report callbacks must carry. */
-  kannelDlrSecret?: string;
-  /** pino options or false; tests pass false or a stream of their own. */
-  logger?: FastifyServerOptions['logger'];
-  /** Which proxies' X-Forwarded-* to believe (request.ip, protocol): none, a hop count, or their addresses. */
-  trustProxy?: TrustProxy;
-  /** Exports one account may run at once (default 2). */
-  exportsPerAccount?: number;
-  /** Requests a minute per address without credentials or failing authentication (default 600); 0: no limit. */
-  unauthenticatedPerMinute?: number;
-  /** Request, header and keep-alive time limits and the connection cap (defaults in config.ts). */
-  http?: HttpLimits;
-  /** Registers the benchmark reference routes (never in production). */
-  benchRoutes?: boolean;
-  /** Set `draining` on shutdown: answers say `Connection: close` and /readyz turns 503. */
-  lifecycle?: Lifecycle;
-}
-
-/** Where the server is in its life; shared by the app and whoever shuts it down. */
-export interface Lifecycle {
-  draining: boolean;
-}
 
 export const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
 
@@ -222,7 +180,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => healthRoutes(scope, { store: deps.store, lifecycle }));
   await app.register(async (scope) => iamRoutes(scope, routeDeps));
   await app.register(async (scope) => sendDetailsRoutes(scope, routeDeps));
-  await app.register(async (scope) => pipelineRoutes(scope, routeDeps));
+  await app.register(async (scope) => callbackRoutes(scope, routeDeps));
+  await app.register(async (scope) => sendTaskRoutes(scope, routeDeps));
+  await app.register(async (scope) => sendReportRoutes(scope, routeDeps));
+  await app.register(async (scope) => templateRoutes(scope, routeDeps));
+  await app.register(async (scope) => deliveryReportRoutes(scope, routeDeps));
   const kannelDlrSecret = deps.kannelDlrSecret;
   if (kannelDlrSecret) await app.register(async (scope) => kannelRoutes(scope, { ...routeDeps, kannelDlrSecret }));
   if (deps.benchRoutes) await app.register(benchRoutes);

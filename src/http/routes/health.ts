@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Unavailable } from '../../domain/errors.js';
 import type { Store } from '../../store/store.js';
-import type { Lifecycle } from '../app.js';
+import type { Lifecycle } from '../deps.js';
 
 /**
  * `/healthz`: the process answers. `/readyz`: the database answers too and the server is not

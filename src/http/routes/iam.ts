@@ -1,13 +1,56 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { InvalidParameter } from '../../domain/errors.js';
 import { REGION } from '../../domain/identity.js';
 import type { IamService, PasswordLogin } from '../../service/iam.js';
 import type { TokenRecord } from '../../domain/identity.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 import { authenticate } from '../auth.js';
-import { TokenRequest, TokenResponse, type TokenRequestBody, type TokenResponseBody } from '../schemas.js';
+
+const IdOrName = (what: string) => Type.Object({
+  id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: `${what} id` })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: `${what} name` })),
+});
+
+/** The IAM (Keystone v3) token request, password method. Unknown members are ignored, as IAM does. */
+export const TokenRequest = Type.Object({
+  auth: Type.Object({
+    identity: Type.Object({
+      methods: Type.Array(Type.String({ maxLength: 32 }), { minItems: 1, maxItems: 4, description: 'Must include "password".' }),
+      password: Type.Object({
+        user: Type.Object({
+          name: Type.String({ minLength: 1, maxLength: 64, description: 'User name.' }),
+          password: Type.String({ minLength: 1, maxLength: 1024 }),
+          domain: IdOrName('Domain (account)'),
+        }),
+      }),
+    }),
+    scope: Type.Optional(Type.Object({
+      project: Type.Optional(IdOrName('Project; the name is the region, cn-north-4')),
+      domain: Type.Optional(IdOrName('Domain (account)')),
+    }, { description: 'Absent: the account\'s project, which KooMessage needs.' })),
+  }),
+}, { $id: 'TokenRequest', title: 'TokenRequest' });
+
+export type TokenRequestBody = Static<typeof TokenRequest>;
+
+const Named = Type.Object({ id: Type.String(), name: Type.String() });
+
+export const TokenResponse = Type.Object({
+  token: Type.Object({
+    expires_at: Type.String({ examples: ['2026-06-16T12:00:00.000000Z'] }),
+    issued_at: Type.String({ examples: ['2026-06-15T12:00:00.000000Z'] }),
+    methods: Type.Array(Type.String()),
+    user: Type.Object({ id: Type.String(), name: Type.String(), domain: Named, password_expires_at: Type.String() }),
+    project: Type.Optional(Type.Object({ id: Type.String(), name: Type.String(), domain: Named })),
+    domain: Type.Optional(Named),
+    roles: Type.Array(Named),
+    catalog: Type.Array(Type.Unknown()),
+  }),
+}, { $id: 'TokenResponse', title: 'TokenResponse' });
+
+export type TokenResponseBody = Static<typeof TokenResponse>;
 
 const iamError = Type.Unsafe({ $ref: 'IamErrorBody#' });
 const iamErrors = {

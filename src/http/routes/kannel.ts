@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { InvalidParameter } from '../../domain/errors.js';
 import { kannelDlr } from '../../domain/sms-text.js';
 import { receivedReport } from '../../domain/delivery-report.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../deps.js';
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a, 'utf8');

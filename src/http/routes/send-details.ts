@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import { Type, type Static } from 'typebox';
 import type { Clock } from '../../domain/clock.js';
-import type { SendDetail } from '../../domain/send-detail.js';
+import { LIMITS, type SendDetail } from '../../domain/send-detail.js';
 import { InvalidParameter, TooManyRequests } from '../../domain/errors.js';
-import { parseExportFilter, parseSendDetailsQuery, type RawQuery } from '../../domain/send-details-query.js';
+import { LIMIT_MAX, OFFSET_MAX, parseExportFilter, parseSendDetailsQuery, type RawQuery } from '../../domain/send-details-query.js';
 import type { SendDetailsFilter } from '../../domain/send-detail.js';
 import { exportStream, type ExportFormat } from '../../service/export.js';
 import { formatContractTime } from '../../domain/time.js';
@@ -10,8 +11,57 @@ import type { Authenticator } from '../../identity/authenticator.js';
 import { listSendDetails } from '../../service/send-details.js';
 import type { Store } from '../../store/store.js';
 import { principalOf, requireOperation } from '../auth.js';
-import { ExportQuerystring, SendDetailsQuerystring, SendDetailsResponse, type SendDetailsResponseBody } from '../schemas.js';
+import { Nullable, PageInfo } from '../schemas.js';
 import { errorResponses, validateWith } from './common.js';
+
+const TIME_EXAMPLE = '2019-10-12T07:20:50Z';
+
+export const SendDetailsQuerystring = Type.Object({
+  task_id: Type.Optional(Type.String({ maxLength: LIMITS.taskId, description: 'Send task id; exact match.' })),
+  tpl_id: Type.Optional(Type.String({ maxLength: LIMITS.tplId, description: 'AIM template id; exact match.' })),
+  sms_sign: Type.Optional(Type.String({ maxLength: LIMITS.smsSign, description: 'SMS signature; exact match.' })),
+  cust_flag: Type.Optional(Type.String({ maxLength: LIMITS.custFlag, description: 'Customer flag (the phone number for AIM sends); exact match.' })),
+  begin_time: Type.Optional(Type.String({
+    maxLength: 30, examples: [TIME_EXAMPLE],
+    description: 'UTC send time lower bound (inclusive), YYYY-MM-DDTHH:mm:ss[.SSS]Z. Filters only together with end_time; at most one year back.',
+  })),
+  end_time: Type.Optional(Type.String({
+    maxLength: 30, examples: [TIME_EXAMPLE],
+    description: 'UTC send time upper bound (inclusive). Filters only together with begin_time.',
+  })),
+  offset: Type.Integer({ minimum: 0, maximum: OFFSET_MAX, description: 'Rows to skip. offset + limit > 10000 returns no rows but the true total.' }),
+  limit: Type.Integer({ minimum: 1, maximum: LIMIT_MAX, description: 'Page size.' }),
+  send_status: Type.Optional(Type.Union([Type.Literal('sending'), Type.Literal('success'), Type.Literal('fail')], {
+    description: 'Extension: only messages in this state. Absent: every state, as KooMessage.',
+  })),
+  msg_id: Type.Optional(Type.String({ maxLength: 64, description: 'Extension: the one message with this msg_id.' })),
+});
+
+export const ExportQuerystring = Type.Object({
+  ...Type.Omit(SendDetailsQuerystring, ['offset', 'limit']).properties,
+  format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('ndjson')], { description: 'csv (default) or ndjson.' })),
+});
+
+export const SendDetailBody = Type.Object({
+  msg_id: Type.String({ examples: ['7e52e4fe-ef00-4826-84b6-756446c5cccc_595223901'] }),
+  task_id: Nullable(Type.String()),
+  task_name: Nullable(Type.String()),
+  tpl_id: Nullable(Type.String()),
+  tpl_name: Nullable(Type.String()),
+  cust_flag: Nullable(Type.String()),
+  send_account: Nullable(Type.String({ description: 'Target phone number.' })),
+  send_status: Type.Union([Type.Literal('sending'), Type.Literal('success'), Type.Literal('fail')]),
+  send_time: Type.String({ examples: ['2022-07-19T14:57:20Z'] }),
+  receive_time: Nullable(Type.String({ description: 'Null while sending or when the carrier gave none.' })),
+  result_code: Nullable(Type.String({ description: 'Carrier or platform error code; null when there is none.' })),
+}, { $id: 'AIMSendDetail', title: 'AIMSendDetail' });
+
+export const SendDetailsResponse = Type.Object({
+  send_details: Type.Array(SendDetailBody),
+  page_info: PageInfo,
+});
+
+export type SendDetailsResponseBody = Static<typeof SendDetailsResponse>;
 
 export interface SendDetailsRouteDeps {
   store: Store;

@@ -1,10 +1,12 @@
+import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { MAX_REPORTS_PER_REQUEST } from '../domain/delivery-report.js';
-import { MAX_RECIPIENTS } from '../domain/send-task.js';
-import { PageInfo } from './schemas.js';
-
-const Str = (description: string, extra: Record<string, unknown> = {}) => Type.String({ description, ...extra });
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+import type { RawQuery } from '../../domain/query-params.js';
+import { MAX_RECIPIENTS, parseSendTaskBody, parseSendTasksQuery, type SendTaskRequest, type SendTasksQuery } from '../../domain/send-task.js';
+import { formatIsoMillis } from '../../domain/time.js';
+import type { AppDeps } from '../deps.js';
+import { principalOf, requireOperation } from '../auth.js';
+import { Nullable, PageInfo, Str } from '../schemas.js';
+import { errorResponses, validateWith } from './common.js';
 
 const SmsChannel = Type.Object({
   channel_number: Str('SMS channel number; must match the signature\'s when it has one.', { maxLength: 21 }),
@@ -101,99 +103,87 @@ export const SendTaskItem = Type.Object({
 }, { $id: 'AIMSendTasksMode', title: 'AIMSendTasksMode' });
 
 export const SendTasksResponse = Type.Object({ aim_send_tasks: Type.Array(SendTaskItem), page_info: PageInfo });
+
 export type SendTasksResponseBody = Static<typeof SendTasksResponse>;
 
-export const SendReportsBody = Type.Object({
-  report_type: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('2')], { description: '1 daily (default), 2 monthly.' })),
-  tpl_id: Type.Optional(Type.String({ maxLength: 9 })),
-  tpl_name: Type.Optional(Type.String({ maxLength: 100 })),
-  begin_time: Type.Optional(Type.String({ maxLength: 30, description: 'With end_time; whole UTC days; default the last 30 days (12 months when monthly).' })),
-  end_time: Type.Optional(Type.String({ maxLength: 30 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-}, { $id: 'ListAimSendReportsRequestBody', title: 'ListAimSendReportsRequestBody' });
+/** CreateAimSendTask and ListAimSendTasks. */
+export async function sendTaskRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.post('/v1/aim/send-tasks', {
+    schema: {
+      operationId: 'CreateAimSendTask',
+      summary: 'Send AIM messages (up to 100 recipients)',
+      description: 'One transaction stores the task, one `sending` detail per recipient and their dispatch. 200 means accepted: delivery shows in send-details and receipts. Role te_user or te_admin.',
+      tags: ['send tasks'],
+      body: SendTaskBody,
+      response: { 200: SendTaskCreated, ...errorResponses },
+    },
+    validatorCompiler: validateWith('body', parseSendTaskBody),
+    preValidation: requireOperation(deps.authenticator, 'send-tasks:create'),
+  }, async (request) => {
+    const req = request.body as SendTaskRequest;
+    const { task, details } = await deps.sendTasks.create(principalOf(request), req);
+    const r = req.resolveTask;
+    return {
+      task_name: task.taskName,
+      sms_channel: {
+        channel_number: task.channelNumber, sms_tpl_id: task.smsTplId, sms_sign: task.smsSign, sms_app_name: task.smsAppName,
+      },
+      resolve_task: {
+        tpl_id: r.tplId, resolve_times: r.resolveTimes, aim_code_type: r.aimCodeType, generation_type: r.generationType,
+        ...(r.domain !== null ? { domain: r.domain } : {}),
+        expiration_time: r.expirationTime,
+        params: r.params.map((p, i) => ({
+          cust_flag: p.custFlag,
+          msg_id: details[i]?.msgId as string,
+          ...(p.dyncParams ? { dync_params: p.dyncParams } : {}),
+          ...(p.customUrl !== null ? { custom_url: p.customUrl } : {}),
+          ...(p.customShortCode !== null ? { custom_short_code: p.customShortCode } : {}),
+          ...(p.smsParams ? { sms_params: p.smsParams } : {}),
+        })),
+      },
+      task_id: task.taskId,
+      task_state: 'Success',
+      creation_time: formatIsoMillis(task.createdAt),
+      submission_count: task.submissionCount,
+      send_count: details.length,
+      resolve_count: 0,
+      support_resolve_count: -1,
+      failed_short_chains: [],
+    } satisfies SendTaskCreatedBody;
+  });
 
-const SendReport = Type.Object({
-  report_time: Type.String({ examples: ['2026-06-15', '2026-06'] }),
-  tpl_id: Type.String(),
-  tpl_name: Nullable(Type.String()),
-  submission_count: Type.Integer(),
-  support_resolve_count: Type.Integer(),
-  send_count: Type.Integer(),
-  send_success_count: Type.Integer(),
-  send_fail_count: Type.Integer({ description: 'Extension: messages that failed.' }),
-  resolve_success_count: Type.Integer(),
-});
-
-export const SendReportsResponse = Type.Object({
-  status: Type.String({ examples: ['200'] }),
-  message: Type.String({ examples: ['success'] }),
-  data: Type.Object({ data_list: Type.Array(SendReport), page_info: PageInfo }),
-});
-export type SendReportsResponseBody = Static<typeof SendReportsResponse>;
-
-export const TemplatesQuerystring = Type.Object({
-  tpl_id: Type.Optional(Type.String({ maxLength: 36 })),
-  tpl_name: Type.Optional(Type.String({ maxLength: 100 })),
-  tpl_type: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('private')], { description: 'Every template here is private.' })),
-  factory_type: Type.Optional(Type.Array(Type.String(), { maxItems: 5, description: 'HUAWEI, XIAOMI, OPPO, MEIZU, VIVO; accepted, no effect.' })),
-  has_param: Type.Optional(Type.Boolean({ description: 'Templates here carry no variables: true matches none.' })),
-  begin_time: Type.Optional(Type.String({ maxLength: 30, description: 'Creation time, with end_time.' })),
-  end_time: Type.Optional(Type.String({ maxLength: 30 })),
-  is_only_status: Type.Optional(Type.Boolean()),
-  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-});
-
-const TemplateItem = Type.Object({
-  tpl_id: Type.String(),
-  tpl_name: Type.String(),
-  tpl_state: Type.Integer({ description: '1 enabled, 0 disabled.' }),
-  audit_state: Type.Integer({ description: '2: approved.' }),
-  audit_desc: Type.Null(),
-  description: Nullable(Type.String()),
-  tpl_type: Type.String(),
-  creation_time: Type.String(),
-  update_time: Type.Null(),
-});
-
-export const TemplatesResponse = Type.Object({ templates: Type.Array(TemplateItem), page_info: PageInfo });
-export type TemplatesResponseBody = Static<typeof TemplatesResponse>;
-
-export const DeliveryReportsBody = Type.Object({
-  reports: Type.Array(Type.Object({
-    msg_id: Type.String({ maxLength: 64 }),
-    status: Type.String({ maxLength: 32, description: 'The carrier\'s word: DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN, ACCEPTD, ENROUTE, or a code such as MK:0001.' }),
-    result_code: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
-    receive_time: Type.String({ maxLength: 30, examples: ['2026-06-15T12:00:11Z'] }),
-    report_id: Type.Optional(Type.String({ maxLength: 64, description: 'The gateway\'s id for the report; the idempotency key when given.' })),
-  }), { minItems: 1, maxItems: MAX_REPORTS_PER_REQUEST }),
-}, { $id: 'DeliveryReportsBody', title: 'DeliveryReportsBody' });
-
-export const DeliveryReportsResponse = Type.Object({
-  results: Type.Array(Type.Object({
-    msg_id: Nullable(Type.String()),
-    outcome: Type.Union([Type.Literal('applied'), Type.Literal('duplicate'), Type.Literal('parked'), Type.Literal('rejected')]),
-    reason: Type.Optional(Type.String()),
-  })),
-  applied: Type.Integer(),
-  duplicate: Type.Integer(),
-  parked: Type.Integer(),
-  rejected: Type.Integer(),
-});
-export type DeliveryReportsResponseBody = Static<typeof DeliveryReportsResponse>;
-
-export const CallbackBody = Type.Object({
-  callback_url: Type.String({ minLength: 1, maxLength: 1000, description: 'http:// or https:// URL.' }),
-  url_type: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { description: '0 single receipts (default), 1 template status, 2 batch receipts.' })),
-}, { $id: 'AddCallBackRequestBody', title: 'AddCallBackRequestBody' });
-
-const Callback = Type.Object({ callback_url: Type.String(), id: Type.String(), url_type: Type.Integer() });
-
-export const CallbackAdded = Type.Object({
-  status: Type.String({ examples: ['200'] }),
-  message: Type.String({ examples: ['success'] }),
-  data: Type.Object({ ...Callback.properties, replaced: Type.Boolean({ description: 'Extension: true when this replaced the URL the url_type had.' }) }),
-});
-
-export const CallbackList = Type.Object({ status: Type.String(), message: Type.String(), data: Type.Array(Callback) });
+  app.get('/v1/aim/send-tasks', {
+    schema: {
+      operationId: 'ListAimSendTasks',
+      summary: 'Query send tasks with their counters',
+      description: 'Newest first. Counters are counted from the tasks\' send details in the same snapshot, so they always agree with them.',
+      tags: ['send tasks'],
+      querystring: SendTasksQuerystring,
+      response: { 200: SendTasksResponse, ...errorResponses },
+    },
+    validatorCompiler: validateWith('querystring', (data) => parseSendTasksQuery((data ?? {}) as RawQuery, deps.clock())),
+    preValidation: requireOperation(deps.authenticator, 'send-tasks:list'),
+  }, async (request) => {
+    const query = request.query as SendTasksQuery;
+    const page = await deps.sendTasks.list(principalOf(request), query);
+    return {
+      aim_send_tasks: page.rows.map((t) => ({
+        task_name: t.taskName,
+        sms_channel: { channel_number: t.channelNumber, sms_tpl_id: t.smsTplId, sms_sign: t.smsSign, sms_app_name: t.smsAppName },
+        resolve_task: { tpl_id: t.tplId },
+        task_id: t.taskId,
+        task_state: t.taskState,
+        creation_time: formatIsoMillis(t.createdAt),
+        submission_count: t.submissionCount,
+        send_count: t.details.total,
+        resolve_count: 0,
+        support_resolve_count: -1,
+        failed_short_chains: null,
+        success_number: t.details.success,
+        fail_number: t.details.fail,
+        sending_number: t.details.sending,
+      })),
+      page_info: { offset: query.offset, limit: query.limit, total: page.total },
+    } satisfies SendTasksResponseBody;
+  });
+}
