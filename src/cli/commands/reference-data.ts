@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import type { ConfigFlags } from '../../config.js';
+import { systemClock } from '../../domain/clock.js';
+import { IdentityAdmin } from '../../service/identity-admin.js';
+import { ReferenceData } from '../../service/reference-data.js';
+import { UsageError, databaseOption, withStore } from '../shared.js';
+
+/** `template`, `sms-template` and `sign`: what send tasks name. */
+export function registerReferenceData(program: Command): void {
+  const template = program.command('template').description('manage AIM templates (what send tasks name in resolve_task.tpl_id)');
+  template.command('add')
+    .description('add an AIM template to an account')
+    .requiredOption('--account <name>', 'account name')
+    .requiredOption('--tpl-id <id>', '9-digit template id')
+    .requiredOption('--name <name>', 'template name (1 to 100 characters)')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string; tplId: string; name: string }) => {
+      const created = await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        return new ReferenceData(store, systemClock).addTemplate(target.id, { tplId: opts.tplId, tplName: opts.name });
+      });
+      process.stderr.write(`template ${created.tplId} (${created.tplName}) added\n`);
+    });
+  template.command('list')
+    .description('list an account\'s AIM templates')
+    .requiredOption('--account <name>', 'account name')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string }) => {
+      const rows = await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        return (await store.templates.list(target.id, {}, 0, 1_000_000)).rows;
+      });
+      const lines = rows.map((t) => [t.tplId, t.tplState === 1 ? 'enabled' : 'disabled', new Date(t.createdAt).toISOString(), t.tplName].join('\t'));
+      process.stdout.write(['TPL_ID\tSTATE\tCREATED_AT\tNAME', ...lines].join('\n') + '\n');
+    });
+
+  const smsTemplate = program.command('sms-template').description('manage SMS template contents (the text a gateway channel such as Kannel sends)');
+  smsTemplate.command('add')
+    .description('set the content of an SMS template: ${1}, ${2}, … take the task\'s sms_params in order')
+    .requiredOption('--account <name>', 'account name')
+    .requiredOption('--id <id>', 'the SMS template id send tasks name in sms_channel.sms_tpl_id')
+    .requiredOption('--content <text>', 'the text after the 【signature】')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string; id: string; content: string }) => {
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(opts.id)) throw new UsageError('--id must be 1 to 32 letters, digits, _ or -');
+      if (opts.content.length === 0 || opts.content.length > 500) throw new UsageError('--content must be 1 to 500 characters');
+      await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        await store.smsTemplates.upsert(target.id, opts.id, opts.content, systemClock().getTime());
+      });
+      process.stderr.write(`SMS template ${opts.id} set\n`);
+    });
+  smsTemplate.command('list')
+    .description('list an account\'s SMS template contents')
+    .requiredOption('--account <name>', 'account name')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string }) => {
+      const rows = await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        return store.smsTemplates.list(target.id);
+      });
+      process.stdout.write(['ID\tCONTENT', ...rows.map((r) => `${r.smsTplId}\t${r.content}`)].join('\n') + '\n');
+    });
+
+  const sign = program.command('sign').description('manage SMS signatures (what send tasks name in sms_channel.sms_sign)');
+  sign.command('add')
+    .description('add an SMS signature to an account')
+    .requiredOption('--account <name>', 'account name')
+    .requiredOption('--sign <sign>', 'the signature (1 to 18 characters)')
+    .option('--channel-number <n>', 'its channel number; send tasks must then name the same one')
+    .option('--app-name <name>', 'its SMS application; send tasks must then name the same one')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string; sign: string; channelNumber?: string; appName?: string }) => {
+      const created = await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        return new ReferenceData(store, systemClock).addSignature(target.id, {
+          smsSign: opts.sign, channelNumber: opts.channelNumber ?? null, appName: opts.appName ?? null,
+        });
+      });
+      process.stderr.write(`signature ${created.smsSign} added\n`);
+    });
+  sign.command('list')
+    .description('list an account\'s SMS signatures')
+    .requiredOption('--account <name>', 'account name')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account: string }) => {
+      const rows = await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        return store.signatures.list(target.id);
+      });
+      const lines = rows.map((r) => [r.smsSign, r.channelNumber ?? '', r.appName ?? ''].join('\t'));
+      process.stdout.write(['SIGN\tCHANNEL_NUMBER\tAPP_NAME', ...lines].join('\n') + '\n');
+    });
+}

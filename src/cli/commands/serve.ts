@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import type { AddressInfo } from 'node:net';
+import { loadConfig, type ConfigFlags } from '../../config.js';
+import { REGION } from '../../domain/identity.js';
+import { DEMO_APP_NAME, DEMO_PASSWORD, DEMO_USER } from '../../service/demo.js';
+import { DEMO_SIGNATURES, DEMO_TEMPLATES } from '../../service/synthetic.js';
+import { databaseOption, withStore } from '../shared.js';
+
+/** The IAM password sign-in body for the demo user, as the banner prints it. */
+function demoLogin(domain: string) {
+  return {
+    auth: {
+      identity: { methods: ['password'], password: { user: { name: DEMO_USER, password: DEMO_PASSWORD, domain: { name: domain } } } },
+      scope: { project: { name: REGION } },
+    },
+  };
+}
+
+/** A send task on the demo account's first template and signature, as the banner prints it. */
+function demoTask() {
+  const [tplId] = DEMO_TEMPLATES[0];
+  const [smsSign, channelNumber] = DEMO_SIGNATURES[0];
+  return {
+    task_name: 'demo send',
+    sms_channel: { channel_number: channelNumber, sms_tpl_id: '15010661', sms_sign: smsSign, sms_app_name: DEMO_APP_NAME },
+    resolve_task: {
+      tpl_id: tplId, resolve_times: 1, aim_code_type: 'individual', expiration_time: 7,
+      params: [{ cust_flag: '13100000001' }, { cust_flag: '13100000002' }],
+    },
+  };
+}
+
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** `serve` and `migrate`. */
+export function registerServe(program: Command): void {
+  program.command('serve')
+    .description('serve the HTTP API (migrates the database first)')
+    .option('--port <n>', 'port to listen on; default AIMLEDGER_PORT or 8080')
+    .option('--host <h>', 'address to listen on; default AIMLEDGER_HOST or 127.0.0.1')
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent; default AIMLEDGER_LOG_LEVEL or info')
+    .option('--trust-proxy <hops|addresses>', 'believe X-Forwarded-For from this many proxy hops, or from these proxy addresses/CIDRs (comma-separated); default AIMLEDGER_TRUST_PROXY or none')
+    .option('--retention-months <n>', 'purge send details older than this many months, hourly; default AIMLEDGER_RETENTION_MONTHS or 13')
+    .option('--bench-routes', 'serve the benchmark reference route /bench/echo; default AIMLEDGER_BENCH_ROUTES or false')
+    .option('--channel <name>', 'where messages go: simulator; default AIMLEDGER_CHANNEL or simulator')
+    .option('--rate-limit-per-minute <n>', 'requests a minute per account on /v1/aim/* (0: no limit); default AIMLEDGER_RATE_LIMIT_PER_MINUTE or 6000')
+    .option('--max-event-loop-delay-ms <ms>', 'shed load with 503 past this event-loop delay (0: never); default AIMLEDGER_MAX_EVENT_LOOP_DELAY_MS or 1000')
+    .option('--shutdown-drain-ms <ms>', 'on SIGTERM, keep answering (with Connection: close) until clients leave or this long; default AIMLEDGER_SHUTDOWN_DRAIN_MS or 5000')
+    .option('--exports-per-account <n>', 'exports one account may run at once (more answer 429); default AIMLEDGER_EXPORTS_PER_ACCOUNT or 2')
+    .option('--unauthenticated-per-minute <n>', 'requests a minute per address without credentials or failing authentication (0: no limit); default AIMLEDGER_UNAUTHENTICATED_PER_MINUTE or 600')
+    .option('--request-timeout-ms <ms>', 'a whole request must arrive within this long (else 408); default AIMLEDGER_REQUEST_TIMEOUT_MS or 30000')
+    .option('--headers-timeout-ms <ms>', 'request headers must arrive within this long; default AIMLEDGER_HEADERS_TIMEOUT_MS or 10000')
+    .option('--keep-alive-timeout-ms <ms>', 'idle kept-alive connections close after this long; default AIMLEDGER_KEEP_ALIVE_TIMEOUT_MS or 5000')
+    .option('--max-connections <n>', 'open connections at most, more are closed at once (0: no cap); default AIMLEDGER_MAX_CONNECTIONS or 10000')
+    .option('--callback-allow-private', 'let receipt URLs point at private, loopback or link-local addresses; default AIMLEDGER_CALLBACK_ALLOW_PRIVATE or false')
+    .option('--simulator-delay-ms <ms>', 'simulated delivery report delay; default AIMLEDGER_SIMULATOR_DELAY_MS or 2000')
+    .option('--simulator-fail-ratio <r>', 'share of simulated messages that fail, 0 to 1; default AIMLEDGER_SIMULATOR_FAIL_RATIO or 0.05')
+    .option('--simulator-seed <n>', 'same seed and msg_id, same simulated outcome; default AIMLEDGER_SIMULATOR_SEED or 1')
+    .option('--demo', 'create a demo account with data on first run and print a token and a curl')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { demo?: boolean }) => {
+      const config = loadConfig(opts);
+      // Loaded only here: the server's modules take most of a second to load, and every other
+      // command would pay for them.
+      const { startServer } = await import('../../server.js');
+      const server = await startServer(config, { demo: opts.demo === true });
+      const { port } = server.app.server.address() as AddressInfo;
+      const base = `http://${displayHost(config.host)}:${port}`;
+      const lines = [
+        `aimledger serving on ${base} (store: ${server.store.backend})`,
+        `Web console: ${base}/console    API docs: ${base}/docs    OpenAPI: ${base}/openapi.json`,
+      ];
+      if (server.demo) {
+        const { demo } = server;
+        const query = `offset=0&limit=2${demo.sampleTaskId ? `&task_id=${demo.sampleTaskId}` : ''}`;
+        lines.push(
+          '',
+          `Demo account "${demo.account.name}" (domain_id ${demo.account.domainId})${demo.created ? ', created with demo data' : ''}`,
+          `Demo user: ${DEMO_USER} / ${DEMO_PASSWORD} (te_admin)`,
+          `Token (valid until ${new Date(demo.expiresAt).toISOString()}):`,
+          demo.token,
+          '',
+          'Try:',
+          `curl -s -H "X-Auth-Token: ${demo.token}" "${base}/v1/aim/send-details?${query}"`,
+          '',
+          'Sign in as IAM clients do (the token comes back in the X-Subject-Token header):',
+          `curl -si -X POST "${base}/v3/auth/tokens" -H "Content-Type: application/json" -d '${JSON.stringify(demoLogin(demo.account.name))}'`,
+          '',
+          'Send a task to two phones (the simulator reports delivery a few seconds later; look the task up with task_id):',
+          `curl -s -X POST "${base}/v1/aim/send-tasks" -H "X-Auth-Token: ${demo.token}" -H "Content-Type: application/json" -d '${JSON.stringify(demoTask())}'`,
+          '',
+          `Access keys for the official Huawei Cloud SDKs (AK/SK): ./bin/aimledger key create --account ${demo.account.name} --user ${DEMO_USER}`,
+        );
+      }
+      process.stdout.write(lines.join('\n') + '\n\n');
+      const stop = (signal: string) => {
+        server.app.log.info({ signal }, 'shutting down');
+        server.close().then(() => process.exit(0), (err: unknown) => {
+          server.app.log.error({ err }, 'shutdown failed');
+          process.exit(1);
+        });
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+
+  program.command('migrate')
+    .description('apply pending database migrations (harmless when there are none)')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags) => {
+      await withStore(opts, async () => undefined);
+      process.stderr.write('migrations applied\n');
+    });
+}
