@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { systemClock } from '../src/domain/clock.js';
-import { writeBenchData } from '../src/service/bench-data.js';
+import { writeBenchData } from '../src/dev/bench-data.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
 import { openStore } from '../src/store/open-store.js';
 import { startServe } from './serve.js';

@@ -21,7 +21,7 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { SendDetailsFilter } from '../src/domain/send-detail.js';
-import { benchRows, writeBenchData } from '../src/service/bench-data.js';
+import { benchRows, writeBenchData } from '../src/dev/bench-data.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
 import { systemClock } from '../src/domain/clock.js';
 import { openStore } from '../src/store/open-store.js';

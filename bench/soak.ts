@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { writeBenchData } from '../src/service/bench-data.js';
+import { writeBenchData } from '../src/dev/bench-data.js';
 import { openStore } from '../src/store/open-store.js';
 import { startServe } from './serve.js';
 import { provisionSender } from '../test/helpers/faults.js';

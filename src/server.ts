@@ -16,7 +16,7 @@ import { Metrics } from './metrics.js';
 import { Callbacks } from './service/callbacks.js';
 import { DeliveryReports } from './service/delivery-reports.js';
 import { SendTasks } from './service/send-tasks.js';
-import { ensureDemo, type DemoSetup } from './service/demo.js';
+import { ensureDemo, type DemoSetup } from './dev/demo.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
-import { writeBenchData } from '../src/service/bench-data.js';
+import { writeBenchData } from '../src/dev/bench-data.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { NOW, createTenant } from './helpers/factories.js';

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { SendDetail, SendDetailsFilter } from '../src/domain/send-detail.js';
 import { DeliveryReports } from '../src/service/delivery-reports.js';
 import { importSendDetails } from '../src/service/import.js';
-import { pick, seededRandom } from '../src/service/synthetic.js';
+import { pick, seededRandom } from '../src/dev/synthetic.js';
 import { DAY_MS, planCount } from '../src/store/detail-counts.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { STATUS_CODES } from '../src/store/schema.js';

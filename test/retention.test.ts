@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import type { SendDetail, SendDetailsFilter } from '../src/domain/send-detail.js';
-import { pick, seededRandom } from '../src/service/synthetic.js';
+import { pick, seededRandom } from '../src/dev/synthetic.js';
 import { runMaintenance } from '../src/service/maintenance.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { monthsBefore } from '../src/store/partitions.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { SendDetail } from '../src/domain/send-detail.js';
 import { formatContractTime } from '../src/domain/time.js';
-import { seededRandom, pick } from '../src/service/synthetic.js';
+import { seededRandom, pick } from '../src/dev/synthetic.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { NOW, createTenant, detail, getDetails, testApp } from './helpers/factories.js';

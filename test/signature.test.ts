@@ -7,7 +7,7 @@ import { Keyring, loadMasterKey, parseMasterKey } from '../src/identity/keyring.
 import {
   canonicalQueryString, canonicalUri, encodeUnreserved, formatSdkDate, parseSdkDate, parseSignatureHeader,
 } from '../src/identity/signature.js';
-import { seededRandom } from '../src/service/synthetic.js';
+import { seededRandom } from '../src/dev/synthetic.js';
 
 /** The SDK signer's own helpers, protected in its typings but plain statics at run time. */
 const sdk = AKSKSigner as unknown as {

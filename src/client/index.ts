@@ -4,6 +4,7 @@
  * official Huawei Cloud SDKs do (Web Crypto, so it runs in Node.js and in browsers alike).
  */
 import type { Static } from 'typebox';
+import { RESULT_WINDOW } from '../domain/send-detail.js';
 import { canonicalQueryString, canonicalUri, formatSdkDate, SIGNING_ALGORITHM } from '../identity/canonical.js';
 import type { DeliveryReportsBody, DeliveryReportsResponseBody } from '../http/routes/delivery-reports.js';
 import type { TokenRequestBody, TokenResponseBody } from '../http/routes/iam.js';
@@ -11,6 +12,8 @@ import type { ExportQuerystring, SendDetailsQuerystring, SendDetailsResponseBody
 import type { SendReportsBody, SendReportsResponseBody } from '../http/routes/send-reports.js';
 import type { SendTaskBody, SendTaskCreatedBody, SendTasksQuerystring, SendTasksResponseBody } from '../http/routes/send-tasks.js';
 import type { TemplatesQuerystring, TemplatesResponseBody } from '../http/routes/templates.js';
+
+export { RESULT_WINDOW };
 
 export type SendDetailsQuery = Static<typeof SendDetailsQuerystring>;
 export type SendDetailsFilter = Omit<SendDetailsQuery, 'offset' | 'limit'>;
@@ -54,8 +57,6 @@ export class ApiError extends Error {
   }
 }
 
-/** KooMessage caps offset + limit at this: past it pages are empty. */
-export const RESULT_WINDOW = 10_000;
 
 type QueryValue = string | number | boolean | ReadonlyArray<string> | undefined;
 

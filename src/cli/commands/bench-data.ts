@@ -3,7 +3,7 @@ import cliProgress from 'cli-progress';
 import type { ConfigFlags } from '../../config.js';
 import { systemClock } from '../../domain/clock.js';
 import { IdentityAdmin } from '../../service/identity-admin.js';
-import { writeBenchData } from '../../service/bench-data.js';
+import { writeBenchData } from '../../dev/bench-data.js';
 import { UsageError, databaseOption, withStore } from '../shared.js';
 
 /** `bench-data`: synthetic details for benchmarks. */

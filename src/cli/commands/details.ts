@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { AimLedgerClient, type SendDetailsFilter } from '../../client/index.js';
 import { EXPORT_COLUMNS } from '../../service/export.js';
 import { Command, Option } from 'commander';
+import { RESULT_WINDOW, SEND_STATUSES } from '../../domain/send-detail.js';
 import cliProgress from 'cli-progress';
 import { loadRemoteConfig } from '../../config.js';
 import { UsageError } from '../shared.js';
@@ -15,7 +16,7 @@ export function registerDetails(program: Command): void {
     .option('--endpoint <url>', 'the server; default AIMLEDGER_ENDPOINT')
     .option('--task-id <id>').option('--tpl-id <id>').option('--sms-sign <sign>').option('--cust-flag <phone>')
     .option('--begin-time <utc>', 'e.g. 2026-06-01T00:00:00Z (with --end-time)').option('--end-time <utc>')
-    .addOption(new Option('--send-status <status>').choices(['sending', 'success', 'fail']))
+    .addOption(new Option('--send-status <status>').choices(SEND_STATUSES))
     .option('--msg-id <id>');
   const filterOf = (o: Record<string, string | undefined>) => Object.fromEntries(Object.entries({
     task_id: o.taskId, tpl_id: o.tplId, sms_sign: o.smsSign, cust_flag: o.custFlag, begin_time: o.beginTime,
@@ -42,7 +43,7 @@ export function registerDetails(program: Command): void {
     });
 
   filterOptions(details.command('export'))
-    .description('every matching send detail (no 10000 window), streamed to a file or standard output')
+    .description(`every matching send detail (no ${RESULT_WINDOW} window), streamed to a file or standard output`)
     .addOption(new Option('--format <format>', 'csv (UTF-8 with BOM) or ndjson').choices(['csv', 'ndjson']).default('csv'))
     .option('--output <file>', 'write here instead of standard output')
     .action(async (opts: Record<string, string | undefined>) => {

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type ConfigFlags } from '../../config.js';
 import { REGION } from '../../domain/identity.js';
-import { DEMO_APP_NAME, DEMO_PASSWORD, DEMO_USER } from '../../service/demo.js';
-import { DEMO_SIGNATURES, DEMO_TEMPLATES } from '../../service/synthetic.js';
+import { DEMO_APP_NAME, DEMO_PASSWORD, DEMO_USER } from '../../dev/demo.js';
+import { DEMO_SIGNATURES, DEMO_TEMPLATES } from '../../dev/synthetic.js';
 import { databaseOption, withStore } from '../shared.js';
 
 /** The IAM password sign-in body for the demo user, as the banner prints it. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Clock } from '../../domain/clock.js';
-import { LIMITS, type SendDetail } from '../../domain/send-detail.js';
+import { LIMITS, RESULT_WINDOW, SEND_STATUSES, type SendDetail } from '../../domain/send-detail.js';
 import { InvalidParameter, TooManyRequests } from '../../domain/errors.js';
 import { LIMIT_MAX, OFFSET_MAX, parseExportFilter, parseSendDetailsQuery, type RawQuery } from '../../domain/send-details-query.js';
 import type { SendDetailsFilter } from '../../domain/send-detail.js';
@@ -29,9 +29,9 @@ export const SendDetailsQuerystring = Type.Object({
     maxLength: 30, examples: [TIME_EXAMPLE],
     description: 'UTC send time upper bound (inclusive). Filters only together with begin_time.',
   })),
-  offset: Type.Integer({ minimum: 0, maximum: OFFSET_MAX, description: 'Rows to skip. offset + limit > 10000 returns no rows but the true total.' }),
+  offset: Type.Integer({ minimum: 0, maximum: OFFSET_MAX, description: `Rows to skip. offset + limit > ${RESULT_WINDOW} returns no rows but the true total.` }),
   limit: Type.Integer({ minimum: 1, maximum: LIMIT_MAX, description: 'Page size.' }),
-  send_status: Type.Optional(Type.Union([Type.Literal('sending'), Type.Literal('success'), Type.Literal('fail')], {
+  send_status: Type.Optional(Type.Enum(SEND_STATUSES, {
     description: 'Extension: only messages in this state. Absent: every state, as KooMessage.',
   })),
   msg_id: Type.Optional(Type.String({ maxLength: 64, description: 'Extension: the one message with this msg_id.' })),
@@ -50,7 +50,7 @@ export const SendDetailBody = Type.Object({
   tpl_name: Nullable(Type.String()),
   cust_flag: Nullable(Type.String()),
   send_account: Nullable(Type.String({ description: 'Target phone number.' })),
-  send_status: Type.Union([Type.Literal('sending'), Type.Literal('success'), Type.Literal('fail')]),
+  send_status: Type.Enum(SEND_STATUSES),
   send_time: Type.String({ examples: ['2022-07-19T14:57:20Z'] }),
   receive_time: Nullable(Type.String({ description: 'Null while sending or when the carrier gave none.' })),
   result_code: Nullable(Type.String({ description: 'Carrier or platform error code; null when there is none.' })),
@@ -147,7 +147,7 @@ export async function sendDetailsRoutes(app: FastifyInstance, deps: SendDetailsR
     schema: {
       operationId: 'ExportAimSendDetails',
       summary: 'Export every matching send detail (extension)',
-      description: 'The list\'s filters, without paging and without the 10000 window: every matching row of the caller\'s account, newest first, streamed (keyset paging inside, flat memory). format=csv (default; UTF-8 with BOM, header row, RFC 4180 quoting, empty for null) or ndjson. Rows are read batch by batch as the client reads, not from one snapshot.',
+      description: `The list's filters, without paging and without the ${RESULT_WINDOW} window: every matching row of the caller's account, newest first, streamed (keyset paging inside, flat memory). format=csv (default; UTF-8 with BOM, header row, RFC 4180 quoting, empty for null) or ndjson. Rows are read batch by batch as the client reads, not from one snapshot.`,
       tags: ['send details'],
       querystring: ExportQuerystring,
       response: { ...errorResponses },

@@ -2,7 +2,7 @@ import type { SendDetail, SendStatus } from '../domain/send-detail.js';
 import { toWholeSeconds } from '../domain/time.js';
 import type { Store } from '../store/store.js';
 import { FAILURE_CODES, pick, randomInt, seededRandom, syntheticPhone, syntheticUuid } from './synthetic.js';
-import { insertSendDetails } from './ledger.js';
+import { insertSendDetails } from '../service/ledger.js';
 
 const YEAR_MS = 365 * 86_400_000;
 

@@ -4,12 +4,12 @@ import type { SendDetail, SendStatus } from '../domain/send-detail.js';
 import { toWholeSeconds } from '../domain/time.js';
 import type { Store } from '../store/store.js';
 import type { TaskRecord } from '../domain/send-task.js';
-import { IdentityAdmin } from './identity-admin.js';
+import { IdentityAdmin } from '../service/identity-admin.js';
 import {
   DEMO_SIGNATURES, DEMO_TEMPLATES, FAILURE_CODES, TASK_NAME_STEMS, pick, randomInt, seededRandom,
   syntheticPhone, syntheticUuid,
 } from './synthetic.js';
-import { insertSendDetails } from './ledger.js';
+import { insertSendDetails } from '../service/ledger.js';
 
 export const DEMO_ACCOUNT = 'demo';
 export const DEMO_USER = 'admin';
