@@ -1,12 +1,12 @@
 import { isIP } from 'node:net';
 import { parseDuration } from './domain/duration.js';
+import { ConfigError } from './domain/errors.js';
 
-/**
+/*
  * The one place that reads `process.env`. Every setting is an `AIMLEDGER_*` variable with a CLI flag
- * of the same name; a flag wins over the variable. Bad values stop start-up with a message that
+ * of the same name; a flag wins over the variable. Bad values stop start-up with a ConfigError that
  * names the variable.
  */
-export class ConfigError extends Error {}
 
 export interface Config {
   databaseUrl: string;

@@ -5,7 +5,7 @@ import type { SendDetail, SendDetailsFilter } from '../src/domain/send-detail.js
 import { pick, seededRandom } from '../src/dev/synthetic.js';
 import { runMaintenance } from '../src/service/maintenance.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
-import { monthsBefore } from '../src/store/partitions.js';
+import { monthsBefore } from '../src/domain/time.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { NOW, createTenant, detail, matchesFilter } from './helpers/factories.js';
 import { insertSendDetails } from '../src/service/ledger.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js';
-import { ConfigError } from '../src/config.js';
+import { ConfigError } from '../src/domain/errors.js';
 import { Keyring, loadMasterKey, parseMasterKey } from '../src/identity/keyring.js';
 import {
   canonicalQueryString, canonicalUri, encodeUnreserved, formatSdkDate, parseSdkDate, parseSignatureHeader,

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ApiError } from '../client/index.js';
-import { ConfigError, debugRequested } from '../config.js';
+import { debugRequested } from '../config.js';
+import { ConfigError } from '../domain/errors.js';
 import { DomainError } from '../domain/errors.js';
 import { ListenError } from '../http/listen-error.js';
 import { DatabaseOpenError } from '../store/open-error.js';

@@ -91,3 +91,6 @@ export class Unavailable extends DomainError {
     super('Unavailable', ErrorCodes.internal, message, options);
   }
 }
+
+/** A bad setting (a variable, flag or key file): start-up stops with the message, which names it. */
+export class ConfigError extends Error {}

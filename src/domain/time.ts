@@ -48,3 +48,10 @@ export function dayStart(ms: number): number {
 export function formatIsoMillis(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/** The instant `months` calendar months before `now`. */
+export function monthsBefore(now: number, months: number): number {
+  const d = new Date(now);
+  d.setUTCMonth(d.getUTCMonth() - months);
+  return d.getTime();
+}

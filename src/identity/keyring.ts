@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ConfigError } from '../config.js';
+import { ConfigError } from '../domain/errors.js';
 import type { Store } from '../store/store.js';
 
 const KEY_BYTES = 32;

@@ -1,4 +1,4 @@
-import { monthsBefore } from '../store/partitions.js';
+import { monthsBefore } from '../domain/time.js';
 import type { Store } from '../store/store.js';
 
 /**

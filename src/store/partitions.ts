@@ -32,10 +32,3 @@ export function monthStarts(from: number, to: number): number[] {
   }
   return out;
 }
-
-/** The instant `months` calendar months before `now`. */
-export function monthsBefore(now: number, months: number): number {
-  const d = new Date(now);
-  d.setUTCMonth(d.getUTCMonth() - months);
-  return d.getTime();
-}

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { loadConfig, type ConfigFlags } from '../../config.js';
 import { systemClock } from '../../domain/clock.js';
 import { runMaintenance } from '../../service/maintenance.js';
-import { monthsBefore } from '../../store/partitions.js';
+import { monthsBefore } from '../../domain/time.js';
 import { openStore } from '../../store/open-store.js';
 import { OutputError, UsageError, databaseOption, withStore } from '../shared.js';
 

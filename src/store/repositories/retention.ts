@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { inTransaction, type StoreContext } from '../context.js';
 import { countDeltas, statusDeltas } from '../detail-counts.js';
 import { PARTITIONS_AHEAD_MS } from '../migrations.js';
-import { monthsBefore } from '../partitions.js';
+import { monthsBefore } from '../../domain/time.js';
 
 const PURGE_BATCH = 5000;
 
