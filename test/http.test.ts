@@ -37,7 +37,7 @@ for (const backend of BACKENDS) {
       assert.equal(params.offset?.required, true);
       assert.equal(params.limit?.schema.maximum, 100);
       assert.equal(params.task_id?.schema.maxLength, 36);
-      assert.deepEqual(Object.keys(op.responses).sort(), ['200', '400', '401', '403', '429', '500', '503']);
+      assert.deepEqual(Object.keys(op.responses).sort(), ['200', '400', '401', '403', '404', '409', '429', '500', '503']);
       assert.equal(doc.components.schemas.AIMSendDetail?.required.length, 11);
       assert.ok(doc.components.schemas.ErrorBody);
       const iam = doc.paths['/v3/auth/tokens'] as unknown as Record<string, { operationId: string; security?: unknown[]; responses: Record<string, unknown> }>;

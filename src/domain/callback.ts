@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { InvalidParameter } from './errors.js';
+import { ErrorCodes, InvalidParameter } from './errors.js';
 
 /** 0: a receipt per message; 1: template status; 2: receipts in batches (KooMessage's url_type). */
 export type UrlType = 0 | 1 | 2;
@@ -14,7 +14,7 @@ export function parseCallbackBody(body: unknown): CallbackRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidParameter('the body must be a JSON object');
   const b = body as Record<string, unknown>;
   const url = b.callback_url;
-  if (typeof url !== 'string' || url.length === 0) throw new InvalidParameter('callback_url is required', 'KM.90016414');
+  if (typeof url !== 'string' || url.length === 0) throw new InvalidParameter('callback_url is required', ErrorCodes.inputEmpty);
   if (url.length > 1000) throw new InvalidParameter('callback_url must be at most 1000 characters');
   let parsed: URL;
   try {

@@ -25,26 +25,49 @@ export class DomainError extends Error {
   }
 }
 
-/** Stable error codes. KM.* are KooMessage's own; APIG.* are the API gateway's. */
-export const ErrorCodes = {
-  invalidParameter: 'KM.80000002',
-  signatureEmpty: 'KM.00001075',
-  signatureLength: 'KM.00001076',
-  templateNotFound: 'KM.00001080',
-  templateIdEmpty: 'KM.00001081',
-  templateUnavailable: 'KM.00001082',
-  phoneListEmpty: 'KM.00001083',
-  inputEmpty: 'KM.90016414',
-  tooManyShortLinks: 'KM.90016416',
-  invalidAimCodeType: 'KM.90016418',
-  invalidTime: 'KM.90016458',
-  timeRangeTooLong: 'KM.90016459',
-  forbidden: 'KM.80020000',
-  internal: 'KM.80000001',
-  unauthenticated: 'APIG.0301',
-  throttled: 'APIG.0308',
-  routeNotFound: 'APIG.0101',
-} as const;
+/** One kind of failure the API reports: its stable code, what it means, and its error class. */
+export interface CatalogueEntry {
+  /** KM.* are KooMessage's own codes; APIG.* are the API gateway's. */
+  readonly code: string;
+  readonly kind: ErrorKind;
+  /** What it means; the message of an answer says more (which field, which rule). */
+  readonly summary: string;
+}
+
+/**
+ * The one catalogue of error codes. Nothing else in src/ writes a KM.* or APIG.* code (a test
+ * checks); the HTTP status of each kind is in src/http/error-handler.ts, and the OpenAPI document's
+ * error responses are generated from this table.
+ */
+export const ERROR_CATALOGUE = {
+  invalidParameter: { code: 'KM.80000002', kind: 'InvalidParameter', summary: 'Invalid parameter' },
+  signatureEmpty: { code: 'KM.00001075', kind: 'InvalidParameter', summary: 'The SMS signature is empty' },
+  signatureLength: { code: 'KM.00001076', kind: 'InvalidParameter', summary: 'The SMS signature is longer than 18 characters' },
+  templateNotFound: { code: 'KM.00001080', kind: 'InvalidParameter', summary: 'The AIM template does not exist' },
+  templateIdEmpty: { code: 'KM.00001081', kind: 'InvalidParameter', summary: 'The AIM template id is empty' },
+  templateUnavailable: { code: 'KM.00001082', kind: 'InvalidParameter', summary: 'The AIM template is disabled' },
+  phoneListEmpty: { code: 'KM.00001083', kind: 'InvalidParameter', summary: 'The recipient list is empty' },
+  inputEmpty: { code: 'KM.90016414', kind: 'InvalidParameter', summary: 'A required parameter is empty' },
+  tooManyShortLinks: { code: 'KM.90016416', kind: 'InvalidParameter', summary: 'Too many recipients in one task' },
+  invalidAimCodeType: { code: 'KM.90016418', kind: 'InvalidParameter', summary: 'aim_code_type must be individual' },
+  invalidTime: { code: 'KM.90016458', kind: 'InvalidParameter', summary: 'A time is malformed, or begin_time is later than end_time' },
+  timeRangeTooLong: { code: 'KM.90016459', kind: 'InvalidParameter', summary: 'begin_time is more than a year back' },
+  unauthenticated: { code: 'APIG.0301', kind: 'Unauthenticated', summary: 'Missing or invalid credentials' },
+  forbidden: { code: 'KM.80020000', kind: 'Forbidden', summary: 'The role of this user may not call this operation' },
+  notFound: { code: 'KM.80000002', kind: 'NotFound', summary: 'The thing named does not exist' },
+  routeNotFound: { code: 'APIG.0101', kind: 'NotFound', summary: 'No API at this method and path' },
+  conflict: { code: 'KM.80000002', kind: 'Conflict', summary: 'The thing to create exists already' },
+  throttled: { code: 'APIG.0308', kind: 'TooManyRequests', summary: 'Too many requests; retry after Retry-After' },
+  internal: { code: 'KM.80000001', kind: 'Internal', summary: 'Internal error, or the database cannot answer now (retry after Retry-After)' },
+  unavailable: { code: 'KM.80000001', kind: 'Unavailable', summary: 'Overloaded or shutting down; retry after Retry-After' },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorName = keyof typeof ERROR_CATALOGUE;
+
+/** The codes by name, for the error classes below and their callers. */
+export const ErrorCodes = Object.fromEntries(Object.entries(ERROR_CATALOGUE).map(([name, e]) => [name, e.code])) as {
+  [N in ErrorName]: (typeof ERROR_CATALOGUE)[N]['code'];
+};
 
 export class InvalidParameter extends DomainError {
   constructor(message: string, code: string = ErrorCodes.invalidParameter) {
@@ -67,7 +90,7 @@ export class Forbidden extends DomainError {
 /** The thing named does not exist (or is not the caller's to see). */
 export class NotFound extends DomainError {
   constructor(message: string) {
-    super('NotFound', ErrorCodes.invalidParameter, message);
+    super('NotFound', ErrorCodes.notFound, message);
   }
 }
 
@@ -81,14 +104,14 @@ export class TooManyRequests extends DomainError {
 /** The thing to create exists already (an account or user name). */
 export class Conflict extends DomainError {
   constructor(message: string) {
-    super('Conflict', ErrorCodes.invalidParameter, message);
+    super('Conflict', ErrorCodes.conflict, message);
   }
 }
 
 /** A dependency (the database) cannot answer now; readiness probes report it. */
 export class Unavailable extends DomainError {
   constructor(message: string, options?: ErrorOptions) {
-    super('Unavailable', ErrorCodes.internal, message, options);
+    super('Unavailable', ErrorCodes.unavailable, message, options);
   }
 }
 

@@ -1,7 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, ErrorCodes, TooManyRequests, type ErrorKind } from '../domain/errors.js';
 
-const STATUS: Record<ErrorKind, number> = {
+/** The HTTP status of each kind of domain error. */
+export const STATUS: Record<ErrorKind, number> = {
   InvalidParameter: 400,
   Unauthenticated: 401,
   Forbidden: 403,

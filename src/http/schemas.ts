@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { ErrorCodes } from '../domain/errors.js';
 
 /** A string with its description (and any other keywords). */
 export const Str = (description: string, extra: Record<string, unknown> = {}) => Type.String({ description, ...extra });
@@ -8,7 +9,7 @@ export const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) =>
 
 /** Every 4xx/5xx body of this service (KooMessage's AimErrorMsg; request_id added on 401). */
 export const ErrorBody = Type.Object({
-  error_code: Type.String({ examples: ['KM.80000002'] }),
+  error_code: Type.String({ examples: [ErrorCodes.invalidParameter] }),
   error_msg: Type.String(),
   error_message: Type.String({ description: 'Deprecated twin of error_msg, kept for old clients.' }),
   request_id: Type.Optional(Type.String()),

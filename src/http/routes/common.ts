@@ -1,16 +1,30 @@
 import { Type } from 'typebox';
+import { ERROR_CATALOGUE } from '../../domain/errors.js';
+import { STATUS } from '../error-handler.js';
 
 const ref = Type.Unsafe({ $ref: 'ErrorBody#' });
 
-/** The error responses every `/v1/aim/*` route documents. */
-export const errorResponses = {
-  400: { ...ref, description: 'Invalid parameter (KM.80000002, KM.90016458, KM.90016459).' },
-  401: { ...ref, description: 'Missing or invalid credentials (APIG.0301); the body adds request_id.' },
-  403: { ...ref, description: 'The role may not call this operation (KM.80020000).' },
-  429: { ...ref, description: 'Over the account\'s request rate, or too many failed signatures from this address for this access key (APIG.0308); see Retry-After.' },
-  500: { ...ref, description: 'Internal error (KM.80000001); details are in the server log under the X-Request-Id. When the database cannot answer now the message says so and Retry-After is set: retry.' },
-  503: { ...ref, description: 'Overloaded (KM.80000001); retry after Retry-After.' },
+/** What an answer with this status adds to every error of the catalogue it can carry. */
+const NOTES: Record<number, string> = {
+  401: 'The body adds request_id.',
+  429: 'The body adds request_id.',
+  500: 'Details are in the server log under the X-Request-Id.',
 };
+
+/**
+ * The error responses every `/v1/aim/*` route documents, generated from the error catalogue: per
+ * status, each code it can carry and what it means.
+ */
+export const errorResponses: Record<number, object> = (() => {
+  const byStatus = new Map<number, string[]>();
+  for (const entry of Object.values(ERROR_CATALOGUE)) {
+    const status = STATUS[entry.kind];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), `${entry.code}: ${entry.summary}.`]);
+  }
+  return Object.fromEntries([...byStatus].sort(([a], [b]) => a - b).map(([status, lines]) => [
+    status, { ...ref, description: [...lines, NOTES[status]].filter(Boolean).join(' ') },
+  ]));
+})();
 
 /**
  * A route validator that runs a domain parser on one part of the request (the parsers carry
