@@ -1,6 +1,27 @@
+import type { Kysely } from 'kysely';
 import type { OutboxJob, OutboxJobInput } from '../../domain/jobs.js';
+import type { Database } from '../schema.js';
 import { chunks } from '../compare.js';
 import { inTransaction, type StoreContext } from '../context.js';
+
+/** The claim's two statements, as builders: the repository runs them, and test/sql.test.ts compiles them. */
+export const outboxQueries = {
+  /** Due jobs not held by a live lease, oldest first; other workers' locked rows are skipped. */
+  due(db: Kysely<Database>, skipLocked: boolean, now: number, limit: number) {
+    return db.selectFrom('outbox').select('id')
+      .where('run_at', '<=', now)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+      .orderBy('run_at').orderBy('id').limit(limit)
+      .$if(skipLocked, (qb) => qb.forUpdate().skipLocked());
+  },
+  /** Holds the jobs until `until` and counts the attempt. */
+  lease(db: Kysely<Database>, ids: number[], until: number) {
+    return db.updateTable('outbox')
+      .set((eb) => ({ locked_until: until, attempts: eb('attempts', '+', 1) }))
+      .where('id', 'in', ids)
+      .returning(['id', 'kind', 'account_id', 'payload', 'attempts', 'created_at']);
+  },
+};
 
 /** Work to do later, at least once: dispatches, scheduled reports, receipt pushes. */
 export class OutboxRepository {
@@ -21,18 +42,9 @@ export class OutboxRepository {
   /** Takes up to `limit` due jobs for `leaseMs`; a job not completed by then can be taken again. */
   async claim(now: number, limit: number, leaseMs: number): Promise<OutboxJob[]> {
     return inTransaction(this.ctx, async ({ db }) => {
-      const due = await db.selectFrom('outbox').select('id')
-        .where('run_at', '<=', now)
-        .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
-        .orderBy('run_at').orderBy('id').limit(limit)
-        .$if(this.ctx.adapter.skipLocked, (qb) => qb.forUpdate().skipLocked())
-        .execute();
+      const due = await outboxQueries.due(db, this.ctx.adapter.skipLocked, now, limit).execute();
       if (due.length === 0) return [];
-      const rows = await db.updateTable('outbox')
-        .set((eb) => ({ locked_until: now + leaseMs, attempts: eb('attempts', '+', 1) }))
-        .where('id', 'in', due.map((r) => r.id))
-        .returning(['id', 'kind', 'account_id', 'payload', 'attempts', 'created_at'])
-        .execute();
+      const rows = await outboxQueries.lease(db, due.map((r) => r.id), now + leaseMs).execute();
       return rows.sort((a, b) => a.id - b.id).map((r) => ({
         id: r.id, kind: r.kind, accountId: r.account_id, payload: JSON.parse(r.payload) as unknown, attempts: r.attempts,
         createdAt: r.created_at,

@@ -1,5 +1,5 @@
-import type { Selectable, SelectQueryBuilder } from 'kysely';
-import type { SendDetail, SendDetailsFilter, StoredMessage } from '../../domain/send-detail.js';
+import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import type { SendDetail, SendDetailsFilter, SendStatus, StoredMessage } from '../../domain/send-detail.js';
 import type { StoreContext } from '../context.js';
 import { planCount } from '../detail-counts.js';
 import { STATUS_CODES, statusOfCode, type Database } from '../schema.js';
@@ -57,6 +57,65 @@ export function applyFilter<O>(
   return q;
 }
 
+/** The hot statements, as builders: the repository runs them, and test/sql.test.ts compiles them. */
+export const detailQueries = {
+  /** Counts matching rows through an index (task, phone or msg_id filters; ragged range edges). */
+  directCount(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter) {
+    return applyFilter(db.selectFrom('send_details'), accountId, filter).select((eb) => eb.fn.countAll<number>().as('n'));
+  },
+  /** Sums the per-day counters of whole days, by template and signature ('' for any). */
+  dayCount(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter, days: { fromDay?: number; toDay?: number }) {
+    return db.selectFrom('send_detail_counts')
+      .select((eb) => eb.fn.sum<number | null>('n').as('n'))
+      .where('account_id', '=', accountId)
+      .where('tpl_id', '=', filter.tplId ?? '')
+      .where('sms_sign', '=', filter.smsSign ?? '')
+      .$if(days.fromDay !== undefined, (q) => q.where('day', '>=', days.fromDay as number))
+      .$if(days.toDay !== undefined, (q) => q.where('day', '<', days.toDay as number));
+  },
+  /** Sums the per-day status counters of whole days (status filter), by template. */
+  statusDayCount(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter & { sendStatus: SendStatus }, days: { fromDay?: number; toDay?: number }) {
+    return db.selectFrom('send_status_counts')
+      .select((eb) => eb.fn.sum<number | null>('n').as('n'))
+      .where('account_id', '=', accountId)
+      .where('send_status', '=', STATUS_CODES[filter.sendStatus])
+      .$if(filter.tplId !== undefined, (q) => q.where('tpl_id', '=', filter.tplId as string))
+      .$if(days.fromDay !== undefined, (q) => q.where('day', '>=', days.fromDay as number))
+      .$if(days.toDay !== undefined, (q) => q.where('day', '<', days.toDay as number));
+  },
+  /**
+   * One page, newest first. With `deferredJoin` the offset is walked in the index alone (every
+   * filter index ends in send_time, msg_id) and only the page's rows are read from the table.
+   */
+  page(db: Kysely<Database>, deferredJoin: boolean, accountId: number, filter: SendDetailsFilter, offset: number, limit: number) {
+    const matching = applyFilter(db.selectFrom('send_details'), accountId, filter);
+    if (!deferredJoin) {
+      return matching.select(DETAIL_COLUMNS).orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset);
+    }
+    return db.selectFrom(matching.select(['msg_id', 'send_time'])
+      .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset).as('k'))
+      .innerJoin('send_details as d', (join) => join.on('d.account_id', '=', accountId)
+        .onRef('d.msg_id', '=', 'k.msg_id').onRef('d.send_time', '=', 'k.send_time'))
+      .select(DETAIL_COLUMNS.map((c) => `d.${c}` as const))
+      .orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc');
+  },
+  /** Where each message lives (partitioned backends): its account and send_time by msg_id. */
+  messagePlaces(db: Kysely<Database>, msgIds: string[]) {
+    return db.selectFrom('send_detail_ids').select(['account_id', 'msg_id', 'send_time']).where('msg_id', 'in', msgIds);
+  },
+  /** Messages at known places: one partition's index per message. */
+  messagesAt(db: Kysely<Database>, places: Array<{ account_id: number; msg_id: string; send_time: number }>) {
+    return db.selectFrom('send_details').select(MESSAGE_COLUMNS)
+      .where((eb) => eb.or(places.map((p) => eb.and([
+        eb('account_id', '=', p.account_id), eb('msg_id', '=', p.msg_id), eb('send_time', '=', p.send_time),
+      ]))));
+  },
+  /** Messages by msg_id across accounts (unpartitioned backends). */
+  messagesById(db: Kysely<Database>, msgIds: string[]) {
+    return db.selectFrom('send_details').select(MESSAGE_COLUMNS).where('msg_id', 'in', msgIds);
+  },
+};
+
 /**
  * The exact number of details matching the filter. Filters by task or phone match few rows (a
  * task has at most a few thousand recipients, a phone a few messages a day) and are counted
@@ -64,39 +123,17 @@ export function applyFilter<O>(
  * the ragged edges of a time range, so its cost does not grow with the number of matches.
  */
 export async function countMatching({ db }: StoreContext, accountId: number, filter: SendDetailsFilter): Promise<number> {
-  const direct = async (f: SendDetailsFilter) => {
-    const row = await applyFilter(db.selectFrom('send_details'), accountId, f)
-      .select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return Number(row.n);
-  };
+  const direct = async (f: SendDetailsFilter) => Number((await detailQueries.directCount(db, accountId, f).executeTakeFirstOrThrow()).n);
   if (filter.taskId !== undefined || filter.custFlag !== undefined || filter.msgId !== undefined) return direct(filter);
   const plan = planCount(filter.sendTimeFrom, filter.sendTimeTo);
   let total = 0;
-  if (filter.sendStatus !== undefined) {
+  const { sendStatus } = filter;
+  if (sendStatus !== undefined) {
     // The status counters know templates, not signatures: with a signature, count the rows.
     if (filter.smsSign !== undefined) return direct(filter);
-    if (plan.days) {
-      let q = db.selectFrom('send_status_counts')
-        .select((eb) => eb.fn.sum<number | null>('n').as('n'))
-        .where('account_id', '=', accountId)
-        .where('send_status', '=', STATUS_CODES[filter.sendStatus]);
-      if (filter.tplId !== undefined) q = q.where('tpl_id', '=', filter.tplId);
-      if (plan.days.fromDay !== undefined) q = q.where('day', '>=', plan.days.fromDay);
-      if (plan.days.toDay !== undefined) q = q.where('day', '<', plan.days.toDay);
-      total += Number((await q.executeTakeFirstOrThrow()).n ?? 0);
-    }
-    for (const edge of plan.edges) total += await direct({ ...filter, sendTimeFrom: edge.from, sendTimeTo: edge.to });
-    return total;
-  }
-  if (plan.days) {
-    let q = db.selectFrom('send_detail_counts')
-      .select((eb) => eb.fn.sum<number | null>('n').as('n'))
-      .where('account_id', '=', accountId)
-      .where('tpl_id', '=', filter.tplId ?? '')
-      .where('sms_sign', '=', filter.smsSign ?? '');
-    if (plan.days.fromDay !== undefined) q = q.where('day', '>=', plan.days.fromDay);
-    if (plan.days.toDay !== undefined) q = q.where('day', '<', plan.days.toDay);
-    total += Number((await q.executeTakeFirstOrThrow()).n ?? 0);
+    if (plan.days) total += Number((await detailQueries.statusDayCount(db, accountId, { ...filter, sendStatus }, plan.days).executeTakeFirstOrThrow()).n ?? 0);
+  } else if (plan.days) {
+    total += Number((await detailQueries.dayCount(db, accountId, filter, plan.days).executeTakeFirstOrThrow()).n ?? 0);
   }
   for (const edge of plan.edges) total += await direct({ ...filter, sendTimeFrom: edge.from, sendTimeTo: edge.to });
   return total;

@@ -4,7 +4,7 @@ import { chunks } from '../compare.js';
 import { inSnapshot, inTransaction, type StoreContext } from '../context.js';
 import { countDeltas, dayOf, statusDeltas } from '../detail-counts.js';
 import { STATUS_CODES } from '../schema.js';
-import { applyFilter, countMatching, DETAIL_COLUMNS, MESSAGE_COLUMNS, toDetail, toMessage, type DetailRow } from './send-detail-queries.js';
+import { applyFilter, countMatching, DETAIL_COLUMNS, detailQueries, toDetail, toMessage, type DetailRow } from './send-detail-queries.js';
 
 /** Messages, one row per recipient of a send task (or imported), and their counters. */
 export class SendDetailsRepository {
@@ -88,21 +88,13 @@ export class SendDetailsRepository {
   /** Messages by msg_id across accounts (a delivery report names no account). */
   async findMessages(msgIds: string[]): Promise<StoredMessage[]> {
     const { db, adapter } = this.ctx;
-    if (adapter.partitions) {
-      // The id table says where each message lives; with those send_times as constants the
-      // planner reads one partition's index per message. (As a join, it may instead scan every
-      // partition for the msg_id — a whole-table scan per delivery report.)
-      const places = await db.selectFrom('send_detail_ids').select(['account_id', 'msg_id', 'send_time'])
-        .where('msg_id', 'in', msgIds).execute();
-      if (places.length === 0) return [];
-      const rows = await db.selectFrom('send_details').select(MESSAGE_COLUMNS)
-        .where((eb) => eb.or(places.map((p) => eb.and([
-          eb('account_id', '=', p.account_id), eb('msg_id', '=', p.msg_id), eb('send_time', '=', p.send_time),
-        ]))))
-        .execute();
-      return rows.map(toMessage);
-    }
-    return (await db.selectFrom('send_details').select(MESSAGE_COLUMNS).where('msg_id', 'in', msgIds).execute()).map(toMessage);
+    if (!adapter.partitions) return (await detailQueries.messagesById(db, msgIds).execute()).map(toMessage);
+    // The id table says where each message lives; with those send_times as constants the planner
+    // reads one partition's index per message. (As a join, it may instead scan every partition
+    // for the msg_id — a whole-table scan per delivery report.)
+    const places = await detailQueries.messagePlaces(db, msgIds).execute();
+    if (places.length === 0) return [];
+    return (await detailQueries.messagesAt(db, places).execute()).map(toMessage);
   }
 
   /**
@@ -131,20 +123,7 @@ export class SendDetailsRepository {
     return inSnapshot(this.ctx, async (tx) => {
       const total = await countMatching(tx, accountId, filter);
       if (limit === 0 || offset >= total) return { rows: [], total };
-      const matching = applyFilter(tx.db.selectFrom('send_details'), accountId, filter);
-      const rows = this.ctx.adapter.deferredJoin
-        // Deferred join: the offset is walked in the index alone (every filter index ends in
-        // send_time, msg_id), and only the page's rows are read from the table.
-        ? await tx.db.selectFrom(matching.select(['msg_id', 'send_time'])
-          .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset).as('k'))
-          .innerJoin('send_details as d', (join) => join.on('d.account_id', '=', accountId)
-            .onRef('d.msg_id', '=', 'k.msg_id').onRef('d.send_time', '=', 'k.send_time'))
-          .select(DETAIL_COLUMNS.map((c) => `d.${c}` as const))
-          .orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc')
-          .execute()
-        : await matching.select(DETAIL_COLUMNS)
-          .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset)
-          .execute();
+      const rows = await detailQueries.page(tx.db, this.ctx.adapter.deferredJoin, accountId, filter, offset, limit).execute();
       return { rows: rows.map(toDetail), total };
     });
   }
