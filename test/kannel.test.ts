@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { systemClock } from '../src/domain/clock.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
@@ -11,6 +10,7 @@ import { BEARERBOX, SMSBOX, startKannel } from './helpers/kannel.js';
 import { CHANNEL, postTask, SIGN, taskBody, tenantWithReferences } from './helpers/pipeline.js';
 import { Receiver } from './helpers/receiver.js';
 import { freePort } from './helpers/net.js';
+import { until } from './helpers/poll.js';
 
 /** `.ci/run` installs Debian's kannel and sets AIMLEDGER_TEST_KANNEL, so CI never skips this. */
 const required = process.env.AIMLEDGER_TEST_KANNEL !== undefined;
@@ -51,14 +51,11 @@ for (const backend of BACKENDS) {
         orphan.sms_channel.sms_tpl_id = '99999';
         const orphanTask = (await postTask(app, token, orphan)).json() as { resolve_task: { params: Array<{ msg_id: string }> } };
 
-        const deadline = Date.now() + 60_000;
         let rows: Array<Record<string, unknown>> = [];
-        for (;;) {
+        await until(async () => {
           rows = (await getDetails(app, token, `task_id=${created.task_id}&offset=0&limit=10`)).body.send_details;
-          if (rows.every((r) => r.send_status !== 'sending') && receiver.receipts('/r').length >= 5) break;
-          assert.ok(Date.now() < deadline, `still sending: ${JSON.stringify(rows.map((r) => [r.cust_flag, r.send_status]))}`);
-          await sleep(200);
-        }
+          return rows.every((r) => r.send_status !== 'sending') && receiver.receipts('/r').length >= 5;
+        }, { timeoutMs: 60_000, intervalMs: 200, what: () => `still sending: ${JSON.stringify(rows.map((r) => [r.cust_flag, r.send_status]))}` });
         const byPhone = Object.fromEntries(rows.map((r) => [r.cust_flag as string, r]));
         assert.deepEqual([byPhone['13100000001']?.send_status, byPhone['13100000001']?.result_code], ['success', null]);
         assert.deepEqual([byPhone['13100000002']?.send_status, byPhone['13100000002']?.result_code], ['fail', 'UNDELIV:001']);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { openStore } from '../src/store/open-store.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
@@ -9,6 +8,7 @@ import { Receiver } from './helpers/receiver.js';
 import { startCli } from './helpers/serve.js';
 import { assertDeliveredOnce, provisionSender, stillSending, waitSettled } from './helpers/faults.js';
 import { phones, taskBody } from './helpers/pipeline.js';
+import { until } from './helpers/poll.js';
 
 /** Starts `serve` with a quick, partly failing simulator and resolves with its base URL once it listens. */
 async function serve(database: string, env: Record<string, string>): Promise<{ child: ChildProcess; base: string; exited: Promise<number | null> }> {
@@ -52,7 +52,7 @@ for (const backend of BACKENDS) {
       };
       const clients = [0, 1, 2, 3].map(client);
       // Let tasks be created and dispatched, then kill while both are still going on.
-      while (acknowledged.size < 30) await sleep(20);
+      await until(() => acknowledged.size >= 30, { timeoutMs: 60_000, intervalMs: 20, what: () => `${acknowledged.size} of 30 tasks acknowledged` });
       first.child.kill('SIGKILL');
       stop = true;
       await Promise.all(clients);

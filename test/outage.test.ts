@@ -15,6 +15,7 @@ import { assertDeliveredOnce, provisionSender, waitSettled } from './helpers/fau
 import { TcpProxy } from './helpers/net.js';
 import { phones, taskBody } from './helpers/pipeline.js';
 import { Receiver } from './helpers/receiver.js';
+import { until } from './helpers/poll.js';
 
 type LogLine = { level: number; msg: string; request_id?: string; err?: { message: string } };
 
@@ -105,11 +106,8 @@ if (PG_URL) {
           }
 
           await proxy.restore();
-          const restored = Date.now();
-          while ((await fetch(`${base}/readyz`)).status !== 200) {
-            assert.ok(Date.now() - restored < 15_000, 'ready again within 15 s of the database returning');
-            await sleep(100);
-          }
+          await until(async () => (await fetch(`${base}/readyz`)).status === 200,
+            { timeoutMs: 15_000, intervalMs: 100, what: 'ready again within 15 s of the database returning' });
           for (let i = 0; i < 2; i++) {
             const res = await send();
             assert.equal(res.status, 200);
@@ -150,11 +148,7 @@ if (PG_URL) {
         await store.ping();
         assert.equal(store.poolStats()?.idle, 1, 'one idle pooled connection');
         await proxy.cut();
-        const started = Date.now();
-        while (lost.length === 0) {
-          assert.ok(Date.now() - started < 10_000, 'the loss was reported');
-          await sleep(20);
-        }
+        await until(() => lost.length > 0, { timeoutMs: 10_000, intervalMs: 20, what: 'the loss was reported' });
         assert.match(lost[0]?.message ?? '', /terminated/i);
         assert.equal(store.poolStats()?.total, 0, 'the pool dropped it');
         await proxy.restore();

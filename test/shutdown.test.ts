@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { openStore } from '../src/store/open-store.js';
@@ -7,6 +6,7 @@ import { BACKENDS, useScratchDatabase } from './helpers/backends.js';
 import { provisionSender } from './helpers/faults.js';
 import { phones, taskBody } from './helpers/pipeline.js';
 import { startCli } from './helpers/serve.js';
+import { until } from './helpers/poll.js';
 
 /** The code of a failed fetch's cause (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET, …). */
 function causeCode(error: unknown): string {
@@ -66,7 +66,7 @@ for (const backend of BACKENDS) {
         }
       };
       const clients = Array.from({ length: 6 }, (_, c) => client(c));
-      while (acknowledged.length < 100 || inflight === 0) await sleep(5);
+      await until(() => acknowledged.length >= 100 && inflight > 0, { timeoutMs: 60_000, intervalMs: 5, what: () => `${acknowledged.length} acknowledged, ${inflight} in flight` });
       inflightAtSignal = inflight;
       signalled = true;
       child.kill('SIGTERM');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { after } from 'node:test';
 import type { Clock } from '../../src/domain/clock.js';
 import type { Account, Role } from '../../src/domain/identity.js';
 import type { SendDetail, SendDetailsFilter, SendStatus } from '../../src/domain/send-detail.js';
@@ -26,6 +27,12 @@ export const testKeyring = new Keyring(randomBytes(32));
 /** The simulator as tests use it: reports due at once, nothing fails unless a test says so. */
 export const TEST_SIMULATOR: SimulatorOptions = { delayMs: 0, failRatio: 0, seed: 7 };
 
+/** Apps the helpers built and nobody closed yet; each test file closes them when it ends. */
+const openApps = new Set<FastifyInstance>();
+after(async () => {
+  for (const app of [...openApps]) await app.close();
+});
+
 export async function testApp(store: Store, clock: Clock = fixedClock, throttle?: AuthThrottle): Promise<FastifyInstance> {
   return (await testStack(store, { clock, ...(throttle ? { throttle } : {}) })).app;
 }
@@ -46,6 +53,10 @@ export async function testStack(store: Store, options: {
     ...(options.kannel ? { kannel: options.kannel } : {}),
   });
   const app = await buildApp({ ...services.deps, ...options.app });
+  openApps.add(app);
+  app.addHook('onClose', async () => {
+    openApps.delete(app);
+  });
   const { worker } = services.startPipeline(app.log);
   return { app, worker };
 }
@@ -105,6 +116,16 @@ export async function getDetails(app: FastifyInstance, token: string | undefined
     error_message: string;
     request_id?: string;
   } };
+}
+
+/** The list's order: newest first, then msg_id by code point. */
+export function newestFirst(a: SendDetail, b: SendDetail): number {
+  return b.sendTime - a.sendTime || (a.msgId < b.msgId ? -1 : a.msgId > b.msgId ? 1 : 0);
+}
+
+/** The one oracle: what the contract says a query returns from these rows, in the list's order. */
+export function expectedRows(rows: SendDetail[], f: SendDetailsFilter): SendDetail[] {
+  return rows.filter((r) => matchesFilter(r, f)).sort(newestFirst);
 }
 
 /** The contract's filter semantics, computed in memory: the oracle store results are checked against. */

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock } from '../../src/domain/clock.js';
 import { IdentityAdmin } from '../../src/service/identity-admin.js';
 import { ReferenceData } from '../../src/service/reference-data.js';
@@ -7,6 +6,7 @@ import type { KyselyStore } from '../../src/store/kysely-store.js';
 import { openStore } from '../../src/store/open-store.js';
 import { APP_NAME, CHANNEL, SIGN, TPL_ID, TPL_NAME } from './pipeline.js';
 import type { Receiver } from './receiver.js';
+import { until } from './poll.js';
 
 /**
  * Prepares a database a server will use (on the real clock): migrates it and makes account
@@ -38,13 +38,12 @@ export async function stillSending(store: KyselyStore, msgIds: string[]): Promis
 
 /** Waits until every one of `msgIds` is final and the outbox is empty, or fails after `ms`. */
 export async function waitSettled(store: KyselyStore, msgIds: string[], ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
+  let state = '';
+  await until(async () => {
     const [n, jobs] = [await stillSending(store, msgIds), await store.outbox.pending()];
-    if (n === 0 && jobs === 0) return;
-    assert.ok(Date.now() < deadline, `${n} messages still sending, ${jobs} jobs pending after ${ms} ms`);
-    await sleep(250);
-  }
+    state = `${n} messages still sending, ${jobs} jobs pending`;
+    return n === 0 && jobs === 0;
+  }, { timeoutMs: ms, intervalMs: 250, what: () => state });
 }
 
 /**

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './net.js';
+import { until } from './poll.js';
 
 export const BEARERBOX = '/usr/sbin/bearerbox';
 export const SMSBOX = '/usr/sbin/smsbox';
@@ -177,9 +178,5 @@ max-messages = 0
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('Kannel did not come up');
-    await sleep(50);
-  }
+  await until(check, { timeoutMs, what: 'Kannel did not come up' });
 }
