@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import { ErrorCodes, InvalidParameter } from './errors.js';
+import { InvalidParameter } from './errors.js';
 
 /** 0: a receipt per message; 1: template status; 2: receipts in batches (KooMessage's url_type). */
 export type UrlType = 0 | 1 | 2;
@@ -9,26 +9,24 @@ export interface CallbackRequest {
   urlType: UrlType;
 }
 
-/** AddCallBack's body: callback_url http(s), 1–1000 characters; url_type 0 (default), 1 or 2. */
-export function parseCallbackBody(body: unknown): CallbackRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidParameter('the body must be a JSON object');
-  const b = body as Record<string, unknown>;
-  const url = b.callback_url;
-  if (typeof url !== 'string' || url.length === 0) throw new InvalidParameter('callback_url is required', ErrorCodes.inputEmpty);
-  if (url.length > 1000) throw new InvalidParameter('callback_url must be at most 1000 characters');
+/**
+ * AddCallBack's request, its fields' forms already checked (1–1000 characters beginning http:// or
+ * https://; url_type 0, 1 or 2, default 0): the URL must parse, name a host, and carry no
+ * credentials.
+ */
+export function callbackRequest(input: { callbackUrl: string; urlType?: UrlType }): CallbackRequest {
+  const url = input.callbackUrl;
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
     throw new InvalidParameter('callback_url must be an http:// or https:// URL');
   }
-  if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !/^https?:\/\//i.test(url) || parsed.hostname === '') {
+  if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') {
     throw new InvalidParameter('callback_url must be an http:// or https:// URL');
   }
   if (parsed.username || parsed.password) throw new InvalidParameter('callback_url must not carry a user name or password');
-  const urlType = b.url_type === undefined || b.url_type === null ? 0 : b.url_type;
-  if (urlType !== 0 && urlType !== 1 && urlType !== 2) throw new InvalidParameter('url_type must be 0 (single receipts), 1 (template status) or 2 (batch receipts)');
-  return { callbackUrl: url, urlType };
+  return { callbackUrl: url, urlType: input.urlType ?? 0 };
 }
 
 /**

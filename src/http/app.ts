@@ -24,6 +24,7 @@ import { sendTaskRoutes } from './routes/send-tasks.js';
 import { templateRoutes } from './routes/templates.js';
 import type { AppDeps } from './deps.js';
 import { sendDetailsRoutes } from './routes/send-details.js';
+import { contractValidatorCompiler } from './validation.js';
 import { ErrorBody, IamErrorBody } from './schemas.js';
 
 export const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
@@ -179,12 +180,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(async (scope) => healthRoutes(scope, { store: deps.store, lifecycle }));
   await app.register(async (scope) => iamRoutes(scope, routeDeps));
-  await app.register(async (scope) => sendDetailsRoutes(scope, routeDeps));
-  await app.register(async (scope) => callbackRoutes(scope, routeDeps));
-  await app.register(async (scope) => sendTaskRoutes(scope, routeDeps));
-  await app.register(async (scope) => sendReportRoutes(scope, routeDeps));
-  await app.register(async (scope) => templateRoutes(scope, routeDeps));
-  await app.register(async (scope) => deliveryReportRoutes(scope, routeDeps));
+  // The KooMessage operations: requests validated by ajv against their schemas, failures answered
+  // with the contract's codes (validation.ts).
+  await app.register(async (aim) => {
+    aim.setValidatorCompiler(contractValidatorCompiler);
+    for (const routes of [sendDetailsRoutes, callbackRoutes, sendTaskRoutes, sendReportRoutes, templateRoutes, deliveryReportRoutes]) {
+      await aim.register(async (scope) => routes(scope, routeDeps));
+    }
+  });
   const kannelDlrSecret = deps.kannelDlrSecret;
   if (kannelDlrSecret) await app.register(async (scope) => kannelRoutes(scope, { ...routeDeps, kannelDlrSecret }));
   if (deps.benchRoutes) await app.register(benchRoutes);

@@ -1,9 +1,6 @@
 import { Type } from 'typebox';
 import { ErrorCodes } from '../domain/errors.js';
 
-/** A string with its description (and any other keywords). */
-export const Str = (description: string, extra: Record<string, unknown> = {}) => Type.String({ description, ...extra });
-
 /** The schema, or null. */
 export const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -29,3 +26,18 @@ export const IamErrorBody = Type.Object({
     message: Type.String({ examples: ['The username or password is wrong.'] }),
   }),
 }, { $id: 'IamErrorBody', title: 'IamErrorBody' });
+
+/** Options TypeBox passes through to the schema: the validator's annotations (see validation.ts). */
+type Annotated = Record<string, unknown>;
+
+/** Text as the contract takes it: at most `max` characters, never a NUL. */
+export const Text = (max: number, options: Annotated = {}) => Type.String({ maxLength: max, 'x-no-nul': true, ...options });
+
+/** Required text: absent, null or blank fail as "required" (with the code `x-codes.required` names). */
+export const RequiredText = (max: number, options: Annotated = {}) => Text(max, { 'x-not-blank': true, ...options });
+
+/** A contract time, `2019-10-12T07:20:50Z` (optional milliseconds, UTC): malformed or impossible dates are KM.90016458. */
+export const ContractTime = (description: string, format: 'contract-time' | 'report-time' = 'contract-time') => Type.String({
+  maxLength: 30, format, examples: ['2019-10-12T07:20:50Z'], description, 'x-no-nul': true,
+  'x-codes': { value: ErrorCodes.invalidTime }, 'x-rule': 'a UTC time like 2019-10-12T07:20:50Z (optionally with milliseconds)',
+});

@@ -1,13 +1,22 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { parseCallbackBody, type CallbackRecord, type CallbackRequest } from '../../domain/callback.js';
+import { callbackRequest, type CallbackRecord } from '../../domain/callback.js';
+import { ErrorCodes } from '../../domain/errors.js';
 import type { AppDeps } from '../deps.js';
 import { principalOf, requireOperation } from '../auth.js';
-import { errorResponses, validateWith } from './common.js';
+import { Text } from '../schemas.js';
+import { errorResponses } from './common.js';
 
 export const CallbackBody = Type.Object({
-  callback_url: Type.String({ minLength: 1, maxLength: 1000, description: 'http:// or https:// URL.' }),
-  url_type: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { description: '0 single receipts (default), 1 template status, 2 batch receipts.' })),
+  callback_url: Text(1000, {
+    minLength: 1, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', description: 'http:// or https:// URL.',
+    'x-codes': { required: ErrorCodes.inputEmpty }, 'x-rule': 'an http:// or https:// URL of at most 1000 characters',
+  }),
+  url_type: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], {
+    description: '0 single receipts (default), 1 template status, 2 batch receipts.',
+    'x-rule': '0 (single receipts), 1 (template status) or 2 (batch receipts)',
+  })),
 }, { $id: 'AddCallBackRequestBody', title: 'AddCallBackRequestBody' });
 
 const Callback = Type.Object({ callback_url: Type.String(), id: Type.String(), url_type: Type.Integer() });
@@ -25,7 +34,8 @@ function callbackBody(c: CallbackRecord) {
 }
 
 /** AddCallBack and the list of receipt URLs. */
-export async function callbackRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function callbackRoutes(scope: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/v1/aim/callbacks', {
     schema: {
       operationId: 'AddCallBack',
@@ -35,10 +45,10 @@ export async function callbackRoutes(app: FastifyInstance, deps: AppDeps): Promi
       body: CallbackBody,
       response: { 200: CallbackAdded, ...errorResponses },
     },
-    validatorCompiler: validateWith('body', parseCallbackBody),
     preValidation: requireOperation(deps.authenticator, 'callbacks:manage'),
   }, async (request) => {
-    const { callback, replaced } = await deps.callbacks.register(principalOf(request).account.id, request.body as CallbackRequest);
+    const wanted = callbackRequest({ callbackUrl: request.body.callback_url, ...(request.body.url_type !== undefined ? { urlType: request.body.url_type } : {}) });
+    const { callback, replaced } = await deps.callbacks.register(principalOf(request).account.id, wanted);
     return { status: '200', message: 'success', data: { ...callbackBody(callback), replaced } };
   });
 

@@ -25,19 +25,3 @@ export const errorResponses: Record<number, object> = (() => {
     status, { ...ref, description: [...lines, NOTES[status]].filter(Boolean).join(' ') },
   ]));
 })();
-
-/**
- * A route validator that runs a domain parser on one part of the request (the parsers carry
- * rules JSON Schema cannot, such as the one-year window against the injected clock); what it
- * throws becomes the 400.
- */
-export function validateWith(part: 'body' | 'querystring', parse: (data: unknown) => unknown) {
-  return ({ httpPart }: { httpPart?: string }) => (data: unknown) => {
-    if (httpPart !== part) return true;
-    try {
-      return { value: parse(data) };
-    } catch (error) {
-      return { error: error as Error };
-    }
-  };
-}

@@ -1,11 +1,11 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { MAX_REPORTS_PER_REQUEST } from '../../domain/delivery-report.js';
-import { InvalidParameter } from '../../domain/errors.js';
 import type { AppDeps } from '../deps.js';
 import { requireOperation } from '../auth.js';
 import { Nullable } from '../schemas.js';
-import { errorResponses, validateWith } from './common.js';
+import { errorResponses } from './common.js';
 
 export const DeliveryReportsBody = Type.Object({
   reports: Type.Array(Type.Object({
@@ -14,8 +14,12 @@ export const DeliveryReportsBody = Type.Object({
     result_code: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
     receive_time: Type.String({ maxLength: 30, examples: ['2026-06-15T12:00:11Z'] }),
     report_id: Type.Optional(Type.String({ maxLength: 64, description: 'The gateway\'s id for the report; the idempotency key when given.' })),
-  }), { minItems: 1, maxItems: MAX_REPORTS_PER_REQUEST }),
-}, { $id: 'DeliveryReportsBody', title: 'DeliveryReportsBody' });
+  }), {
+    minItems: 1, maxItems: MAX_REPORTS_PER_REQUEST, 'x-rule': `an array of 1 to ${MAX_REPORTS_PER_REQUEST} reports`,
+    // Only the envelope is checked with the request: each report is judged on its own (see the answer).
+    'x-each-judged': true,
+  }),
+}, { $id: 'DeliveryReportsBody', title: 'DeliveryReportsBody', 'x-rule': '{"reports": [...]}' });
 
 export const DeliveryReportsResponse = Type.Object({
   results: Type.Array(Type.Object({
@@ -31,17 +35,9 @@ export const DeliveryReportsResponse = Type.Object({
 
 export type DeliveryReportsResponseBody = Static<typeof DeliveryReportsResponse>;
 
-function parseReportsEnvelope(body: unknown): unknown[] {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidParameter('the body must be {"reports": [...]}');
-  const { reports } = body as { reports?: unknown };
-  if (!Array.isArray(reports) || reports.length === 0 || reports.length > MAX_REPORTS_PER_REQUEST) {
-    throw new InvalidParameter(`reports must be an array of 1 to ${MAX_REPORTS_PER_REQUEST} reports`);
-  }
-  return reports;
-}
-
 /** Delivery-report ingestion from the platform's gateways (operators only). */
-export async function deliveryReportRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function deliveryReportRoutes(scope: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/v1/aim/delivery-reports', {
     schema: {
       operationId: 'IngestDeliveryReports',
@@ -51,11 +47,10 @@ export async function deliveryReportRoutes(app: FastifyInstance, deps: AppDeps):
       body: DeliveryReportsBody,
       response: { 200: DeliveryReportsResponse, ...errorResponses },
     },
-    // Only the envelope is checked here: each report is judged on its own, not the request as a whole.
-    validatorCompiler: validateWith('body', (data) => ({ reports: parseReportsEnvelope(data) })),
     preValidation: requireOperation(deps.authenticator, 'delivery-reports:ingest'),
   }, async (request) => {
-    const { reports } = request.body as { reports: unknown[] };
+    // As sent: the schema checked the envelope only (x-each-judged).
+    const reports: unknown[] = request.body.reports;
     const results = await deps.deliveryReports.ingest(reports);
     const counts = { applied: 0, duplicate: 0, parked: 0, rejected: 0 };
     for (const r of results) counts[r.outcome] += 1;

@@ -1,9 +1,10 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
 import type { Clock } from '../../domain/clock.js';
 import { LIMITS, RESULT_WINDOW, SEND_STATUSES, type SendDetail } from '../../domain/send-detail.js';
-import { InvalidParameter, TooManyRequests } from '../../domain/errors.js';
-import { LIMIT_MAX, OFFSET_MAX, parseExportFilter, parseSendDetailsQuery, type RawQuery } from '../../domain/send-details-query.js';
+import { TooManyRequests } from '../../domain/errors.js';
+import { LIMIT_MAX, OFFSET_MAX, sendDetailsQuery, withRange } from '../../domain/send-details-query.js';
 import type { SendDetailsFilter } from '../../domain/send-detail.js';
 import { exportStream, type ExportFormat } from '../../service/export.js';
 import { formatContractTime } from '../../domain/time.js';
@@ -11,35 +12,27 @@ import type { Authenticator } from '../../identity/authenticator.js';
 import { listSendDetails } from '../../service/send-details.js';
 import type { Store } from '../../store/store.js';
 import { principalOf, requireOperation } from '../auth.js';
-import { Nullable, PageInfo } from '../schemas.js';
-import { errorResponses, validateWith } from './common.js';
-
-const TIME_EXAMPLE = '2019-10-12T07:20:50Z';
+import { ContractTime, Nullable, PageInfo, Text } from '../schemas.js';
+import { errorResponses } from './common.js';
 
 export const SendDetailsQuerystring = Type.Object({
-  task_id: Type.Optional(Type.String({ maxLength: LIMITS.taskId, description: 'Send task id; exact match.' })),
-  tpl_id: Type.Optional(Type.String({ maxLength: LIMITS.tplId, description: 'AIM template id; exact match.' })),
-  sms_sign: Type.Optional(Type.String({ maxLength: LIMITS.smsSign, description: 'SMS signature; exact match.' })),
-  cust_flag: Type.Optional(Type.String({ maxLength: LIMITS.custFlag, description: 'Customer flag (the phone number for AIM sends); exact match.' })),
-  begin_time: Type.Optional(Type.String({
-    maxLength: 30, examples: [TIME_EXAMPLE],
-    description: 'UTC send time lower bound (inclusive), YYYY-MM-DDTHH:mm:ss[.SSS]Z. Filters only together with end_time; at most one year back.',
+  task_id: Type.Optional(Text(LIMITS.taskId, { description: 'Send task id; exact match.' })),
+  tpl_id: Type.Optional(Text(LIMITS.tplId, { description: 'AIM template id; exact match.' })),
+  sms_sign: Type.Optional(Text(LIMITS.smsSign, { description: 'SMS signature; exact match.' })),
+  cust_flag: Type.Optional(Text(LIMITS.custFlag, { description: 'Customer flag (the phone number for AIM sends); exact match.' })),
+  send_status: Type.Optional(Type.Enum(SEND_STATUSES, {
+    description: 'Extension: only messages in this state. Absent: every state, as KooMessage.', 'x-rule': 'sending, success or fail',
   })),
-  end_time: Type.Optional(Type.String({
-    maxLength: 30, examples: [TIME_EXAMPLE],
-    description: 'UTC send time upper bound (inclusive). Filters only together with begin_time.',
-  })),
+  msg_id: Type.Optional(Text(LIMITS.msgId, { description: 'Extension: the one message with this msg_id.' })),
+  begin_time: Type.Optional(ContractTime('UTC send time lower bound (inclusive), YYYY-MM-DDTHH:mm:ss[.SSS]Z. Filters only together with end_time; at most one year back.')),
+  end_time: Type.Optional(ContractTime('UTC send time upper bound (inclusive). Filters only together with begin_time.')),
   offset: Type.Integer({ minimum: 0, maximum: OFFSET_MAX, description: `Rows to skip. offset + limit > ${RESULT_WINDOW} returns no rows but the true total.` }),
   limit: Type.Integer({ minimum: 1, maximum: LIMIT_MAX, description: 'Page size.' }),
-  send_status: Type.Optional(Type.Enum(SEND_STATUSES, {
-    description: 'Extension: only messages in this state. Absent: every state, as KooMessage.',
-  })),
-  msg_id: Type.Optional(Type.String({ maxLength: 64, description: 'Extension: the one message with this msg_id.' })),
-});
+}, { description: 'The checks run in this order; the first failure is reported. An empty value is no value; integers are plain decimals.' });
 
 export const ExportQuerystring = Type.Object({
   ...Type.Omit(SendDetailsQuerystring, ['offset', 'limit']).properties,
-  format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('ndjson')], { description: 'csv (default) or ndjson.' })),
+  format: Type.Optional(Type.Union([Type.Literal('csv'), Type.Literal('ndjson')], { description: 'csv (default) or ndjson.', 'x-rule': 'csv or ndjson' })),
 });
 
 export const SendDetailBody = Type.Object({
@@ -118,7 +111,19 @@ function toBody(d: SendDetail): SendDetailsResponseBody['send_details'][number] 
 }
 
 /** `GET /v1/aim/send-details` (KooMessage ListAimSendDetails). */
-export async function sendDetailsRoutes(app: FastifyInstance, deps: SendDetailsRouteDeps): Promise<void> {
+function filterOf(q: Static<typeof ExportQuerystring>): SendDetailsFilter {
+  const filter: SendDetailsFilter = {};
+  if (q.task_id !== undefined) filter.taskId = q.task_id;
+  if (q.tpl_id !== undefined) filter.tplId = q.tpl_id;
+  if (q.sms_sign !== undefined) filter.smsSign = q.sms_sign;
+  if (q.cust_flag !== undefined) filter.custFlag = q.cust_flag;
+  if (q.send_status !== undefined) filter.sendStatus = q.send_status;
+  if (q.msg_id !== undefined) filter.msgId = q.msg_id;
+  return filter;
+}
+
+export async function sendDetailsRoutes(scope: FastifyInstance, deps: SendDetailsRouteDeps): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const exportSlots = new ExportSlots(deps.exportsPerAccount ?? DEFAULT_EXPORTS_PER_ACCOUNT);
   app.get('/v1/aim/send-details', {
     schema: {
@@ -129,13 +134,10 @@ export async function sendDetailsRoutes(app: FastifyInstance, deps: SendDetailsR
       querystring: SendDetailsQuerystring,
       response: { 200: SendDetailsResponse, ...errorResponses },
     },
-    // The contract's rules (plain decimals only, repeated parameters, real calendar dates, the
-    // one-year window against the injected clock) go beyond JSON Schema, so the domain parser is
-    // this route's validator; the schema above documents the same rules.
-    validatorCompiler: validateWith('querystring', (data) => parseSendDetailsQuery((data ?? {}) as RawQuery, deps.clock())),
     preValidation: requireOperation(deps.authenticator, 'send-details:list'),
   }, async (request) => {
-    const query = request.query as unknown as ReturnType<typeof parseSendDetailsQuery>;
+    const q = request.query;
+    const query = sendDetailsQuery(filterOf(q), { offset: q.offset, limit: q.limit }, q.begin_time, q.end_time, deps.clock());
     const page = await listSendDetails(deps.store, principalOf(request), query);
     return {
       send_details: page.rows.map(toBody),
@@ -152,15 +154,11 @@ export async function sendDetailsRoutes(app: FastifyInstance, deps: SendDetailsR
       querystring: ExportQuerystring,
       response: { ...errorResponses },
     },
-    validatorCompiler: validateWith('querystring', (data) => {
-      const raw = (data ?? {}) as RawQuery;
-      const format = raw.format === undefined || raw.format === '' ? 'csv' : raw.format;
-      if (format !== 'csv' && format !== 'ndjson') throw new InvalidParameter('format must be csv or ndjson');
-      return { format, filter: parseExportFilter(raw, deps.clock()) };
-    }),
     preValidation: requireOperation(deps.authenticator, 'send-details:list'),
   }, async (request, reply) => {
-    const { format, filter } = request.query as { format: ExportFormat; filter: SendDetailsFilter };
+    const q = request.query;
+    const format: ExportFormat = q.format ?? 'csv';
+    const filter = withRange(filterOf(q), q.begin_time, q.end_time, deps.clock());
     const release = exportSlots.take(principalOf(request).account.id);
     const stamp = formatContractTime(deps.clock().getTime()).replace(/[-:]/g, '');
     void reply

@@ -1,20 +1,24 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import { parseSendReportsBody, type SendReportsQuery } from '../../domain/send-report.js';
+import { LIMITS } from '../../domain/send-detail.js';
+import { sendReportsQuery } from '../../domain/send-report.js';
 import type { AppDeps } from '../deps.js';
 import { principalOf, requireOperation } from '../auth.js';
-import { Nullable, PageInfo } from '../schemas.js';
-import { errorResponses, validateWith } from './common.js';
+import { ContractTime, Nullable, PageInfo, Text } from '../schemas.js';
+import { errorResponses } from './common.js';
 
 export const SendReportsBody = Type.Object({
-  report_type: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('2')], { description: '1 daily (default), 2 monthly.' })),
-  tpl_id: Type.Optional(Type.String({ maxLength: 9 })),
-  tpl_name: Type.Optional(Type.String({ maxLength: 100 })),
-  begin_time: Type.Optional(Type.String({ maxLength: 30, description: 'With end_time; whole UTC days; default the last 30 days (12 months when monthly).' })),
-  end_time: Type.Optional(Type.String({ maxLength: 30 })),
+  report_type: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('2'), Type.Literal(1), Type.Literal(2)], {
+    description: '1 daily (default), 2 monthly.', 'x-rule': '"1" (daily) or "2" (monthly)',
+  })),
+  tpl_id: Type.Optional(Text(LIMITS.tplId)),
+  tpl_name: Type.Optional(Text(100)),
+  begin_time: Type.Optional(ContractTime('With end_time; whole UTC days; default the last 30 days (12 months when monthly); at most a year back.', 'report-time')),
+  end_time: Type.Optional(ContractTime('With begin_time.', 'report-time')),
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
-}, { $id: 'ListAimSendReportsRequestBody', title: 'ListAimSendReportsRequestBody' });
+}, { $id: 'ListAimSendReportsRequestBody', title: 'ListAimSendReportsRequestBody', 'x-blank-is-absent': true });
 
 const SendReport = Type.Object({
   report_time: Type.String({ examples: ['2026-06-15', '2026-06'] }),
@@ -37,7 +41,8 @@ export const SendReportsResponse = Type.Object({
 export type SendReportsResponseBody = Static<typeof SendReportsResponse>;
 
 /** ListAimSendReports: per-template totals by day or month. */
-export async function sendReportRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function sendReportRoutes(scope: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/v1/aim/send-reports', {
     schema: {
       operationId: 'ListAimSendReports',
@@ -47,10 +52,12 @@ export async function sendReportRoutes(app: FastifyInstance, deps: AppDeps): Pro
       body: SendReportsBody,
       response: { 200: SendReportsResponse, ...errorResponses },
     },
-    validatorCompiler: validateWith('body', (data) => parseSendReportsBody(data, deps.clock())),
     preValidation: requireOperation(deps.authenticator, 'send-reports:list'),
   }, async (request) => {
-    const query = request.body as SendReportsQuery;
+    const b = request.body;
+    const query = sendReportsQuery({
+      reportType: b.report_type, tplId: b.tpl_id, tplName: b.tpl_name, beginTime: b.begin_time, endTime: b.end_time, offset: b.offset, limit: b.limit,
+    }, deps.clock());
     const { offset, limit, monthly, ...rest } = query;
     const page = await deps.store.sendReports.report(principalOf(request).account.id, { monthly, ...rest }, offset, limit);
     return {

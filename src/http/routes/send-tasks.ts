@@ -1,42 +1,87 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import type { RawQuery } from '../../domain/query-params.js';
-import { MAX_RECIPIENTS, parseSendTaskBody, parseSendTasksQuery, type SendTaskRequest, type SendTasksQuery } from '../../domain/send-task.js';
+import { ErrorCodes } from '../../domain/errors.js';
+import { LIMITS } from '../../domain/send-detail.js';
+import { MAX_RECIPIENTS, SEND_TASK_PATTERNS, sendTaskRequest, sendTasksQuery } from '../../domain/send-task.js';
 import { formatIsoMillis } from '../../domain/time.js';
 import type { AppDeps } from '../deps.js';
 import { principalOf, requireOperation } from '../auth.js';
-import { Nullable, PageInfo, Str } from '../schemas.js';
-import { errorResponses, validateWith } from './common.js';
+import { ContractTime, Nullable, PageInfo, RequiredText, Text } from '../schemas.js';
+import { errorResponses } from './common.js';
+
+const inputEmpty = { required: ErrorCodes.inputEmpty };
 
 const SmsChannel = Type.Object({
-  channel_number: Str('SMS channel number; must match the signature\'s when it has one.', { maxLength: 21 }),
-  sms_tpl_id: Type.Union([Type.String({ maxLength: 32 }), Type.Integer({ minimum: 0 })], { description: 'SMS template id; a JSON number is accepted as the official examples send it.' }),
-  sms_sign: Str('SMS signature (1–18 characters), registered for the account.', { maxLength: 18 }),
-  sms_app_name: Str('SMS application name; must match the signature\'s when it has one.', { maxLength: 64 }),
-});
+  sms_sign: RequiredText(LIMITS.smsSign, {
+    description: 'SMS signature (1–18 characters), registered for the account.',
+    'x-codes': { required: ErrorCodes.signatureEmpty, length: ErrorCodes.signatureLength },
+  }),
+  sms_tpl_id: Type.Union([
+    RequiredText(32, { pattern: SEND_TASK_PATTERNS.smsTemplateId }),
+    Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  ], {
+    description: 'SMS template id; a JSON number is accepted as the official examples send it.',
+    'x-codes': inputEmpty, 'x-rule': 'an SMS template id: letters, digits, _ or -',
+  }),
+  channel_number: RequiredText(21, { description: 'SMS channel number; must match the signature\'s when it has one.', 'x-codes': inputEmpty }),
+  sms_app_name: RequiredText(64, { description: 'SMS application name; must match the signature\'s when it has one.', 'x-codes': inputEmpty }),
+}, { 'x-codes': inputEmpty });
 
 const RecipientParam = Type.Object({
-  cust_flag: Str('The recipient\'s phone number: 5 to 15 digits, optional leading +.', { maxLength: 64 }),
-  dync_params: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Template dynamic parameters.' })),
-  custom_url: Type.Optional(Str('http(s) address the short link opens instead of the card.', { maxLength: 2048 })),
-  custom_short_code: Type.Optional(Str('3–10 letters or digits; required when generation_type is 2.', { minLength: 3, maxLength: 10 })),
-  sms_params: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 20 }), { maxItems: 19, description: 'SMS template variables in order, except the short link.' })),
+  cust_flag: RequiredText(LIMITS.custFlag, {
+    pattern: SEND_TASK_PATTERNS.phone, description: 'The recipient\'s phone number: 5 to 15 digits, optional leading +.',
+    'x-codes': inputEmpty, 'x-rule': 'the recipient\'s phone number (5 to 15 digits, optional leading +)',
+  }),
+  dync_params: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 512 }), {
+    description: 'Template dynamic parameters.', 'x-rule': 'an object mapping names (≤ 64 characters) to strings (≤ 512 characters)',
+  })),
+  custom_url: Type.Optional(Text(2048, {
+    pattern: SEND_TASK_PATTERNS.url, description: 'http(s) address the short link opens instead of the card.', 'x-rule': 'an http:// or https:// address',
+  })),
+  custom_short_code: Type.Optional(Text(10, {
+    minLength: 3, pattern: SEND_TASK_PATTERNS.shortCode, description: '3–10 letters or digits; required when generation_type is 2.',
+    'x-rule': '3 to 10 letters or digits',
+  })),
+  sms_params: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 20 }), {
+    maxItems: 19, description: 'SMS template variables in order, except the short link.', 'x-rule': 'an array of at most 19 strings of 1 to 20 characters',
+  })),
 });
 
-/** CreateAimSendTask's body (documents the rules; the domain parser enforces them with KooMessage's codes). */
+/** CreateAimSendTask's body: its fields in the order they are checked, with KooMessage's codes (`x-codes`). */
 export const SendTaskBody = Type.Object({
-  task_name: Str('Task name; not blank.', { maxLength: 255 }),
+  task_name: RequiredText(LIMITS.taskName, { description: 'Task name; not blank.', 'x-codes': inputEmpty }),
   sms_channel: SmsChannel,
   resolve_task: Type.Object({
-    tpl_id: Str('9-digit AIM template id of the account.', { maxLength: 9 }),
-    resolve_times: Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Personalised links resolve once.' }),
-    aim_code_type: Type.Literal('individual'),
-    generation_type: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('2')], { description: '1 standard (default), 2 custom short code.' })),
-    domain: Type.Optional(Str('Short-link domain; required when generation_type is 2.', { maxLength: 100 })),
-    expiration_time: Type.Integer({ minimum: 1, maximum: 7, description: 'Days the link stays valid.' }),
-    params: Type.Array(RecipientParam, { minItems: 1, maxItems: MAX_RECIPIENTS, description: `1 to ${MAX_RECIPIENTS} recipients.` }),
+    tpl_id: RequiredText(LIMITS.tplId, {
+      pattern: SEND_TASK_PATTERNS.templateId, description: '9-digit AIM template id of the account.',
+      'x-codes': { required: ErrorCodes.templateIdEmpty, value: ErrorCodes.templateNotFound }, 'x-rule': 'the 9-digit AIM template id',
+    }),
+    resolve_times: Type.Integer({ minimum: 1, maximum: 10_000_000, description: 'Personalised links resolve once.', 'x-codes': inputEmpty }),
+    aim_code_type: Type.Literal('individual', {
+      'x-codes': { default: ErrorCodes.invalidAimCodeType }, 'x-rule': '"individual" for send tasks',
+    }),
+    generation_type: Type.Optional(Type.Union([Type.Literal('1'), Type.Literal('2')], {
+      description: '1 standard (default), 2 custom short code.', 'x-rule': '"1" (standard) or "2" (custom short code)',
+    })),
+    domain: Type.Optional(Text(100, {
+      pattern: SEND_TASK_PATTERNS.domain, description: 'Short-link domain; required when generation_type is 2.', 'x-rule': 'a host name such as km2n.cn',
+    })),
+    expiration_time: Type.Integer({ minimum: 1, maximum: 7, description: 'Days the link stays valid.', 'x-codes': inputEmpty }),
+    params: Type.Array(RecipientParam, {
+      minItems: 1, maxItems: MAX_RECIPIENTS, description: `1 to ${MAX_RECIPIENTS} recipients.`,
+      'x-codes': { required: ErrorCodes.phoneListEmpty, count: ErrorCodes.tooManyShortLinks },
+    }),
+  }, {
+    'x-codes': inputEmpty,
+    // Custom short codes need a domain, and a code for every recipient.
+    if: { properties: { generation_type: { const: '2' } }, required: ['generation_type'] },
+    then: {
+      required: ['domain'], 'x-rule': 'when generation_type is 2',
+      properties: { params: { items: { required: ['custom_short_code'], 'x-rule': 'when generation_type is 2' } } },
+    },
   }),
-}, { $id: 'CreateAimSendTaskRequestBody', title: 'CreateAimSendTaskRequestBody' });
+}, { $id: 'CreateAimSendTaskRequestBody', title: 'CreateAimSendTaskRequestBody', 'x-codes': inputEmpty });
 
 const ParamEcho = Type.Object({
   cust_flag: Type.String(),
@@ -72,13 +117,13 @@ export const SendTaskCreated = Type.Object({
 export type SendTaskCreatedBody = Static<typeof SendTaskCreated>;
 
 export const SendTasksQuerystring = Type.Object({
-  task_id: Type.Optional(Type.String({ maxLength: 64 })),
-  task_name: Type.Optional(Type.String({ maxLength: 255, description: 'Exact match.' })),
-  tpl_id: Type.Optional(Type.String({ maxLength: 9 })),
-  tpl_name: Type.Optional(Type.String({ maxLength: 100, description: 'Exact match.' })),
-  begin_time: Type.Optional(Type.String({ maxLength: 30, description: 'Task creation time, UTC; with end_time; default the last 7 days; at most a year back.' })),
-  end_time: Type.Optional(Type.String({ maxLength: 30 })),
-  task_status: Type.Optional(Type.Union([Type.Literal('Success'), Type.Literal('Fail')])),
+  task_id: Type.Optional(Text(64)),
+  task_name: Type.Optional(Text(LIMITS.taskName, { description: 'Exact match.' })),
+  tpl_id: Type.Optional(Text(LIMITS.tplId)),
+  tpl_name: Type.Optional(Text(100, { description: 'Exact match.' })),
+  begin_time: Type.Optional(ContractTime('Task creation time, UTC; with end_time; default the last 7 days; at most a year back.')),
+  end_time: Type.Optional(ContractTime('Task creation time, UTC; with begin_time.')),
+  task_status: Type.Optional(Type.Union([Type.Literal('Success'), Type.Literal('Fail'), Type.Literal('Failed')], { 'x-rule': 'Success or Fail' })),
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
 });
@@ -107,7 +152,8 @@ export const SendTasksResponse = Type.Object({ aim_send_tasks: Type.Array(SendTa
 export type SendTasksResponseBody = Static<typeof SendTasksResponse>;
 
 /** CreateAimSendTask and ListAimSendTasks. */
-export async function sendTaskRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function sendTaskRoutes(scope: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.post('/v1/aim/send-tasks', {
     schema: {
       operationId: 'CreateAimSendTask',
@@ -117,10 +163,9 @@ export async function sendTaskRoutes(app: FastifyInstance, deps: AppDeps): Promi
       body: SendTaskBody,
       response: { 200: SendTaskCreated, ...errorResponses },
     },
-    validatorCompiler: validateWith('body', parseSendTaskBody),
     preValidation: requireOperation(deps.authenticator, 'send-tasks:create'),
   }, async (request) => {
-    const req = request.body as SendTaskRequest;
+    const req = sendTaskRequest(request.body);
     const { task, details } = await deps.sendTasks.create(principalOf(request), req);
     const r = req.resolveTask;
     return {
@@ -161,10 +206,13 @@ export async function sendTaskRoutes(app: FastifyInstance, deps: AppDeps): Promi
       querystring: SendTasksQuerystring,
       response: { 200: SendTasksResponse, ...errorResponses },
     },
-    validatorCompiler: validateWith('querystring', (data) => parseSendTasksQuery((data ?? {}) as RawQuery, deps.clock())),
     preValidation: requireOperation(deps.authenticator, 'send-tasks:list'),
   }, async (request) => {
-    const query = request.query as SendTasksQuery;
+    const q = request.query;
+    const query = sendTasksQuery({
+      taskId: q.task_id, taskName: q.task_name, tplId: q.tpl_id, tplName: q.tpl_name, beginTime: q.begin_time, endTime: q.end_time,
+      taskStatus: q.task_status, offset: q.offset, limit: q.limit,
+    }, deps.clock());
     const page = await deps.sendTasks.list(principalOf(request), query);
     return {
       aim_send_tasks: page.rows.map((t) => ({

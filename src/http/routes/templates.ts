@@ -1,22 +1,24 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
-import type { RawQuery } from '../../domain/query-params.js';
-import { parseTemplatesQuery, type TemplatesQuery } from '../../domain/templates-query.js';
+import { FACTORY_TYPES, templatesQuery } from '../../domain/templates-query.js';
 import { formatIsoMillis } from '../../domain/time.js';
 import type { AppDeps } from '../deps.js';
 import { principalOf, requireOperation } from '../auth.js';
-import { Nullable, PageInfo } from '../schemas.js';
-import { errorResponses, validateWith } from './common.js';
+import { ContractTime, Nullable, PageInfo, Text } from '../schemas.js';
+import { errorResponses } from './common.js';
 
 export const TemplatesQuerystring = Type.Object({
-  tpl_id: Type.Optional(Type.String({ maxLength: 36 })),
-  tpl_name: Type.Optional(Type.String({ maxLength: 100 })),
-  tpl_type: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('private')], { description: 'Every template here is private.' })),
-  factory_type: Type.Optional(Type.Array(Type.String(), { maxItems: 5, description: 'HUAWEI, XIAOMI, OPPO, MEIZU, VIVO; accepted, no effect.' })),
-  has_param: Type.Optional(Type.Boolean({ description: 'Templates here carry no variables: true matches none.' })),
-  begin_time: Type.Optional(Type.String({ maxLength: 30, description: 'Creation time, with end_time.' })),
-  end_time: Type.Optional(Type.String({ maxLength: 30 })),
-  is_only_status: Type.Optional(Type.Boolean()),
+  tpl_id: Type.Optional(Text(36)),
+  tpl_name: Type.Optional(Text(100)),
+  tpl_type: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('private')], { description: 'Every template here is private.', 'x-rule': 'public or private' })),
+  factory_type: Type.Optional(Type.Array(Type.Enum(FACTORY_TYPES), {
+    maxItems: 5, description: 'HUAWEI, XIAOMI, OPPO, MEIZU, VIVO; accepted, no effect.', 'x-rule': 'up to 5 of HUAWEI, XIAOMI, OPPO, MEIZU, VIVO',
+  })),
+  has_param: Type.Optional(Type.Boolean({ description: 'Templates here carry no variables: true matches none.', 'x-rule': 'true or false' })),
+  is_only_status: Type.Optional(Type.Boolean({ 'x-rule': 'true or false' })),
+  begin_time: Type.Optional(ContractTime('Creation time, with end_time; at most a year back.')),
+  end_time: Type.Optional(ContractTime('Creation time, with begin_time.')),
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
 });
@@ -38,7 +40,8 @@ export const TemplatesResponse = Type.Object({ templates: Type.Array(TemplateIte
 export type TemplatesResponseBody = Static<typeof TemplatesResponse>;
 
 /** ListAimTemplates. */
-export async function templateRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+export async function templateRoutes(scope: FastifyInstance, deps: AppDeps): Promise<void> {
+  const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   app.get('/v1/aim/templates', {
     schema: {
       operationId: 'ListAimTemplates',
@@ -47,10 +50,13 @@ export async function templateRoutes(app: FastifyInstance, deps: AppDeps): Promi
       querystring: TemplatesQuerystring,
       response: { 200: TemplatesResponse, ...errorResponses },
     },
-    validatorCompiler: validateWith('querystring', (data) => parseTemplatesQuery((data ?? {}) as RawQuery, deps.clock())),
     preValidation: requireOperation(deps.authenticator, 'templates:list'),
   }, async (request) => {
-    const { none, offset, limit, ...filter } = request.query as TemplatesQuery;
+    const q = request.query;
+    const { none, offset, limit, ...filter } = templatesQuery({
+      tplId: q.tpl_id, tplName: q.tpl_name, tplType: q.tpl_type, hasParam: q.has_param, beginTime: q.begin_time, endTime: q.end_time,
+      offset: q.offset, limit: q.limit,
+    }, deps.clock());
     const page = none ? { rows: [], total: 0 } : await deps.store.templates.list(principalOf(request).account.id, filter, offset, limit);
     return {
       templates: page.rows.map((t) => ({
