@@ -1,5 +1,5 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
-import { AimLedgerClient, ApiError, RESULT_WINDOW, type SendDetailRow, type SendDetailsFilter } from '../../src/client/index.js';
+import { AimLedgerClient, ApiError, RESULT_WINDOW, SEND_STATUSES, type SendDetailRow, type SendDetailsFilter, type SendStatus } from '../../src/client/index.js';
 import { currentLang, t, toggleLang, type Label } from './i18n.js';
 import './style.css';
 
@@ -43,8 +43,12 @@ function toUtc(value: string): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+function isStatus(value: unknown): value is SendStatus {
+  return (SEND_STATUSES as readonly unknown[]).includes(value);
+}
+
 function statusLabel(status: string): string {
-  return status === 'sending' || status === 'success' || status === 'fail' ? t(status) : status;
+  return isStatus(status) ? t(status) : status;
 }
 
 function showError(error: unknown): void {
@@ -142,7 +146,7 @@ async function renderDetails(main: HTMLElement): Promise<void> {
         const value = text(name);
         if (value) next[name] = value;
       }
-      if (status === 'sending' || status === 'success' || status === 'fail') next.send_status = status;
+      if (isStatus(status)) next.send_status = status;
       if (begin && end) { next.begin_time = begin; next.end_time = end; }
       state.filter = next;
       state.offset = 0;
@@ -152,7 +156,7 @@ async function renderDetails(main: HTMLElement): Promise<void> {
   },
   field('taskId', 'task_id'), field('phone', 'cust_flag'), field('tplId', 'tpl_id'), field('smsSign', 'sms_sign'),
   el('label', {}, t('status'), el('select', { name: 'send_status' },
-    ...(['', 'sending', 'success', 'fail'] as const).map((s) => el('option', { value: s, selected: (state.filter.send_status ?? '') === s }, s ? t(s) : t('anyStatus'))))),
+    ...(['', ...SEND_STATUSES] as const).map((s) => el('option', { value: s, selected: (state.filter.send_status ?? '') === s }, s ? t(s) : t('anyStatus'))))),
   timeField('begin', 'begin_time'), timeField('end', 'end_time'),
   el('label', {}, t('pageSize'), el('select', { name: 'limit' },
     ...[10, 20, 50, 100].map((n) => el('option', { value: n, selected: state.limit === n }, String(n))))),

@@ -4,7 +4,7 @@
  * official Huawei Cloud SDKs do (Web Crypto, so it runs in Node.js and in browsers alike).
  */
 import type { Static } from 'typebox';
-import { RESULT_WINDOW } from '../domain/send-detail.js';
+import { RESULT_WINDOW, SEND_STATUSES, type SendStatus } from '../domain/send-detail.js';
 import { canonicalQueryString, canonicalUri, formatSdkDate, SIGNING_ALGORITHM } from '../identity/canonical.js';
 import type { DeliveryReportsBody, DeliveryReportsResponseBody } from '../http/routes/delivery-reports.js';
 import type { TokenRequestBody, TokenResponseBody } from '../http/routes/iam.js';
@@ -13,7 +13,7 @@ import type { SendReportsBody, SendReportsResponseBody } from '../http/routes/se
 import type { SendTaskBody, SendTaskCreatedBody, SendTasksQuerystring, SendTasksResponseBody } from '../http/routes/send-tasks.js';
 import type { TemplatesQuerystring, TemplatesResponseBody } from '../http/routes/templates.js';
 
-export { RESULT_WINDOW };
+export { RESULT_WINDOW, SEND_STATUSES, type SendStatus };
 
 export type SendDetailsQuery = Static<typeof SendDetailsQuerystring>;
 export type SendDetailsFilter = Omit<SendDetailsQuery, 'offset' | 'limit'>;
