@@ -2,6 +2,7 @@ import pg from 'pg';
 import { PostgresDialect } from 'kysely';
 import type { DialectAdapter } from '../dialect.js';
 import { postgresPartitions } from './partitions.js';
+import { NamedStatementClient } from './named-statements.js';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -69,6 +70,8 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid PostgreSQL schema name: ${schema}`);
   const pool = new pg.Pool({
     connectionString: options.url,
+    // Reads are prepared once per connection (named-statements.ts).
+    Client: NamedStatementClient,
     max: options.poolSize ?? 10,
     types,
     options: `-c search_path=${schema}`,

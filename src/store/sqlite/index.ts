@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { SqliteDialect } from 'kysely';
 import type { DialectAdapter } from '../dialect.js';
 import { DatabaseOpenError } from '../open-error.js';
+import { withStatementCache } from './statement-cache.js';
 
 /** How long a write waits for another process's write lock before giving up (SQLITE_BUSY). */
 export const SQLITE_BUSY_TIMEOUT_MS = 2000;
@@ -81,7 +82,7 @@ export function sqliteAdapter(path: string): DialectAdapter {
   db.pragma('foreign_keys = ON');
   return {
     backend: 'sqlite',
-    dialect: new SqliteDialect({ database: db }),
+    dialect: new SqliteDialect({ database: withStatementCache(db) }),
     schema: null,
     maxParameters: 32_000,
     binaryCollation: null,

@@ -1,0 +1,35 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+
+/** Distinct statements one connection keeps prepared; past it, new ones run unnamed. */
+const MAX_NAMED = 500;
+/** Statements with more parameters (bulk inserts, long IN lists) vary in shape: never named. */
+const MAX_PARAMETERS = 64;
+
+/**
+ * A pg client that runs each read as a named prepared statement, so PostgreSQL parses and plans
+ * it once per connection instead of on every request (over monthly partitions, planning cost more
+ * than running). Only SELECTs with few parameters are named: their shapes are few and stable. The
+ * server re-plans by itself when a table changes (a new partition); a new connection prepares
+ * afresh.
+ */
+export class NamedStatementClient extends pg.Client {
+  constructor(config?: string | pg.ClientConfig) {
+    super(config);
+    const named = new Set<string>();
+    const query = this.query.bind(this) as (...args: unknown[]) => unknown;
+    // pg's query has many overloads; only (text, values) calls, Kysely's, are rewritten.
+    (this as { query: unknown }).query = (...args: unknown[]) => {
+      const [text, values, callback] = args;
+      if (typeof text === 'string' && Array.isArray(values) && callback === undefined
+        && values.length <= MAX_PARAMETERS && /^\s*select\b/i.test(text)) {
+        const name = `s${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+        if (named.has(name) || named.size < MAX_NAMED) {
+          named.add(name);
+          return query({ name, text, values });
+        }
+      }
+      return query(...args);
+    };
+  }
+}
