@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { formatContractTime, oneYearBefore, parseContractTime } from '../src/domain/time.js';
 
 describe('contract time format', () => {
@@ -22,6 +23,15 @@ describe('contract time format', () => {
 
   it('formats whole seconds with Z', () => {
     assert.equal(formatContractTime(Date.UTC(2022, 6, 19, 14, 57, 20, 999)), '2022-07-19T14:57:20Z');
+  });
+
+  it('formats every instant as the ISO string does, in any order (its day cache never leaks)', () => {
+    const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
+    // Years 1970–2200, before and after the epoch's day boundaries, and one day then the next.
+    fc.assert(fc.property(fc.array(fc.integer({ min: -86_400_000 * 3, max: Date.UTC(2200, 0, 1) }), { minLength: 1, maxLength: 20 }), (times) => {
+      for (const ms of times) assert.equal(formatContractTime(ms), iso(ms));
+    }), { numRuns: 500 });
+    for (const ms of [0, -1, -1000, 86_399_999, 86_400_000, Date.UTC(2024, 1, 29, 23, 59, 59, 999)]) assert.equal(formatContractTime(ms), iso(ms));
   });
 
   it('one year before is the same calendar instant a year earlier', () => {

@@ -22,9 +22,26 @@ export function parseContractTime(text: string): number | null {
   return ms;
 }
 
-/** Formats epoch milliseconds as the contract's `YYYY-MM-DDTHH:mm:ssZ` (whole seconds). */
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const DAY_SECONDS = 86_400;
+/** The `YYYY-MM-DDT` of the day formatted last: a page's times mostly share a few days. */
+let lastDay = Number.NaN;
+let lastDayPrefix = '';
+
+/**
+ * Formats epoch milliseconds as the contract's `YYYY-MM-DDTHH:mm:ssZ` (whole seconds). Every
+ * response row carries two of these: the date part is built once per day, the time from integers,
+ * instead of a Date and its ISO string per field.
+ */
 export function formatContractTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19) + 'Z';
+  const seconds = Math.floor(ms / 1000);
+  const day = Math.floor(seconds / DAY_SECONDS);
+  if (day !== lastDay) {
+    lastDayPrefix = new Date(day * DAY_SECONDS * 1000).toISOString().slice(0, 11);
+    lastDay = day;
+  }
+  const s = seconds - day * DAY_SECONDS;
+  return `${lastDayPrefix}${TWO_DIGITS[Math.floor(s / 3600)]}:${TWO_DIGITS[Math.floor(s / 60) % 60]}:${TWO_DIGITS[s % 60]}Z`;
 }
 
 /** Send and receive times are kept at whole seconds, the resolution the API shows. */

@@ -110,7 +110,7 @@ function toBody(d: SendDetail): SendDetailsResponseBody['send_details'][number] 
   };
 }
 
-/** `GET /v1/aim/send-details` (KooMessage ListAimSendDetails). */
+/** The value filters of a validated query (KooMessage's and the extensions). */
 function filterOf(q: Static<typeof ExportQuerystring>): SendDetailsFilter {
   const filter: SendDetailsFilter = {};
   if (q.task_id !== undefined) filter.taskId = q.task_id;
@@ -122,6 +122,7 @@ function filterOf(q: Static<typeof ExportQuerystring>): SendDetailsFilter {
   return filter;
 }
 
+/** `GET /v1/aim/send-details` (KooMessage ListAimSendDetails) and its export. */
 export async function sendDetailsRoutes(scope: FastifyInstance, deps: SendDetailsRouteDeps): Promise<void> {
   const app = scope.withTypeProvider<TypeBoxTypeProvider>();
   const exportSlots = new ExportSlots(deps.exportsPerAccount ?? DEFAULT_EXPORTS_PER_ACCOUNT);
