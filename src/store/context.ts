@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DialectAdapter } from './dialect.js';
 import { PendingCounts } from './counters.js';
 import type { Database } from './schema.js';
+import type { TokenCache } from './token-cache.js';
 
 /**
  * What every repository works with: where its statements run, and the backend's flags. A unit of
@@ -15,6 +16,8 @@ export interface StoreContext {
   readonly adapter: DialectAdapter;
   /** Month starts whose partition is known to exist (PostgreSQL); shared by every context of a store. */
   readonly knownMonths: Set<number>;
+  /** Tokens found recently (shared by every context of a store). */
+  readonly tokenCache: TokenCache;
   /** Counter changes of the unit of work, written once at its end; null outside one. */
   readonly counts: PendingCounts | null;
 }

@@ -6,6 +6,7 @@ import { migrationProvider } from './migrations.js';
 import { repositoriesFor, type Repositories } from './repositories/index.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
+import { TOKEN_CACHE_MS, TokenCache } from './token-cache.js';
 
 /** The Store over Kysely; the same code runs on every backend the adapter describes. */
 export class KyselyStore implements Store {
@@ -15,7 +16,8 @@ export class KyselyStore implements Store {
   private readonly ctx: StoreContext;
   private readonly repositories: Repositories;
 
-  constructor(private readonly adapter: DialectAdapter) {
+  /** `tokenCacheMs` (default 2 s; 0: none) and `now` (tests) shape the token cache (token-cache.ts). */
+  constructor(private readonly adapter: DialectAdapter, options: { tokenCacheMs?: number; now?: () => number } = {}) {
     this.db = new Kysely<Database>({
       dialect: adapter.dialect,
       log: (event) => {
@@ -23,7 +25,10 @@ export class KyselyStore implements Store {
       },
     });
     this.backend = adapter.backend;
-    this.ctx = { root: this.db, db: this.db, adapter, knownMonths: new Set(), counts: null };
+    this.ctx = {
+      root: this.db, db: this.db, adapter, knownMonths: new Set(), counts: null,
+      tokenCache: new TokenCache(options.tokenCacheMs ?? TOKEN_CACHE_MS, options.now),
+    };
     this.repositories = repositoriesFor(this.ctx);
   }
 

@@ -16,8 +16,13 @@ export class TokensRepository {
     }).execute();
   }
 
-  /** The token's owner, or undefined for an unknown hash or a disabled user. Expiry is the caller's to judge. */
+  /**
+   * The token's owner, or undefined for an unknown hash or a disabled user. Expiry is the caller's
+   * to judge. Found tokens are believed for a moment (see TokenCache).
+   */
   async find(tokenHash: string): Promise<TokenRecord | undefined> {
+    const cached = this.ctx.tokenCache.get(tokenHash);
+    if (cached) return cached;
     const row = await this.ctx.db.selectFrom('tokens as t')
       .innerJoin('users as u', 'u.id', 't.user_id')
       .innerJoin('accounts as a', 'a.id', 't.account_id')
@@ -27,17 +32,20 @@ export class TokensRepository {
       .where('u.status', '=', 'active')
       .executeTakeFirst();
     if (!row) return undefined;
-    return {
+    const record: TokenRecord = {
       ...joinedIdentity(row),
       issuedAt: row.created_at,
       expiresAt: row.expires_at,
       scope: toScope(row.scope),
       method: row.method === 'password' ? 'password' : 'token',
     };
+    this.ctx.tokenCache.set(tokenHash, record);
+    return record;
   }
 
   /** Deletes one token; its owner, or undefined when there was no such token. */
   async revoke(tokenHash: string): Promise<{ accountId: number; userId: number } | undefined> {
+    this.ctx.tokenCache.forget(tokenHash);
     const row = await this.ctx.db.deleteFrom('tokens').where('token_hash', '=', tokenHash)
       .returning(['account_id', 'user_id']).executeTakeFirst();
     return row && { accountId: row.account_id, userId: row.user_id };
@@ -45,7 +53,10 @@ export class TokensRepository {
 
   /** Deletes every token of the user; returns how many. */
   async revokeAllOf(userId: number): Promise<number> {
+    this.ctx.tokenCache.forgetUser(userId);
     const result = await this.ctx.db.deleteFrom('tokens').where('user_id', '=', userId).executeTakeFirst();
+    // Again after the delete: a request may have cached one of them in between.
+    this.ctx.tokenCache.forgetUser(userId);
     return Number(result.numDeletedRows);
   }
 

@@ -45,6 +45,8 @@ export class UsersRepository {
 
   /** Changes a user's role, password or status; disabling also deletes its tokens. */
   async update(userId: number, change: { role?: Role; passwordHash?: string | null; status?: UserStatus }): Promise<void> {
+    // Cached tokens carry the user's role and status: forgotten before and after the change.
+    this.ctx.tokenCache.forgetUser(userId);
     await inTransaction(this.ctx, async ({ db }) => {
       await db.updateTable('users').set({
         ...(change.role !== undefined ? { role: change.role } : {}),
@@ -54,14 +56,17 @@ export class UsersRepository {
       // Disabling takes the user's tokens back for good; enabling again does not revive them.
       if (change.status === 'disabled') await db.deleteFrom('tokens').where('user_id', '=', userId).execute();
     });
+    this.ctx.tokenCache.forgetUser(userId);
   }
 
   /** Deletes the user with its tokens and access keys, in one transaction. */
   async delete(userId: number): Promise<void> {
+    this.ctx.tokenCache.forgetUser(userId);
     await inTransaction(this.ctx, async ({ db }) => {
       await db.deleteFrom('tokens').where('user_id', '=', userId).execute();
       await db.deleteFrom('access_keys').where('user_id', '=', userId).execute();
       await db.deleteFrom('users').where('id', '=', userId).execute();
     });
+    this.ctx.tokenCache.forgetUser(userId);
   }
 }
