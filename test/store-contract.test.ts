@@ -214,6 +214,12 @@ for (const backend of BACKENDS) {
       await store.outbox.complete(job.id);
       assert.equal(await store.outbox.pending(), before + 1);
       assert.ok((await store.outbox.stats()).some((s) => s.kind === JOB_KINDS.report && s.jobs >= 1));
+      const [later] = await store.outbox.claim(NOW + 60_000, 10, 5000);
+      await store.outbox.enqueue([{ kind: JOB_KINDS.report, accountId: null, payload: { reports: [3] }, runAt: NOW }], NOW);
+      const [third] = await store.outbox.claim(NOW + 60_000, 10, 5000);
+      assert.ok(later && third);
+      await store.outbox.complete([later.id, third.id]);
+      assert.equal(await store.outbox.pending(), before, 'several completed in one call');
     });
 
     it('retention: purge deletes what was sent before the cutoff and keeps totals exact', async () => {

@@ -136,7 +136,7 @@ export class OutboxWorker {
       if (!handler) throw new Error(`no handler for outbox job kind ${first.kind}`);
       if (typeof handler === 'object') await handler.run(jobs);
       else await handler(first);
-      for (const job of jobs) await this.store.outbox.complete(job.id);
+      await this.store.outbox.complete(jobs.map((job) => job.id));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       for (const job of jobs) {
