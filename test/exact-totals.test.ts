@@ -5,7 +5,7 @@ import type { SendDetail, SendDetailsFilter } from '../src/domain/send-detail.js
 import { DeliveryReports } from '../src/service/delivery-reports.js';
 import { importSendDetails } from '../src/service/import.js';
 import { pick, seededRandom } from '../src/dev/synthetic.js';
-import { DAY_MS, planCount } from '../src/store/detail-counts.js';
+import { DAY_MS, HOUR_MS, planCount, planPeriods } from '../src/store/detail-counts.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { STATUS_CODES } from '../src/store/schema.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
@@ -60,6 +60,16 @@ describe('count plan', () => {
     assert.deepEqual(planCount(d - 1500, d + DAY_MS + 1500), {
       days: { fromDay: d, toDay: d + DAY_MS }, edges: [{ from: d - 1000, to: d - 1000 }, { from: d + DAY_MS, to: d + DAY_MS + 1000 }],
     });
+  });
+
+  it('splits a partial day into whole hours and the partial hours at its ends', () => {
+    const d = Date.parse('2026-06-10T00:00:00Z');
+    assert.deepEqual(planPeriods(d + 5 * HOUR_MS - 1500, d + 9 * HOUR_MS + 999, HOUR_MS), {
+      whole: { from: d + 5 * HOUR_MS, to: d + 9 * HOUR_MS },
+      edges: [{ from: d + 5 * HOUR_MS - 1000, to: d + 5 * HOUR_MS - 1000 }, { from: d + 9 * HOUR_MS, to: d + 9 * HOUR_MS }],
+    });
+    assert.deepEqual(planPeriods(d + 60_000, d + 120_000, HOUR_MS), { edges: [{ from: d + 60_000, to: d + 120_000 }] }, 'within one hour');
+    assert.deepEqual(planPeriods(d, d + HOUR_MS - 1000, HOUR_MS), { whole: { from: d, to: d + HOUR_MS }, edges: [] }, ':00:00 to :59:59 is a whole hour');
   });
 });
 

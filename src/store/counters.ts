@@ -1,9 +1,12 @@
 import type { Kysely } from 'kysely';
 import { chunks, compareText } from './compare.js';
-import type { CountDelta, StatusDelta } from './detail-counts.js';
+import { countDeltas, DAY_MS, HOUR_MS, statusDeltas, type CountDelta, type StatusDelta } from './detail-counts.js';
 import type { Database } from './schema.js';
 
 type Keyed<T> = T & { accountId: number };
+
+/** Rows as the counters see them. */
+export type CountedRow = { send_time: number; tpl_id: string | null; sms_sign: string | null; send_status: number };
 
 function merge<T extends { n: number }>(into: Map<string, T>, key: string, delta: T): void {
   const seen = into.get(key);
@@ -11,43 +14,77 @@ function merge<T extends { n: number }>(into: Map<string, T>, key: string, delta
   else into.set(key, { ...delta });
 }
 
+const byDetail = (a: Keyed<CountDelta>, b: Keyed<CountDelta>) =>
+  a.accountId - b.accountId || compareText(a.tplId, b.tplId) || compareText(a.smsSign, b.smsSign) || a.period - b.period;
+const byStatus = (a: Keyed<StatusDelta>, b: Keyed<StatusDelta>) =>
+  a.accountId - b.accountId || compareText(a.tplId, b.tplId) || a.period - b.period || a.status - b.status;
+
 /**
- * The counter changes of one unit of work (`send_detail_counts`, `send_status_counts`), merged
- * per row and written at its end: account by account in id order, each table's rows in one global
- * order (template, signature or status, day). Every writer then locks counter rows in the same
- * order, late in its transaction, so concurrent writers neither deadlock nor queue for long.
+ * The counter changes of one unit of work (daily and hourly detail and status counters, see
+ * detail-counts.ts), merged per row and written at its end: table by table in a fixed order,
+ * account by account in id order, each table's rows in one global order (template, signature or
+ * status, period). Every writer then locks counter rows in the same order, late in its
+ * transaction, so concurrent writers neither deadlock nor queue for long.
  */
 export class PendingCounts {
-  private readonly details = new Map<string, Keyed<CountDelta>>();
-  private readonly statuses = new Map<string, Keyed<StatusDelta>>();
+  private readonly details = { day: new Map<string, Keyed<CountDelta>>(), hour: new Map<string, Keyed<CountDelta>>() };
+  private readonly statuses = { day: new Map<string, Keyed<StatusDelta>>(), hour: new Map<string, Keyed<StatusDelta>>() };
 
-  addDetails(accountId: number, deltas: CountDelta[]): void {
-    for (const d of deltas) merge(this.details, JSON.stringify([accountId, d.tplId, d.smsSign, d.day]), { ...d, accountId });
+  /** Counts rows inserted (`sign` 1) or deleted (-1). */
+  addRows(accountId: number, rows: readonly CountedRow[], sign: 1 | -1): void {
+    for (const [unit, key] of [[DAY_MS, 'day'], [HOUR_MS, 'hour']] as const) {
+      for (const d of countDeltas(rows, unit)) {
+        merge(this.details[key], JSON.stringify([accountId, d.tplId, d.smsSign, d.period]), { ...d, n: sign * d.n, accountId });
+      }
+      for (const d of statusDeltas(rows, unit)) {
+        merge(this.statuses[key], JSON.stringify([accountId, d.tplId, d.period, d.status]), { ...d, n: sign * d.n, accountId });
+      }
+    }
   }
 
-  addStatuses(accountId: number, deltas: StatusDelta[]): void {
-    for (const d of deltas) merge(this.statuses, JSON.stringify([accountId, d.tplId, d.day, d.status]), { ...d, accountId });
+  /** Moves one message between status counters. */
+  moveStatus(accountId: number, message: { sendTime: number; tplId: string | null }, from: number, to: number): void {
+    const row = { send_time: message.sendTime, tpl_id: message.tplId, sms_sign: null };
+    for (const [unit, key] of [[DAY_MS, 'day'], [HOUR_MS, 'hour']] as const) {
+      for (const [status, n] of [[from, -1], [to, 1]] as const) {
+        const [d] = statusDeltas([{ ...row, send_status: status }], unit);
+        if (d) merge(this.statuses[key], JSON.stringify([accountId, d.tplId, d.period, d.status]), { ...d, n, accountId });
+      }
+    }
   }
 
   async flush(tx: Kysely<Database>, maxParameters: number): Promise<void> {
-    const details = [...this.details.values()].filter((d) => d.n !== 0)
-      .sort((a, b) => a.accountId - b.accountId || compareText(a.tplId, b.tplId) || compareText(a.smsSign, b.smsSign) || a.day - b.day);
-    const statuses = [...this.statuses.values()].filter((d) => d.n !== 0)
-      .sort((a, b) => a.accountId - b.accountId || compareText(a.tplId, b.tplId) || a.day - b.day || a.status - b.status);
-    this.details.clear();
-    this.statuses.clear();
-    for (const part of chunks(details, 5, maxParameters)) {
+    const take = <T extends { n: number }>(map: Map<string, T>, order: (a: T, b: T) => number) => {
+      const rows = [...map.values()].filter((d) => d.n !== 0).sort(order);
+      map.clear();
+      return chunks(rows, 5, maxParameters);
+    };
+    for (const part of take(this.details.day, byDetail)) {
       await tx.insertInto('send_detail_counts')
-        .values(part.map((d) => ({ account_id: d.accountId, tpl_id: d.tplId, sms_sign: d.smsSign, day: d.day, n: d.n })))
+        .values(part.map((d) => ({ account_id: d.accountId, tpl_id: d.tplId, sms_sign: d.smsSign, day: d.period, n: d.n })))
         .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'sms_sign', 'day'])
           .doUpdateSet({ n: (eb) => eb('send_detail_counts.n', '+', eb.ref('excluded.n')) }))
         .execute();
     }
-    for (const part of chunks(statuses, 5, maxParameters)) {
+    for (const part of take(this.details.hour, byDetail)) {
+      await tx.insertInto('send_detail_hour_counts')
+        .values(part.map((d) => ({ account_id: d.accountId, tpl_id: d.tplId, sms_sign: d.smsSign, hour: d.period, n: d.n })))
+        .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'sms_sign', 'hour'])
+          .doUpdateSet({ n: (eb) => eb('send_detail_hour_counts.n', '+', eb.ref('excluded.n')) }))
+        .execute();
+    }
+    for (const part of take(this.statuses.day, byStatus)) {
       await tx.insertInto('send_status_counts')
-        .values(part.map((d) => ({ account_id: d.accountId, tpl_id: d.tplId, day: d.day, send_status: d.status, n: d.n })))
+        .values(part.map((d) => ({ account_id: d.accountId, tpl_id: d.tplId, day: d.period, send_status: d.status, n: d.n })))
         .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'day', 'send_status'])
           .doUpdateSet({ n: (eb) => eb('send_status_counts.n', '+', eb.ref('excluded.n')) }))
+        .execute();
+    }
+    for (const part of take(this.statuses.hour, byStatus)) {
+      await tx.insertInto('send_status_hour_counts')
+        .values(part.map((d) => ({ account_id: d.accountId, tpl_id: d.tplId, hour: d.period, send_status: d.status, n: d.n })))
+        .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'hour', 'send_status'])
+          .doUpdateSet({ n: (eb) => eb('send_status_hour_counts.n', '+', eb.ref('excluded.n')) }))
         .execute();
     }
   }

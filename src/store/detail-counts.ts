@@ -1,10 +1,14 @@
 /**
  * Exact totals without counting every row. `send_detail_counts` holds, per account and UTC day,
  * how many details were sent for each template, each signature, each (template, signature) pair,
- * and in all ('' stands for "any"). Details never change send_time, tpl_id or sms_sign, so the
- * counters change only when rows are inserted or deleted, in the same transaction.
+ * and in all ('' stands for "any"); `send_detail_hour_counts` holds the same per UTC hour, for the
+ * partial days at the ends of a range. `send_status_counts` and `send_status_hour_counts` do the
+ * same by template and status. Details never change send_time, tpl_id or sms_sign, so the detail
+ * counters change only when rows are inserted or deleted, in the same transaction; a status change
+ * moves one count between two status counters.
  */
 export const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;
 
 /** The groupings kept: which of the two dimensions each counter row is specific to. */
 export const COUNT_GROUPING_SETS = [
@@ -14,10 +18,12 @@ export const COUNT_GROUPING_SETS = [
   { tpl: true, sign: true },
 ] as const;
 
+/** A change to a detail counter: details of one template and signature ('' = any) in one period. */
 export interface CountDelta {
   tplId: string;
   smsSign: string;
-  day: number;
+  /** The period's start: a UTC day, or an hour for the hourly counters. */
+  period: number;
   n: number;
 }
 
@@ -25,71 +31,86 @@ export function dayOf(ms: number): number {
   return Math.floor(ms / DAY_MS) * DAY_MS;
 }
 
-/** Counter increments for a set of inserted rows (negate `n` for deleted ones). */
-export function countDeltas(rows: ReadonlyArray<{ send_time: number; tpl_id: string | null; sms_sign: string | null }>): CountDelta[] {
+function periodOf(ms: number, unit: number): number {
+  return Math.floor(ms / unit) * unit;
+}
+
+/** Counter increments for a set of inserted rows, per period of `unit` (negate `n` for deleted ones). */
+export function countDeltas(rows: ReadonlyArray<{ send_time: number; tpl_id: string | null; sms_sign: string | null }>, unit = DAY_MS): CountDelta[] {
   const deltas = new Map<string, CountDelta>();
   for (const row of rows) {
-    const day = dayOf(row.send_time);
+    const period = periodOf(row.send_time, unit);
     for (const set of COUNT_GROUPING_SETS) {
       if ((set.tpl && !row.tpl_id) || (set.sign && !row.sms_sign)) continue;
       const tplId = set.tpl ? (row.tpl_id as string) : '';
       const smsSign = set.sign ? (row.sms_sign as string) : '';
-      const key = JSON.stringify([tplId, smsSign, day]);
+      const key = JSON.stringify([tplId, smsSign, period]);
       const delta = deltas.get(key);
       if (delta) delta.n += 1;
-      else deltas.set(key, { tplId, smsSign, day, n: 1 });
+      else deltas.set(key, { tplId, smsSign, period, n: 1 });
     }
   }
   return [...deltas.values()];
 }
 
 /**
- * How a [from, to] range (inclusive, ms) splits into whole days served by the counters and ragged
- * edges that must be counted row by row. Without a range, every day is whole. Send times are whole
- * seconds, so the range is first narrowed to whole seconds: a day counts as whole when the range
- * covers 00:00:00 to 23:59:59 of it, as a "one day" query naturally does.
+ * How a [from, to] range (inclusive, ms) splits into whole periods served by the counters and
+ * ragged edges counted some other way. Send times are whole seconds, so the range is first
+ * narrowed to whole seconds: a period counts as whole when the range covers its first to its last
+ * second, as a "one day" query (00:00:00 to 23:59:59) naturally does.
  */
-export interface CountPlan {
-  /** Whole days [fromDay, toDay) taken from the counters; undefined bounds mean unbounded. */
-  days?: { fromDay?: number; toDay?: number };
-  /** Inclusive ranges counted directly. */
+export interface PeriodPlan {
+  /** Whole periods [from, to) taken from the counters. */
+  whole?: { from: number; to: number };
+  /** Inclusive ranges left over, at most one before and one after. */
   edges: Array<{ from: number; to: number }>;
 }
 
 const SECOND = 1000;
 
-export function planCount(from: number | undefined, to: number | undefined): CountPlan {
-  if (from === undefined || to === undefined) return { days: {}, edges: [] };
+export function planPeriods(from: number, to: number, unit: number): PeriodPlan {
   const first = Math.ceil(from / SECOND) * SECOND;
   const last = Math.floor(to / SECOND) * SECOND;
   if (first > last) return { edges: [] };
-  const fromDay = Math.ceil(first / DAY_MS) * DAY_MS;
-  const toDay = dayOf(last + SECOND);
-  if (fromDay >= toDay) return { edges: [{ from: first, to: last }] };
-  const edges: CountPlan['edges'] = [];
-  if (first < fromDay) edges.push({ from: first, to: fromDay - SECOND });
-  if (toDay <= last) edges.push({ from: toDay, to: last });
-  return { days: { fromDay, toDay }, edges };
+  const wholeFrom = Math.ceil(first / unit) * unit;
+  const wholeTo = periodOf(last + SECOND, unit);
+  if (wholeFrom >= wholeTo) return { edges: [{ from: first, to: last }] };
+  const edges: PeriodPlan['edges'] = [];
+  if (first < wholeFrom) edges.push({ from: first, to: wholeFrom - SECOND });
+  if (wholeTo <= last) edges.push({ from: wholeTo, to: last });
+  return { whole: { from: wholeFrom, to: wholeTo }, edges };
 }
 
-/** A change to `send_status_counts`: details of one template, day and status. */
+/** The day-level plan: whole days [fromDay, toDay) from the daily counters; undefined bounds mean unbounded. */
+export interface CountPlan {
+  days?: { fromDay?: number; toDay?: number };
+  edges: Array<{ from: number; to: number }>;
+}
+
+export function planCount(from: number | undefined, to: number | undefined): CountPlan {
+  if (from === undefined || to === undefined) return { days: {}, edges: [] };
+  const plan = planPeriods(from, to, DAY_MS);
+  return plan.whole ? { days: { fromDay: plan.whole.from, toDay: plan.whole.to }, edges: plan.edges } : { edges: plan.edges };
+}
+
+/** A change to a status counter: details of one template ('' = none), period and status. */
 export interface StatusDelta {
   tplId: string;
-  day: number;
+  period: number;
   status: number;
   n: number;
 }
 
-/** Status counter increments for rows (negate `n` for deleted ones); '' stands for no template. */
-export function statusDeltas(rows: ReadonlyArray<{ send_time: number; tpl_id: string | null; send_status: number }>): StatusDelta[] {
+/** Status counter increments for rows, per period of `unit` (negate `n` for deleted ones); '' stands for no template. */
+export function statusDeltas(rows: ReadonlyArray<{ send_time: number; tpl_id: string | null; send_status: number }>, unit = DAY_MS): StatusDelta[] {
   const deltas = new Map<string, StatusDelta>();
   for (const row of rows) {
     const tplId = row.tpl_id ?? '';
-    const day = dayOf(row.send_time);
-    const key = JSON.stringify([tplId, day, row.send_status]);
+    const period = periodOf(row.send_time, unit);
+    const key = JSON.stringify([tplId, period, row.send_status]);
     const delta = deltas.get(key);
     if (delta) delta.n += 1;
-    else deltas.set(key, { tplId, day, status: row.send_status, n: 1 });
+    else deltas.set(key, { tplId, period, status: row.send_status, n: 1 });
   }
   return [...deltas.values()];
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { DialectAdapter } from './dialect.js';
-import { COUNT_GROUPING_SETS, DAY_MS } from './detail-counts.js';
+import { COUNT_GROUPING_SETS, DAY_MS, HOUR_MS } from './detail-counts.js';
 
 /** How far ahead monthly partitions are kept ready, so ordinary inserts never create one. */
 export const PARTITIONS_AHEAD_MS = 100 * DAY_MS;
@@ -323,6 +323,46 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
           .addColumn('status', 'text', (c) => c.notNull().defaultTo('active').check(sql`status in ('active', 'disabled')`))
           .execute();
         await db.schema.createIndex('tokens_user_idx').on('tokens').column('user_id').execute();
+      },
+    },
+    '0010_hour_counts': {
+      // The partial days at the ends of a range were counted row by row, so a range's total grew
+      // with the rows of its first and last day. Hourly counters serve the whole hours of those
+      // days; only the partial hours are counted row by row. Filled from existing rows, then kept
+      // at write time with the daily ones.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('send_detail_hour_counts')
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('tpl_id', 'text', (c) => c.notNull())
+          .addColumn('sms_sign', 'text', (c) => c.notNull())
+          .addColumn('hour', 'bigint', (c) => c.notNull())
+          .addColumn('n', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('send_detail_hour_counts_pk', ['account_id', 'tpl_id', 'sms_sign', 'hour'])
+          .execute();
+        await db.schema
+          .createTable('send_status_hour_counts')
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('tpl_id', 'text', (c) => c.notNull())
+          .addColumn('hour', 'bigint', (c) => c.notNull())
+          .addColumn('send_status', 'smallint', (c) => c.notNull())
+          .addColumn('n', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('send_status_hour_counts_pk', ['account_id', 'tpl_id', 'hour', 'send_status'])
+          .execute();
+        const hour = sql`(send_time / ${sql.lit(HOUR_MS)}) * ${sql.lit(HOUR_MS)}`;
+        for (const set of COUNT_GROUPING_SETS) {
+          const tpl = set.tpl ? sql`tpl_id` : sql`''`;
+          const sign = set.sign ? sql`sms_sign` : sql`''`;
+          const where = [sql`1 = 1`, ...(set.tpl ? [sql`tpl_id <> ''`] : []), ...(set.sign ? [sql`sms_sign <> ''`] : [])];
+          const groupBy = [sql`account_id`, hour, ...(set.tpl ? [sql`tpl_id`] : []), ...(set.sign ? [sql`sms_sign`] : [])];
+          await sql`insert into send_detail_hour_counts (account_id, tpl_id, sms_sign, hour, n)
+            select account_id, ${tpl}, ${sign}, ${hour}, count(*) from send_details
+            where ${sql.join(where, sql` and `)}
+            group by ${sql.join(groupBy)}`.execute(db);
+        }
+        await sql`insert into send_status_hour_counts (account_id, tpl_id, hour, send_status, n)
+          select account_id, coalesce(tpl_id, ''), ${hour}, send_status, count(*) from send_details
+          group by account_id, coalesce(tpl_id, ''), ${hour}, send_status`.execute(db);
       },
     },
   };

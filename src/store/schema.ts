@@ -157,6 +157,22 @@ export interface Database {
     received_at: number;
     applied_at: number | null;
   };
+  /** Per-hour detail counts, for the partial days at the ends of a range (see detail-counts.ts). */
+  send_detail_hour_counts: {
+    account_id: number;
+    tpl_id: string;
+    sms_sign: string;
+    hour: number;
+    n: number;
+  };
+  /** Per-hour detail counts by template and status ('' = no template). */
+  send_status_hour_counts: {
+    account_id: number;
+    tpl_id: string;
+    hour: number;
+    send_status: number;
+    n: number;
+  };
   /** Per-day detail counts; '' in tpl_id / sms_sign means "any" (see detail-counts.ts). */
   send_detail_counts: {
     account_id: number;

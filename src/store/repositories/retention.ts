@@ -1,12 +1,9 @@
 import { sql } from 'kysely';
 import { inTransaction, type StoreContext } from '../context.js';
-import { countDeltas, statusDeltas } from '../detail-counts.js';
 import { PARTITIONS_AHEAD_MS } from '../migrations.js';
 import { monthsBefore } from '../../domain/time.js';
 
 const PURGE_BATCH = 5000;
-
-const negate = <T extends { n: number }>(deltas: T[]): T[] => deltas.map((d) => ({ ...d, n: -d.n }));
 
 /** Storage over time: partitions for the months to come, and deleting what is past retention. */
 export class RetentionRepository {
@@ -35,6 +32,8 @@ export class RetentionRepository {
           const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(partition.name)}`.execute(db);
           await db.deleteFrom('send_detail_counts').where('day', '>=', partition.from).where('day', '<', partition.to).execute();
           await db.deleteFrom('send_status_counts').where('day', '>=', partition.from).where('day', '<', partition.to).execute();
+          await db.deleteFrom('send_detail_hour_counts').where('hour', '>=', partition.from).where('hour', '<', partition.to).execute();
+          await db.deleteFrom('send_status_hour_counts').where('hour', '>=', partition.from).where('hour', '<', partition.to).execute();
           await db.deleteFrom('send_detail_ids').where('send_time', '>=', partition.from).where('send_time', '<', partition.to).execute();
           await partitions.drop(db, partition);
           return Number(rows[0]?.n ?? 0);
@@ -54,8 +53,7 @@ export class RetentionRepository {
           const ids = rows.map((r) => r.msg_id);
           await db.deleteFrom('send_details').where('account_id', '=', accountId).where('msg_id', 'in', ids).where('send_time', '<', cutoff).execute();
           if (partitions) await db.deleteFrom('send_detail_ids').where('account_id', '=', accountId).where('msg_id', 'in', ids).execute();
-          counts.addDetails(accountId, negate(countDeltas(rows)));
-          counts.addStatuses(accountId, negate(statusDeltas(rows)));
+          counts.addRows(accountId, rows, -1);
           return rows.length;
         });
         deleted += batch;
@@ -64,6 +62,8 @@ export class RetentionRepository {
     }
     await root.deleteFrom('send_detail_counts').where('n', '=', 0).execute();
     await root.deleteFrom('send_status_counts').where('n', '=', 0).execute();
+    await root.deleteFrom('send_detail_hour_counts').where('n', '=', 0).execute();
+    await root.deleteFrom('send_status_hour_counts').where('n', '=', 0).execute();
     return deleted;
   }
 }

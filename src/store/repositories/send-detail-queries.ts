@@ -1,7 +1,7 @@
-import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import { sql, type Expression, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { SendDetail, SendDetailsFilter, SendStatus, StoredMessage } from '../../domain/send-detail.js';
 import type { StoreContext } from '../context.js';
-import { planCount } from '../detail-counts.js';
+import { HOUR_MS, planCount, planPeriods } from '../detail-counts.js';
 import { STATUS_CODES, statusOfCode, type Database } from '../schema.js';
 
 export const DETAIL_COLUMNS = [
@@ -83,20 +83,42 @@ export const detailQueries = {
       .$if(days.fromDay !== undefined, (q) => q.where('day', '>=', days.fromDay as number))
       .$if(days.toDay !== undefined, (q) => q.where('day', '<', days.toDay as number));
   },
+  /** Sums the per-hour counters of whole hours (the partial days of a range). */
+  hourCount(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter, hours: { from: number; to: number }) {
+    return db.selectFrom('send_detail_hour_counts')
+      .select((eb) => eb.fn.sum<number | null>('n').as('n'))
+      .where('account_id', '=', accountId)
+      .where('tpl_id', '=', filter.tplId ?? '')
+      .where('sms_sign', '=', filter.smsSign ?? '')
+      .where('hour', '>=', hours.from)
+      .where('hour', '<', hours.to);
+  },
+  /** Sums the per-hour status counters of whole hours, by template. */
+  statusHourCount(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter & { sendStatus: SendStatus }, hours: { from: number; to: number }) {
+    return db.selectFrom('send_status_hour_counts')
+      .select((eb) => eb.fn.sum<number | null>('n').as('n'))
+      .where('account_id', '=', accountId)
+      .where('send_status', '=', STATUS_CODES[filter.sendStatus])
+      .$if(filter.tplId !== undefined, (q) => q.where('tpl_id', '=', filter.tplId as string))
+      .where('hour', '>=', hours.from)
+      .where('hour', '<', hours.to);
+  },
   /**
-   * One page, newest first. With `deferredJoin` the offset is walked in the index alone (every
-   * filter index ends in send_time, msg_id) and only the page's rows are read from the table.
+   * One page, newest first, each row with the filter's total (a subquery evaluated once). With
+   * `deferredJoin` the offset is walked in the index alone (every filter index ends in send_time,
+   * msg_id) and only the page's rows are read from the table.
    */
   page(db: Kysely<Database>, deferredJoin: boolean, accountId: number, filter: SendDetailsFilter, offset: number, limit: number) {
+    const total = sql<number>`(${totalQuery(db, accountId, filter)})`.as('total');
     const matching = applyFilter(db.selectFrom('send_details'), accountId, filter);
     if (!deferredJoin) {
-      return matching.select(DETAIL_COLUMNS).orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset);
+      return matching.select([...DETAIL_COLUMNS, total]).orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset);
     }
     return db.selectFrom(matching.select(['msg_id', 'send_time'])
       .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset).as('k'))
       .innerJoin('send_details as d', (join) => join.on('d.account_id', '=', accountId)
         .onRef('d.msg_id', '=', 'k.msg_id').onRef('d.send_time', '=', 'k.send_time'))
-      .select(DETAIL_COLUMNS.map((c) => `d.${c}` as const))
+      .select([...DETAIL_COLUMNS.map((c) => `d.${c}` as const), total])
       .orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc');
   },
   /** Where each message lives (partitioned backends): its account and send_time by msg_id. */
@@ -117,24 +139,40 @@ export const detailQueries = {
 };
 
 /**
- * The exact number of details matching the filter. Filters by task or phone match few rows (a
- * task has at most a few thousand recipients, a phone a few messages a day) and are counted
- * through their index. Otherwise the total is a sum of per-day counters plus direct counts of
- * the ragged edges of a time range, so its cost does not grow with the number of matches.
+ * The statement that counts the details matching the filter. Filters by task or phone match few
+ * rows (a task has at most a few thousand recipients, a phone a few messages a day) and are
+ * counted through their index. Otherwise the total is the sum of per-day counters for the whole
+ * days of a range, per-hour counters for the whole hours of its partial days, and direct counts of
+ * the partial hours at its ends — each a subquery of one statement, so its cost does not grow with
+ * the number of matches and it takes one round trip.
  */
-export async function countMatching({ db }: StoreContext, accountId: number, filter: SendDetailsFilter): Promise<number> {
-  const direct = async (f: SendDetailsFilter) => Number((await detailQueries.directCount(db, accountId, f).executeTakeFirstOrThrow()).n);
-  if (filter.taskId !== undefined || filter.custFlag !== undefined || filter.msgId !== undefined) return direct(filter);
-  const plan = planCount(filter.sendTimeFrom, filter.sendTimeTo);
-  let total = 0;
+export function totalQuery(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter) {
+  const direct = (f: SendDetailsFilter) => detailQueries.directCount(db, accountId, f);
   const { sendStatus } = filter;
-  if (sendStatus !== undefined) {
-    // The status counters know templates, not signatures: with a signature, count the rows.
-    if (filter.smsSign !== undefined) return direct(filter);
-    if (plan.days) total += Number((await detailQueries.statusDayCount(db, accountId, { ...filter, sendStatus }, plan.days).executeTakeFirstOrThrow()).n ?? 0);
-  } else if (plan.days) {
-    total += Number((await detailQueries.dayCount(db, accountId, filter, plan.days).executeTakeFirstOrThrow()).n ?? 0);
+  // The status counters know templates, not signatures: with a signature, count the rows.
+  if (filter.taskId !== undefined || filter.custFlag !== undefined || filter.msgId !== undefined
+    || (sendStatus !== undefined && filter.smsSign !== undefined)) return direct(filter);
+  const plan = planCount(filter.sendTimeFrom, filter.sendTimeTo);
+  const parts: Array<Expression<unknown>> = [];
+  if (plan.days) {
+    parts.push(sendStatus !== undefined
+      ? detailQueries.statusDayCount(db, accountId, { ...filter, sendStatus }, plan.days)
+      : detailQueries.dayCount(db, accountId, filter, plan.days));
   }
-  for (const edge of plan.edges) total += await direct({ ...filter, sendTimeFrom: edge.from, sendTimeTo: edge.to });
-  return total;
+  for (const edge of plan.edges) {
+    const hours = planPeriods(edge.from, edge.to, HOUR_MS);
+    if (hours.whole) {
+      parts.push(sendStatus !== undefined
+        ? detailQueries.statusHourCount(db, accountId, { ...filter, sendStatus }, hours.whole)
+        : detailQueries.hourCount(db, accountId, filter, hours.whole));
+    }
+    for (const rest of hours.edges) parts.push(direct({ ...filter, sendTimeFrom: rest.from, sendTimeTo: rest.to }));
+  }
+  const total = parts.length === 0 ? sql<number>`0` : sql<number>`${sql.join(parts.map((part) => sql`coalesce((${part}), 0)`), sql` + `)}`;
+  return db.selectNoFrom(total.as('n'));
+}
+
+/** The exact number of details matching the filter (totalQuery), in one statement. */
+export async function countMatching({ db }: StoreContext, accountId: number, filter: SendDetailsFilter): Promise<number> {
+  return Number((await totalQuery(db, accountId, filter).executeTakeFirstOrThrow()).n ?? 0);
 }

@@ -1,10 +1,9 @@
 import type { SendDetail, SendDetailsFilter, SendDetailsPage, StoredMessage } from '../../domain/send-detail.js';
 import { toWholeSeconds } from '../../domain/time.js';
 import { chunks } from '../compare.js';
-import { inSnapshot, inTransaction, type StoreContext } from '../context.js';
-import { countDeltas, dayOf, statusDeltas } from '../detail-counts.js';
+import { inTransaction, type StoreContext } from '../context.js';
 import { STATUS_CODES } from '../schema.js';
-import { applyFilter, countMatching, DETAIL_COLUMNS, detailQueries, toDetail, toMessage, type DetailRow } from './send-detail-queries.js';
+import { applyFilter, DETAIL_COLUMNS, detailQueries, toDetail, toMessage, totalQuery, type DetailRow } from './send-detail-queries.js';
 
 /** Messages, one row per recipient of a send task (or imported), and their counters. */
 export class SendDetailsRepository {
@@ -65,8 +64,7 @@ export class SendDetailsRepository {
           .execute();
         added.push(...rows);
       }
-      tx.counts.addDetails(accountId, countDeltas(added));
-      tx.counts.addStatuses(accountId, statusDeltas(added));
+      tx.counts.addRows(accountId, added, 1);
       return added.map((r) => toMessage({ ...r, account_id: accountId }));
     });
   }
@@ -109,23 +107,24 @@ export class SendDetailsRepository {
         .where('send_time', '=', message.sendTime).where('send_status', '=', STATUS_CODES.sending)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1) throw new Error(`message ${message.msgId} changed under a report`);
-      const day = dayOf(message.sendTime);
-      const tplId = message.tplId ?? '';
-      tx.counts.addStatuses(message.accountId, [
-        { tplId, day, status: STATUS_CODES.sending, n: -1 },
-        { tplId, day, status: STATUS_CODES[change.status], n: 1 },
-      ]);
+      tx.counts.moveStatus(message.accountId, message, STATUS_CODES.sending, STATUS_CODES[change.status]);
     });
   }
 
-  /** Newest first (send_time desc, msg_id asc), with the exact total from the same snapshot; no rows when limit is 0. */
+  /**
+   * Newest first (send_time desc, msg_id asc), with the exact total; no rows when limit is 0. The
+   * page and its total are one statement (the total a subquery evaluated once), so they come from
+   * one snapshot without a transaction's round trips. Only when the page is empty is the total
+   * asked for on its own.
+   */
   async page(accountId: number, filter: SendDetailsFilter, offset: number, limit: number): Promise<SendDetailsPage> {
-    return inSnapshot(this.ctx, async (tx) => {
-      const total = await countMatching(tx, accountId, filter);
-      if (limit === 0 || offset >= total) return { rows: [], total };
-      const rows = await detailQueries.page(tx.db, this.ctx.adapter.deferredJoin, accountId, filter, offset, limit).execute();
-      return { rows: rows.map(toDetail), total };
-    });
+    const { db, adapter } = this.ctx;
+    const totalOnly = async () => Number((await totalQuery(db, accountId, filter).executeTakeFirstOrThrow()).n ?? 0);
+    if (limit === 0) return { rows: [], total: await totalOnly() };
+    const rows = await detailQueries.page(db, adapter.deferredJoin, accountId, filter, offset, limit).execute();
+    const first = rows[0];
+    if (!first) return { rows: [], total: await totalOnly() };
+    return { rows: rows.map(toDetail), total: Number(first.total) };
   }
 
   /**

@@ -27,7 +27,33 @@ where
   and "day" >= $4
   and "day" < $5;
 
--- send-details total: rows of a task (and the ragged edges of a range)
+-- send-details total: whole hours of a partial day
+-- parameters: [1,"100000001","",1780290000000,1780358400000]
+select
+  sum("n") as "n"
+from
+  "send_detail_hour_counts"
+where
+  "account_id" = $1
+  and "tpl_id" = $2
+  and "sms_sign" = $3
+  and "hour" >= $4
+  and "hour" < $5;
+
+-- send-details total: whole hours by status
+-- parameters: [1,2,"100000001",1780290000000,1780358400000]
+select
+  sum("n") as "n"
+from
+  "send_status_hour_counts"
+where
+  "account_id" = $1
+  and "send_status" = $2
+  and "tpl_id" = $3
+  and "hour" >= $4
+  and "hour" < $5;
+
+-- send-details total: rows of a task (and the partial hours at the ends of a range)
 -- parameters: [1,"a6f1a0a4-6b5c-4c1e-9d35-3f0f6f2f7c11"]
 select
   count(*) as "n"
@@ -38,7 +64,7 @@ where
   and "task_id" = $2;
 
 -- send-details page: newest first
--- parameters: [1,"100000001",1780272000000,1781567999000,100,9900]
+-- parameters: [1,"100000001","",1780272000000,1781568000000,1,"100000001",1780272000000,1781567999000,100,9900]
 select
   "msg_id",
   "task_id",
@@ -51,21 +77,43 @@ select
   "send_status",
   "send_time",
   "receive_time",
-  "result_code"
+  "result_code",
+  (
+    (
+      select
+        coalesce(
+          (
+            (
+              select
+                sum("n") as "n"
+              from
+                "send_detail_counts"
+              where
+                "account_id" = $1
+                and "tpl_id" = $2
+                and "sms_sign" = $3
+                and "day" >= $4
+                and "day" < $5
+            )
+          ),
+          0
+        ) as "n"
+    )
+  ) as "total"
 from
   "send_details"
 where
-  "account_id" = $1
-  and "tpl_id" = $2
-  and "send_time" >= $3
-  and "send_time" <= $4
+  "account_id" = $6
+  and "tpl_id" = $7
+  and "send_time" >= $8
+  and "send_time" <= $9
 order by
   "send_time" desc,
   "msg_id" asc
 limit
-  $5
+  $10
 offset
-  $6;
+  $11;
 
 -- delivery report: where the message lives
 -- parameters: ["m1"]

@@ -27,7 +27,33 @@ where
   and "day" >= ?
   and "day" < ?;
 
--- send-details total: rows of a task (and the ragged edges of a range)
+-- send-details total: whole hours of a partial day
+-- parameters: [1,"100000001","",1780290000000,1780358400000]
+select
+  sum("n") as "n"
+from
+  "send_detail_hour_counts"
+where
+  "account_id" = ?
+  and "tpl_id" = ?
+  and "sms_sign" = ?
+  and "hour" >= ?
+  and "hour" < ?;
+
+-- send-details total: whole hours by status
+-- parameters: [1,2,"100000001",1780290000000,1780358400000]
+select
+  sum("n") as "n"
+from
+  "send_status_hour_counts"
+where
+  "account_id" = ?
+  and "send_status" = ?
+  and "tpl_id" = ?
+  and "hour" >= ?
+  and "hour" < ?;
+
+-- send-details total: rows of a task (and the partial hours at the ends of a range)
 -- parameters: [1,"a6f1a0a4-6b5c-4c1e-9d35-3f0f6f2f7c11"]
 select
   count(*) as "n"
@@ -38,7 +64,7 @@ where
   and "task_id" = ?;
 
 -- send-details page: newest first
--- parameters: [1,"100000001",1780272000000,1781567999000,100,9900,1]
+-- parameters: [1,"100000001","",1780272000000,1781568000000,1,"100000001",1780272000000,1781567999000,100,9900,1]
 select
   "d"."msg_id",
   "d"."task_id",
@@ -51,7 +77,29 @@ select
   "d"."send_status",
   "d"."send_time",
   "d"."receive_time",
-  "d"."result_code"
+  "d"."result_code",
+  (
+    (
+      select
+        coalesce(
+          (
+            (
+              select
+                sum("n") as "n"
+              from
+                "send_detail_counts"
+              where
+                "account_id" = ?
+                and "tpl_id" = ?
+                and "sms_sign" = ?
+                and "day" >= ?
+                and "day" < ?
+            )
+          ),
+          0
+        ) as "n"
+    )
+  ) as "total"
 from
   (
     select
