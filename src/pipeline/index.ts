@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../domain/clock.js';
 import type { Metrics } from '../metrics.js';
 import type { DeliveryReports } from '../service/delivery-reports.js';
-import { JOB_KINDS, type ReportJobPayload } from '../domain/jobs.js';
+import { JOB_KINDS, type OutboxJob, type ReportJobPayload } from '../domain/jobs.js';
 import type { Store } from '../store/store.js';
 import { DEFAULT_RECEIPT_OPTIONS, receiptHandler, type ReceiptOptions } from './receipts.js';
 import type { ChannelAdapter } from './channel.js';
@@ -55,8 +55,14 @@ export function createPipeline(
         await reports.dispatchFailed(message.msgId);
       }
     },
-    [JOB_KINDS.report]: async (job) => {
-      await reports.ingest((job.payload satisfies ReportJobPayload).reports);
+    // Scheduled reports due together are ingested together: one transaction (one commit) for a
+    // claim's worth instead of one each. Ingesting is idempotent, so a retried group changes
+    // nothing that was applied.
+    [JOB_KINDS.report]: {
+      key: () => 'due',
+      run: async (jobs: Array<OutboxJob<ReportJobPayload>>) => {
+        await reports.ingest(jobs.flatMap((job) => job.payload.reports));
+      },
     },
     [JOB_KINDS.receipt]: receiptHandler(store, clock, { allowPrivate: false, ...DEFAULT_RECEIPT_OPTIONS, ...options.receipts }, log, options.metrics),
   }, log, { ...DEFAULT_WORKER_OPTIONS, ...options.worker });
