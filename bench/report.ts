@@ -114,6 +114,9 @@ out.push('## Chart', '', '![p50 and p99 against data size per shape and backend]
 
 const analysis = join(ROOT, 'bench', 'analysis.md');
 if (existsSync(analysis)) out.push(readFileSync(analysis, 'utf8').trim(), '');
+// The pipeline benchmark's section (bench/pipeline.md, written from bench/pipeline.ts's table).
+const pipeline = join(ROOT, 'bench', 'pipeline.md');
+if (existsSync(pipeline)) out.push(readFileSync(pipeline, 'utf8').trim(), '');
 // The isolation benchmark (bench/isolation.ts) writes its own section; keep it.
 const isolation = join(ROOT, 'bench', 'isolation.md');
 if (existsSync(isolation)) out.push(readFileSync(isolation, 'utf8').trim(), '');

@@ -24,7 +24,7 @@ import { writeBenchData } from '../src/dev/bench-data.js';
 import { openStore } from '../src/store/open-store.js';
 import { startServe } from './serve.js';
 import { provisionSender } from '../test/helpers/faults.js';
-import { phones, taskBody, TPL_ID } from '../test/helpers/pipeline.js';
+import { phones, taskBody, TPL_ID } from '../test/helpers/task-body.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');

@@ -4,7 +4,7 @@ import { IdentityAdmin } from '../../src/service/identity-admin.js';
 import { ReferenceData } from '../../src/service/reference-data.js';
 import type { KyselyStore } from '../../src/store/kysely-store.js';
 import { openStore } from '../../src/store/open-store.js';
-import { APP_NAME, CHANNEL, SIGN, TPL_ID, TPL_NAME } from './pipeline.js';
+import { APP_NAME, CHANNEL, SIGN, TPL_ID, TPL_NAME } from './task-body.js';
 import type { Receiver } from './receiver.js';
 import { until } from './poll.js';
 

@@ -1,0 +1,143 @@
+/**
+ * End-to-end pipeline throughput (`npm run bench:pipeline`; not part of `npm test`): `aimledger
+ * serve` (simulator channel, reports due at once) as a child process; this process posts send
+ * tasks of 100 recipients at a steady rate and runs the receipt receiver (url_type 0: one push per
+ * message). A message is done when its receipt arrives: accepted → dispatched → simulator report
+ * applied → receipt pushed. Every 10 s it samples receipts received and the outbox's oldest job;
+ * the goal is the offered rate sustained, with the outbox lag at the end no worse than half-way
+ * plus 0.5 s. Prints a Markdown table for docs/benchmarks.md.
+ *
+ * Options: --backends sqlite,postgres  --seconds 60  --rate 1000 (messages offered per second).
+ * PostgreSQL: AIMLEDGER_BENCH_PG_URL (default the local server).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { openStore } from '../src/store/open-store.js';
+import { provisionSender } from '../test/helpers/faults.js';
+import { phones, taskBody } from '../test/helpers/task-body.js';
+import { startServe } from './serve.js';
+
+const { values: args } = parseArgs({
+  options: {
+    backends: { type: 'string', default: 'sqlite,postgres' },
+    seconds: { type: 'string', default: '60' },
+    rate: { type: 'string', default: '1000' },
+  },
+});
+const SECONDS = Number(args.seconds);
+const RATE = Number(args.rate);
+const PER_TASK = 100;
+const PG_URL = process.env.AIMLEDGER_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const OUT = join(import.meta.dirname, 'out', 'pipeline');
+const log = (...parts: unknown[]) => process.stderr.write(parts.join(' ') + '\n');
+
+async function freshDatabase(backend: string): Promise<string> {
+  if (backend === 'sqlite') {
+    rmSync(OUT, { recursive: true, force: true });
+    mkdirSync(OUT, { recursive: true });
+    return `sqlite:${join(OUT, 'pipeline.db')}`;
+  }
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  await client.query('drop database if exists aimledger_pipeline with (force)');
+  await client.query('create database aimledger_pipeline');
+  await client.end();
+  const url = new URL(PG_URL);
+  url.pathname = '/aimledger_pipeline';
+  return url.toString();
+}
+
+async function run(backend: string) {
+  let received = 0;
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received += 1;
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const receiptUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/r`;
+  const url = await freshDatabase(backend);
+  const masterKey = randomBytes(32).toString('base64');
+  const token = await provisionSender(url, 'pipeline', receiptUrl);
+  const server = await startServe(['--database', url], {
+    AIMLEDGER_MASTER_KEY: masterKey, AIMLEDGER_CALLBACK_ALLOW_PRIVATE: 'true', AIMLEDGER_SIMULATOR_DELAY_MS: '0',
+    AIMLEDGER_RATE_LIMIT_PER_MINUTE: '0',
+  }, [], true);
+  const probe = openStore({ url });
+  const lag = async () => {
+    const row = await probe.outbox.stats();
+    const oldest = Math.min(...row.map((r) => r.oldestCreatedAt));
+    return Number.isFinite(oldest) ? Math.max(0, Date.now() - oldest) / 1000 : 0;
+  };
+  const started = Date.now();
+  let accepted = 0;
+  let failed = 0;
+  const refused: Record<string, number> = {};
+  const samples: Array<{ t: number; received: number; lagS: number }> = [];
+  const body = JSON.stringify(taskBody(phones(PER_TASK)));
+  const interval = (1000 * PER_TASK) / RATE;
+  const posts: Array<Promise<void>> = [];
+  let next = started;
+  let nextSample = started + 10_000;
+  while (Date.now() - started < SECONDS * 1000) {
+    const now = Date.now();
+    if (now >= nextSample) {
+      samples.push({ t: Math.round((now - started) / 1000), received, lagS: await lag() });
+      nextSample += 10_000;
+    }
+    if (now < next) {
+      await sleep(Math.min(next - now, 5));
+      continue;
+    }
+    next += interval;
+    posts.push(fetch(`${server.base}/v1/aim/send-tasks`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-auth-token': token }, body })
+      .then(async (res) => {
+        await res.arrayBuffer();
+        if (res.status === 200) accepted += PER_TASK;
+        else {
+          failed += 1;
+          refused[res.status] = (refused[res.status] ?? 0) + 1;
+        }
+      }, () => {
+        failed += 1;
+        refused.network = (refused.network ?? 0) + 1;
+      }));
+  }
+  await Promise.all(posts);
+  const offeredEnd = Date.now();
+  samples.push({ t: Math.round((offeredEnd - started) / 1000), received, lagS: await lag() });
+  const atEnd = received;
+  const drainStart = Date.now();
+  while (received < accepted && Date.now() - drainStart < 120_000) await sleep(100);
+  const drainS = (Date.now() - drainStart) / 1000;
+  server.child.kill('SIGTERM');
+  await new Promise((resolve) => server.child.once('exit', resolve));
+  await probe.close();
+  receiver.close();
+  const half = samples.find((s) => s.t >= SECONDS / 2) ?? samples[0];
+  const last = samples[samples.length - 1];
+  const result = {
+    backend, offered: RATE, seconds: SECONDS, accepted, failedPosts: failed, refused,
+    receivedPerSecond: Math.round(atEnd / ((offeredEnd - started) / 1000)),
+    lagHalfS: half?.lagS ?? 0, lagEndS: last?.lagS ?? 0, drainS, allReceipts: received >= accepted,
+  };
+  log(JSON.stringify(result));
+  return result;
+}
+
+const results = [];
+for (const backend of args.backends.split(',')) results.push(await run(backend));
+const rows = results.map((r) => `| ${r.backend} | ${r.offered} | ${r.accepted} | ${r.receivedPerSecond} | ${r.lagHalfS.toFixed(1)} / ${r.lagEndS.toFixed(1)} | ${r.drainS.toFixed(1)} | ${r.allReceipts ? 'yes' : 'no'} | ${r.receivedPerSecond >= r.offered * 0.98 && r.lagEndS <= r.lagHalfS + 0.5 ? 'yes' : 'no'} |`);
+process.stdout.write([
+  `| backend | offered msg/s | accepted in ${SECONDS} s | receipts/s during the run | outbox lag half-way / end (s) | drain after (s) | every receipt | sustained |`,
+  '|---|---|---|---|---|---|---|---|',
+  ...rows,
+].join('\n') + '\n');
