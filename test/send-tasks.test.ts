@@ -145,6 +145,26 @@ for (const backend of BACKENDS) {
       assert.equal(total.body.page_info.total, 0, 'no refused request left a detail behind');
     });
 
+    it('a request with a JSON content type and no body is taken as bodiless: optional bodies default, required ones are named', async () => {
+      const app = await testApp(store);
+      const tenant = await tenantWithReferences(store, 'te_admin');
+      const headers = { 'x-auth-token': tenant.token, 'content-type': 'application/json' };
+      const report = await app.inject({ method: 'POST', url: '/v1/aim/send-reports', headers });
+      assert.equal(report.statusCode, 200, report.body);
+      assert.deepEqual((report.json() as { data: { page_info: unknown } }).data.page_info, { offset: 0, limit: 20, total: 0 });
+      const task = await app.inject({ method: 'POST', url: '/v1/aim/send-tasks', headers });
+      assert.equal(task.statusCode, 400);
+      assert.deepEqual([(task.json() as { error_code: string }).error_code, (task.json() as { error_msg: string }).error_msg], ['KM.90016414', 'the request body is required']);
+      const callback = await app.inject({ method: 'POST', url: '/v1/aim/callbacks', headers });
+      assert.equal(callback.statusCode, 400);
+      assert.equal((callback.json() as { error_code: string }).error_code, 'KM.80000002');
+      for (const url of ['/v1/aim/send-details?offset=0&limit=1', '/v1/aim/send-tasks', '/v1/aim/templates', '/v1/aim/callbacks']) {
+        assert.equal((await app.inject({ url, headers })).statusCode, 200, url);
+      }
+      const broken = await app.inject({ method: 'POST', url: '/v1/aim/send-reports', headers, payload: '{"tpl_id":' });
+      assert.equal(broken.statusCode, 400, 'malformed JSON is still refused');
+    });
+
     it('a readonly user may list tasks but not send; the template must be the caller\'s own', async () => {
       const app = await testApp(store);
       const reader = await tenantWithReferences(store, 'readonly');

@@ -16,18 +16,20 @@ const MAX_PARAMETERS = 64;
 export class NamedStatementClient extends pg.Client {
   constructor(config?: string | pg.ClientConfig) {
     super(config);
-    const named = new Set<string>();
+    // Statement names by SQL text: each text is hashed once per connection, not per query.
+    const names = new Map<string, string>();
     const query = this.query.bind(this) as (...args: unknown[]) => unknown;
     // pg's query has many overloads; only (text, values) calls, Kysely's, are rewritten.
     (this as { query: unknown }).query = (...args: unknown[]) => {
       const [text, values, callback] = args;
       if (typeof text === 'string' && Array.isArray(values) && callback === undefined
         && values.length <= MAX_PARAMETERS && /^\s*select\b/i.test(text)) {
-        const name = `s${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
-        if (named.has(name) || named.size < MAX_NAMED) {
-          named.add(name);
-          return query({ name, text, values });
+        let name = names.get(text);
+        if (name === undefined && names.size < MAX_NAMED) {
+          name = `s${createHash('sha1').update(text).digest('base64url').slice(0, 20)}`;
+          names.set(text, name);
         }
+        if (name !== undefined) return query({ name, text, values });
       }
       return query(...args);
     };

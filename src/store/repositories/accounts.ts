@@ -41,11 +41,6 @@ export class AccountsRepository {
     return rows.map((r) => ({ ...toAccount(r), createdAt: r.created_at, users: Number(r.users ?? 0) }));
   }
 
-  /** Internal ids of every account, for work done account by account. */
-  async ids(): Promise<number[]> {
-    return (await this.ctx.db.selectFrom('accounts').select('id').orderBy('id').execute()).map((r) => r.id);
-  }
-
   /** The account's domain_id, for receipts. */
   async domainIdOf(accountId: number): Promise<string | undefined> {
     return (await this.ctx.db.selectFrom('accounts').select('domain_id').where('id', '=', accountId).executeTakeFirst())?.domain_id;
