@@ -8,7 +8,8 @@
  * docs/benchmarks.svg.
  *
  * Options: --sizes 100000,1000000,10000000  --backends sqlite,postgres  --duration 3 (seconds per
- * load run)  --import-rows 200000. PostgreSQL: AIMLEDGER_BENCH_PG_URL (default the local server).
+ * load run)  --import-rows 200000  --prepare-only (generate the data sets and stop). PostgreSQL:
+ * AIMLEDGER_BENCH_PG_URL (default the local server).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,7 +21,8 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { SendDetailsFilter } from '../src/domain/send-detail.js';
+import type { SendDetail, SendDetailsFilter } from '../src/domain/send-detail.js';
+import { insertSendDetails } from '../src/service/ledger.js';
 import { benchRows, writeBenchData } from '../src/dev/bench-data.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
 import { systemClock } from '../src/domain/clock.js';
@@ -40,6 +42,7 @@ const { values: args } = parseArgs({
     backends: { type: 'string', default: 'sqlite,postgres' },
     duration: { type: 'string', default: '3' },
     'import-rows': { type: 'string', default: '200000' },
+    'prepare-only': { type: 'boolean', default: false },
   },
 });
 const SIZES = args.sizes.split(',').filter(Boolean).map(Number);
@@ -48,6 +51,10 @@ const DURATION = Number(args.duration);
 const IMPORT_ROWS = Number(args['import-rows']);
 const PG_URL = process.env.AIMLEDGER_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ACCOUNT = 'bench';
+/** An account holding one task of a tenth of the data set's size (1M recipients at 10M rows). */
+const LARGE_TASK_ACCOUNT = 'bench-large-task';
+const LARGE_TASK_ID = '00000000-0000-4000-8000-00000000001a';
+const largeTaskSize = (size: number) => Math.min(1_000_000, Math.floor(size / 10));
 /**
  * PostgreSQL stores need a master key; the data sets are reused between runs, so the benchmark
  * uses a fixed one. It guards no secret: benchmark data sets hold no access keys.
@@ -98,6 +105,7 @@ async function dataset(backend: 'sqlite' | 'postgres', size: number) {
     await store.migrate();
     const account = await store.accounts.findByName(ACCOUNT);
     const total = account ? (await store.details.page(account.id, {}, 0, 0)).total : -1;
+    if (total === size) await ensureLargeTask(store, backend, size);
     await store.close();
     if (total === size) {
       log(`${backend} ${size}: reusing data set`);
@@ -121,8 +129,25 @@ async function dataset(backend: 'sqlite' | 'postgres', size: number) {
   }
   const seconds = (performance.now() - started) / 1000;
   log(`${backend} ${size}: generated in ${seconds.toFixed(1)} s`);
+  await ensureLargeTask(store, backend, size);
   await store.close();
   return { url, generation: { seconds, rowsPerSecond: Math.round((size * 1.03) / seconds) } };
+}
+
+/** The large-task account (added to data sets made before it existed, too). */
+async function ensureLargeTask(store: Store, backend: string, size: number): Promise<void> {
+  const rows = largeTaskSize(size);
+  const found = await store.accounts.findByName(LARGE_TASK_ACCOUNT);
+  if (found && (await store.details.page(found.id, { taskId: LARGE_TASK_ID }, 0, 0)).total === rows) return;
+  const account = found ?? await new IdentityAdmin(store, systemClock).createAccount(LARGE_TASK_ACCOUNT);
+  const now = Date.now();
+  let batch: SendDetail[] = [];
+  for (const row of benchRows({ rows, now, seed: 7 })) {
+    batch.push({ ...row, taskId: LARGE_TASK_ID, taskName: 'Benchmark large task' });
+    if (batch.length === 10_000) { await insertSendDetails(store, account.id, batch, now); batch = []; }
+  }
+  await insertSendDetails(store, account.id, batch, now);
+  log(`${backend} ${size}: large task of ${rows} recipients written`);
 }
 
 async function tokenFor(url: string): Promise<string> {
@@ -329,6 +354,10 @@ const results: Record<string, unknown> = {
   imports: kept(previous.imports) as unknown[],
   ...(kept(previous.queries).length > 0 ? { earlierCommand: previous.command } : {}),
 };
+if (args['prepare-only']) {
+  for (const backend of BACKENDS) for (const size of SIZES) await dataset(backend, size);
+  process.exit(0);
+}
 for (const backend of BACKENDS) {
   for (const size of SIZES) {
     const run = await queryBench(backend, size);

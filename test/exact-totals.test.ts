@@ -30,6 +30,11 @@ function randomRows(random: () => number, count: number): SendDetail[] {
   }));
 }
 
+/** Each task alone and by each status: the filters the task counters serve. */
+function taskFilters(): SendDetailsFilter[] {
+  return TASKS.flatMap((taskId) => [{ taskId }, ...(['sending', 'success', 'fail'] as const).map((sendStatus) => ({ taskId, sendStatus }))]);
+}
+
 function randomFilter(random: () => number): SendDetailsFilter {
   const f: SendDetailsFilter = {};
   const tpl = pick(random, [undefined, undefined, ...TPLS.filter(Boolean)]);
@@ -95,8 +100,8 @@ for (const backend of BACKENDS) {
       assert.deepEqual([summary.inserted, summary.skipped, summary.rejected], [100, 50, 0]);
 
       const check = async (label: string) => {
-        for (let i = 0; i < 150; i++) {
-          const filter = i === 0 ? {} : randomFilter(random);
+        const filters = [...taskFilters(), ...Array.from({ length: 150 }, (_, i) => (i === 0 ? {} : randomFilter(random)))];
+        for (const filter of filters) {
           const expected = rows.filter((r) => matchesFilter(r, filter)).length;
           const page = await store.details.page(account.id, filter, 0, 1);
           assert.equal(page.total, expected, `${label}: total for ${JSON.stringify(filter)}`);
@@ -149,8 +154,7 @@ for (const backend of BACKENDS) {
           result_code: r.resultCode, updated_at: NOW,
         }))).execute();
         await own.store.migrate();
-        for (let i = 0; i < 60; i++) {
-          const filter = i === 0 ? {} : randomFilter(random);
+        for (const filter of [{}, ...taskFilters(), ...Array.from({ length: 60 }, () => randomFilter(random))]) {
           const page = await own.store.details.page(account.id, filter, 0, 1);
           assert.equal(page.total, rows.filter((r) => matchesFilter(r, filter)).length, `total for ${JSON.stringify(filter)}`);
         }

@@ -13,6 +13,7 @@ import { insertSendDetails } from '../src/service/ledger.js';
 const DAY = 86_400_000;
 const TPLS = ['600000001', '600000002', null];
 const SIGNS = ['华为云', 'Shop', null];
+const TASKS = ['bbbbbbbb-0000-4000-8000-000000000001', 'bbbbbbbb-0000-4000-8000-000000000002'];
 
 for (const backend of BACKENDS) {
   describe(`retention on ${backend.name}`, () => {
@@ -24,7 +25,10 @@ for (const backend of BACKENDS) {
       await store.retention.maintainPartitions(NOW, 18);
       const a = await createTenant(store);
       const b = await createTenant(store);
-      const make = (sendTime: number) => detail({ sendTime, tplId: pick(random, TPLS), smsSign: pick(random, SIGNS) });
+      const make = (sendTime: number) => detail({
+        sendTime, tplId: pick(random, TPLS), smsSign: pick(random, SIGNS), taskId: pick(random, TASKS),
+        sendStatus: pick(random, ['success', 'fail'] as const),
+      });
       // 17 months back to now, plus a few from 30 months back (months maintenance never created).
       const spread = () => Array.from({ length: 500 }, () => make(NOW - Math.floor(random() * 520) * DAY + Math.floor(random() * 86_400) * 1000 - 86_400_000))
         .filter((d) => d.sendTime <= NOW)
@@ -51,6 +55,13 @@ for (const backend of BACKENDS) {
           f.sendTimeTo = f.sendTimeFrom + Math.floor(random() * 200) * DAY;
         }
         assert.equal((await store.details.page(a.account.id, f, 0, 1)).total, keptA.filter((r) => matchesFilter(r, f)).length, JSON.stringify(f));
+      }
+      // A task's total comes from its counters, which the purge must have reduced too (on
+      // PostgreSQL whole months go with their partitions).
+      for (const taskId of TASKS) {
+        for (const f of [{ taskId }, { taskId, sendStatus: 'fail' as const }]) {
+          assert.equal((await store.details.page(a.account.id, f, 0, 1)).total, keptA.filter((r) => matchesFilter(r, f)).length, JSON.stringify(f));
+        }
       }
       const oldest = await store.details.page(a.account.id, {}, keptA.length - 1, 1);
       assert.ok((oldest.rows[0]?.sendTime ?? 0) >= cutoff);

@@ -6,7 +6,9 @@ import type { Database } from './schema.js';
 type Keyed<T> = T & { accountId: number };
 
 /** Rows as the counters see them. */
-export type CountedRow = { send_time: number; tpl_id: string | null; sms_sign: string | null; send_status: number };
+export type CountedRow = { send_time: number; tpl_id: string | null; sms_sign: string | null; send_status: number; task_id: string | null };
+
+type TaskDelta = { accountId: number; taskId: string; status: number; n: number };
 
 function merge<T extends { n: number }>(into: Map<string, T>, key: string, delta: T): void {
   const seen = into.get(key);
@@ -18,10 +20,11 @@ const byDetail = (a: Keyed<CountDelta>, b: Keyed<CountDelta>) =>
   a.accountId - b.accountId || compareText(a.tplId, b.tplId) || compareText(a.smsSign, b.smsSign) || a.period - b.period;
 const byStatus = (a: Keyed<StatusDelta>, b: Keyed<StatusDelta>) =>
   a.accountId - b.accountId || compareText(a.tplId, b.tplId) || a.period - b.period || a.status - b.status;
+const byTask = (a: TaskDelta, b: TaskDelta) => a.accountId - b.accountId || compareText(a.taskId, b.taskId) || a.status - b.status;
 
 /**
- * The counter changes of one unit of work (daily and hourly detail and status counters, see
- * detail-counts.ts), merged per row and written at its end: table by table in a fixed order,
+ * The counter changes of one unit of work (daily and hourly detail and status counters, and task
+ * counters, see detail-counts.ts), merged per row and written at its end: table by table in a fixed order,
  * account by account in id order, each table's rows in one global order (template, signature or
  * status, period). Every writer then locks counter rows in the same order, late in its
  * transaction, so concurrent writers neither deadlock nor queue for long.
@@ -29,6 +32,7 @@ const byStatus = (a: Keyed<StatusDelta>, b: Keyed<StatusDelta>) =>
 export class PendingCounts {
   private readonly details = { day: new Map<string, Keyed<CountDelta>>(), hour: new Map<string, Keyed<CountDelta>>() };
   private readonly statuses = { day: new Map<string, Keyed<StatusDelta>>(), hour: new Map<string, Keyed<StatusDelta>>() };
+  private readonly tasks = new Map<string, TaskDelta>();
 
   /** Counts rows inserted (`sign` 1) or deleted (-1). */
   addRows(accountId: number, rows: readonly CountedRow[], sign: 1 | -1): void {
@@ -40,10 +44,15 @@ export class PendingCounts {
         merge(this.statuses[key], JSON.stringify([accountId, d.tplId, d.period, d.status]), { ...d, n: sign * d.n, accountId });
       }
     }
+    for (const row of rows) this.addTask(accountId, row.task_id, row.send_status, sign);
+  }
+
+  private addTask(accountId: number, taskId: string | null, status: number, n: number): void {
+    if (taskId !== null) merge(this.tasks, JSON.stringify([accountId, taskId, status]), { accountId, taskId, status, n });
   }
 
   /** Moves one message between status counters. */
-  moveStatus(accountId: number, message: { sendTime: number; tplId: string | null }, from: number, to: number): void {
+  moveStatus(accountId: number, message: { sendTime: number; tplId: string | null; taskId: string | null }, from: number, to: number): void {
     const row = { send_time: message.sendTime, tpl_id: message.tplId, sms_sign: null };
     for (const [unit, key] of [[DAY_MS, 'day'], [HOUR_MS, 'hour']] as const) {
       for (const [status, n] of [[from, -1], [to, 1]] as const) {
@@ -51,6 +60,8 @@ export class PendingCounts {
         if (d) merge(this.statuses[key], JSON.stringify([accountId, d.tplId, d.period, d.status]), { ...d, n, accountId });
       }
     }
+    this.addTask(accountId, message.taskId, from, -1);
+    this.addTask(accountId, message.taskId, to, 1);
   }
 
   async flush(tx: Kysely<Database>, maxParameters: number): Promise<void> {
@@ -85,6 +96,13 @@ export class PendingCounts {
         .values(part.map((d) => ({ account_id: d.accountId, tpl_id: d.tplId, hour: d.period, send_status: d.status, n: d.n })))
         .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'hour', 'send_status'])
           .doUpdateSet({ n: (eb) => eb('send_status_hour_counts.n', '+', eb.ref('excluded.n')) }))
+        .execute();
+    }
+    for (const part of take(this.tasks, byTask)) {
+      await tx.insertInto('send_task_counts')
+        .values(part.map((d) => ({ account_id: d.accountId, task_id: d.taskId, send_status: d.status, n: d.n })))
+        .onConflict((oc) => oc.columns(['account_id', 'task_id', 'send_status'])
+          .doUpdateSet({ n: (eb) => eb('send_task_counts.n', '+', eb.ref('excluded.n')) }))
         .execute();
     }
   }

@@ -173,6 +173,13 @@ export interface Database {
     send_status: number;
     n: number;
   };
+  /** Per-task detail counts by status (see detail-counts.ts). */
+  send_task_counts: {
+    account_id: number;
+    task_id: string;
+    send_status: number;
+    n: number;
+  };
   /** Per-day detail counts; '' in tpl_id / sms_sign means "any" (see detail-counts.ts). */
   send_detail_counts: {
     account_id: number;

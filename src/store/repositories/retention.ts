@@ -30,6 +30,11 @@ export class RetentionRepository {
       for (const partition of await partitions.endingBy(root, cutoff)) {
         deleted += await inTransaction(this.ctx, async ({ db }) => {
           const { rows } = await sql<{ n: number }>`select count(*) as n from ${sql.table(partition.name)}`.execute(db);
+          // Task counters are not by period: subtract the month's rows task by task.
+          await sql`update send_task_counts as c set n = c.n - m.n
+            from (select account_id, task_id, send_status, count(*) as n from ${sql.table(partition.name)}
+                  where task_id is not null group by account_id, task_id, send_status) as m
+            where c.account_id = m.account_id and c.task_id = m.task_id and c.send_status = m.send_status`.execute(db);
           await db.deleteFrom('send_detail_counts').where('day', '>=', partition.from).where('day', '<', partition.to).execute();
           await db.deleteFrom('send_status_counts').where('day', '>=', partition.from).where('day', '<', partition.to).execute();
           await db.deleteFrom('send_detail_hour_counts').where('hour', '>=', partition.from).where('hour', '<', partition.to).execute();
@@ -46,7 +51,7 @@ export class RetentionRepository {
     for (const { id: accountId } of accounts) {
       for (;;) {
         const batch = await inTransaction(this.ctx, async ({ db, counts }) => {
-          const rows = await db.selectFrom('send_details').select(['msg_id', 'send_time', 'tpl_id', 'sms_sign', 'send_status'])
+          const rows = await db.selectFrom('send_details').select(['msg_id', 'send_time', 'tpl_id', 'sms_sign', 'send_status', 'task_id'])
             .where('account_id', '=', accountId).where('send_time', '<', cutoff)
             .orderBy('send_time', 'desc').limit(PURGE_BATCH).execute();
           if (rows.length === 0) return 0;
@@ -64,6 +69,7 @@ export class RetentionRepository {
     await root.deleteFrom('send_status_counts').where('n', '=', 0).execute();
     await root.deleteFrom('send_detail_hour_counts').where('n', '=', 0).execute();
     await root.deleteFrom('send_status_hour_counts').where('n', '=', 0).execute();
+    await root.deleteFrom('send_task_counts').where('n', '=', 0).execute();
     return deleted;
   }
 }

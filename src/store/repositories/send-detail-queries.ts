@@ -63,6 +63,14 @@ export const detailQueries = {
   directCount(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter) {
     return applyFilter(db.selectFrom('send_details'), accountId, filter).select((eb) => eb.fn.countAll<number>().as('n'));
   },
+  /** Sums a task's counters (all statuses, or one). */
+  taskCount(db: Kysely<Database>, accountId: number, taskId: string, sendStatus: SendStatus | undefined) {
+    return db.selectFrom('send_task_counts')
+      .select((eb) => eb.fn.sum<number | null>('n').as('n'))
+      .where('account_id', '=', accountId)
+      .where('task_id', '=', taskId)
+      .$if(sendStatus !== undefined, (q) => q.where('send_status', '=', STATUS_CODES[sendStatus as SendStatus]));
+  },
   /** Sums the per-day counters of whole days, by template and signature ('' for any). */
   dayCount(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter, days: { fromDay?: number; toDay?: number }) {
     return db.selectFrom('send_detail_counts')
@@ -139,9 +147,9 @@ export const detailQueries = {
 };
 
 /**
- * The statement that counts the details matching the filter. Filters by task or phone match few
- * rows (a task has at most a few thousand recipients, a phone a few messages a day) and are
- * counted through their index. Otherwise the total is the sum of per-day counters for the whole
+ * The statement that counts the details matching the filter. A task alone (or with a status) is
+ * served by its counters, however many recipients it has. Other filters by task, and filters by
+ * phone or msg_id, match few rows and are counted through their index. Otherwise the total is the sum of per-day counters for the whole
  * days of a range, per-hour counters for the whole hours of its partial days, and direct counts of
  * the partial hours at its ends — each a subquery of one statement, so its cost does not grow with
  * the number of matches and it takes one round trip.
@@ -149,6 +157,10 @@ export const detailQueries = {
 export function totalQuery(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter) {
   const direct = (f: SendDetailsFilter) => detailQueries.directCount(db, accountId, f);
   const { sendStatus } = filter;
+  if (filter.taskId !== undefined && filter.custFlag === undefined && filter.msgId === undefined && filter.tplId === undefined
+    && filter.smsSign === undefined && filter.sendTimeFrom === undefined && filter.sendTimeTo === undefined) {
+    return db.selectNoFrom(sql<number>`coalesce((${detailQueries.taskCount(db, accountId, filter.taskId, sendStatus)}), 0)`.as('n'));
+  }
   // The status counters know templates, not signatures: with a signature, count the rows.
   if (filter.taskId !== undefined || filter.custFlag !== undefined || filter.msgId !== undefined
     || (sendStatus !== undefined && filter.smsSign !== undefined)) return direct(filter);

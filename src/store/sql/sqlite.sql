@@ -53,15 +53,26 @@ where
   and "hour" >= ?
   and "hour" < ?;
 
--- send-details total: rows of a task (and the partial hours at the ends of a range)
--- parameters: [1,"a6f1a0a4-6b5c-4c1e-9d35-3f0f6f2f7c11"]
+-- send-details total: a task from its counters
+-- parameters: [1,"a6f1a0a4-6b5c-4c1e-9d35-3f0f6f2f7c11",2]
+select
+  sum("n") as "n"
+from
+  "send_task_counts"
+where
+  "account_id" = ?
+  and "task_id" = ?
+  and "send_status" = ?;
+
+-- send-details total: rows of a phone (and the partial hours at the ends of a range)
+-- parameters: [1,"8613800000000"]
 select
   count(*) as "n"
 from
   "send_details"
 where
   "account_id" = ?
-  and "task_id" = ?;
+  and "cust_flag" = ?;
 
 -- send-details page: newest first
 -- parameters: [1,"100000001","",1780272000000,1781568000000,1,"100000001",1780272000000,1781567999000,100,9900,1]
