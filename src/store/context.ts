@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DialectAdapter } from './dialect.js';
 import { PendingCounts } from './counters.js';
 import type { Database } from './schema.js';
+import type { QueryTemplates } from './query-templates.js';
 import type { TokenCache } from './token-cache.js';
 
 /**
@@ -18,6 +19,8 @@ export interface StoreContext {
   readonly knownMonths: Set<number>;
   /** Tokens found recently (shared by every context of a store). */
   readonly tokenCache: TokenCache;
+  /** Hot query shapes compiled once (shared by every context of a store). */
+  readonly queryShapes: QueryTemplates;
   /** Counter changes of the unit of work, written once at its end; null outside one. */
   readonly counts: PendingCounts | null;
 }

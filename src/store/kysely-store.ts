@@ -6,6 +6,7 @@ import { migrationProvider } from './migrations.js';
 import { repositoriesFor, type Repositories } from './repositories/index.js';
 import type { Database } from './schema.js';
 import type { Store } from './store.js';
+import { QueryTemplates } from './query-templates.js';
 import { TOKEN_CACHE_MS, TokenCache } from './token-cache.js';
 
 /** The Store over Kysely; the same code runs on every backend the adapter describes. */
@@ -26,7 +27,7 @@ export class KyselyStore implements Store {
     });
     this.backend = adapter.backend;
     this.ctx = {
-      root: this.db, db: this.db, adapter, knownMonths: new Set(), counts: null,
+      root: this.db, db: this.db, adapter, knownMonths: new Set(), counts: null, queryShapes: new QueryTemplates(),
       tokenCache: new TokenCache(options.tokenCacheMs ?? TOKEN_CACHE_MS, options.now),
     };
     this.repositories = repositoriesFor(this.ctx);

@@ -116,8 +116,8 @@ export const detailQueries = {
    * `deferredJoin` the offset is walked in the index alone (every filter index ends in send_time,
    * msg_id) and only the page's rows are read from the table.
    */
-  page(db: Kysely<Database>, deferredJoin: boolean, accountId: number, filter: SendDetailsFilter, offset: number, limit: number) {
-    const total = sql<number>`(${totalQuery(db, accountId, filter)})`.as('total');
+  page(db: Kysely<Database>, deferredJoin: boolean, accountId: number, filter: SendDetailsFilter, offset: number, limit: number, plan: TotalPlan = planTotal(filter)) {
+    const total = sql<number>`(${totalQuery(db, accountId, filter, plan)})`.as('total');
     const matching = applyFilter(db.selectFrom('send_details'), accountId, filter);
     if (!deferredJoin) {
       return matching.select([...DETAIL_COLUMNS, total]).orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset);
@@ -147,24 +147,50 @@ export const detailQueries = {
 };
 
 /**
- * The statement that counts the details matching the filter. A task alone (or with a status) is
- * served by its counters, however many recipients it has. Other filters by task, and filters by
- * phone or msg_id, match few rows and are counted through their index. Otherwise the total is the sum of per-day counters for the whole
- * days of a range, per-hour counters for the whole hours of its partial days, and direct counts of
- * the partial hours at its ends — each a subquery of one statement, so its cost does not grow with
- * the number of matches and it takes one round trip.
+ * How the total of a filter is counted. A task alone (or with a status) is served by its counters,
+ * however many recipients it has. Other filters by task, and filters by phone or msg_id, match few
+ * rows and are counted through their index (`rows`). Otherwise the total is the sum of per-day
+ * counters for the whole days of a range, per-hour counters for the whole hours of its partial
+ * days, and direct counts of the partial hours at its ends — each a subquery of one statement, so
+ * its cost does not grow with the number of matches and it takes one round trip.
  */
-export function totalQuery(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter) {
-  const direct = (f: SendDetailsFilter) => detailQueries.directCount(db, accountId, f);
-  const { sendStatus } = filter;
+export type TotalPlan =
+  | { kind: 'task' }
+  | { kind: 'rows' }
+  | {
+    kind: 'counters';
+    days?: { fromDay?: number; toDay?: number };
+    edges: Array<{ hours?: { from: number; to: number }; rests: Array<{ from: number; to: number }> }>;
+  };
+
+export function planTotal(filter: SendDetailsFilter): TotalPlan {
   if (filter.taskId !== undefined && filter.custFlag === undefined && filter.msgId === undefined && filter.tplId === undefined
-    && filter.smsSign === undefined && filter.sendTimeFrom === undefined && filter.sendTimeTo === undefined) {
-    return db.selectNoFrom(sql<number>`coalesce((${detailQueries.taskCount(db, accountId, filter.taskId, sendStatus)}), 0)`.as('n'));
-  }
+    && filter.smsSign === undefined && filter.sendTimeFrom === undefined && filter.sendTimeTo === undefined) return { kind: 'task' };
   // The status counters know templates, not signatures: with a signature, count the rows.
   if (filter.taskId !== undefined || filter.custFlag !== undefined || filter.msgId !== undefined
-    || (sendStatus !== undefined && filter.smsSign !== undefined)) return direct(filter);
+    || (filter.sendStatus !== undefined && filter.smsSign !== undefined)) return { kind: 'rows' };
   const plan = planCount(filter.sendTimeFrom, filter.sendTimeTo);
+  return {
+    kind: 'counters',
+    ...(plan.days ? { days: plan.days } : {}),
+    edges: plan.edges.map((edge) => {
+      const hours = planPeriods(edge.from, edge.to, HOUR_MS);
+      return { ...(hours.whole ? { hours: hours.whole } : {}), rests: hours.edges };
+    }),
+  };
+}
+
+/**
+ * The statement that counts the details matching the filter, as `plan` says. It uses the plan's
+ * and the filter's values only as bound values (see QueryTemplates), so each shape compiles once.
+ */
+export function totalQuery(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter, plan: TotalPlan = planTotal(filter)) {
+  const direct = (f: SendDetailsFilter) => detailQueries.directCount(db, accountId, f);
+  const { sendStatus } = filter;
+  if (plan.kind === 'task') {
+    return db.selectNoFrom(sql<number>`coalesce((${detailQueries.taskCount(db, accountId, filter.taskId as string, sendStatus)}), 0)`.as('n'));
+  }
+  if (plan.kind === 'rows') return direct(filter);
   const parts: Array<Expression<unknown>> = [];
   if (plan.days) {
     parts.push(sendStatus !== undefined
@@ -172,13 +198,12 @@ export function totalQuery(db: Kysely<Database>, accountId: number, filter: Send
       : detailQueries.dayCount(db, accountId, filter, plan.days));
   }
   for (const edge of plan.edges) {
-    const hours = planPeriods(edge.from, edge.to, HOUR_MS);
-    if (hours.whole) {
+    if (edge.hours) {
       parts.push(sendStatus !== undefined
-        ? detailQueries.statusHourCount(db, accountId, { ...filter, sendStatus }, hours.whole)
-        : detailQueries.hourCount(db, accountId, filter, hours.whole));
+        ? detailQueries.statusHourCount(db, accountId, { ...filter, sendStatus }, edge.hours)
+        : detailQueries.hourCount(db, accountId, filter, edge.hours));
     }
-    for (const rest of hours.edges) parts.push(direct({ ...filter, sendTimeFrom: rest.from, sendTimeTo: rest.to }));
+    for (const rest of edge.rests) parts.push(direct({ ...filter, sendTimeFrom: rest.from, sendTimeTo: rest.to }));
   }
   const total = parts.length === 0 ? sql<number>`0` : sql<number>`${sql.join(parts.map((part) => sql`coalesce((${part}), 0)`), sql` + `)}`;
   return db.selectNoFrom(total.as('n'));

@@ -3,7 +3,10 @@ import { toWholeSeconds } from '../../domain/time.js';
 import { chunks } from '../compare.js';
 import { inTransaction, type StoreContext } from '../context.js';
 import { STATUS_CODES } from '../schema.js';
-import { applyFilter, DETAIL_COLUMNS, detailQueries, toDetail, toMessage, totalQuery, type DetailRow } from './send-detail-queries.js';
+import { applyFilter, DETAIL_COLUMNS, detailQueries, planTotal, toDetail, toMessage, totalQuery, type DetailRow } from './send-detail-queries.js';
+
+/** Arguments that shape the send-details statements (see QueryTemplates). */
+const STRUCTURAL = new Set(['kind', 'sendStatus', 'deferredJoin']);
 
 /** Messages, one row per recipient of a send task (or imported), and their counters. */
 export class SendDetailsRepository {
@@ -118,10 +121,16 @@ export class SendDetailsRepository {
    * asked for on its own.
    */
   async page(accountId: number, filter: SendDetailsFilter, offset: number, limit: number): Promise<SendDetailsPage> {
-    const { db, adapter } = this.ctx;
-    const totalOnly = async () => Number((await totalQuery(db, accountId, filter).executeTakeFirstOrThrow()).n ?? 0);
+    const { db, adapter, queryShapes } = this.ctx;
+    const plan = planTotal(filter);
+    const totalOnly = async () => {
+      const query = queryShapes.compile('total', { accountId, filter, plan }, (a) => totalQuery(db, a.accountId, a.filter, a.plan), STRUCTURAL);
+      return Number((await db.executeQuery(query)).rows[0]?.n ?? 0);
+    };
     if (limit === 0) return { rows: [], total: await totalOnly() };
-    const rows = await detailQueries.page(db, adapter.deferredJoin, accountId, filter, offset, limit).execute();
+    const query = queryShapes.compile('page', { deferredJoin: adapter.deferredJoin, accountId, filter, offset, limit, plan },
+      (a) => detailQueries.page(db, a.deferredJoin, a.accountId, a.filter, a.offset, a.limit, a.plan), STRUCTURAL);
+    const { rows } = await db.executeQuery(query);
     const first = rows[0];
     if (!first) return { rows: [], total: await totalOnly() };
     return { rows: rows.map(toDetail), total: Number(first.total) };
