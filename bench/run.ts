@@ -17,6 +17,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFi
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -29,6 +30,7 @@ import { systemClock } from '../src/domain/clock.js';
 import { openStore } from '../src/store/open-store.js';
 import { STATUS_CODES } from '../src/store/schema.js';
 import type { Store } from '../src/store/store.js';
+import { floorLimit, type Floor } from './floor.js';
 import { startServe } from './serve.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -51,6 +53,8 @@ const DURATION = Number(args.duration);
 const IMPORT_ROWS = Number(args['import-rows']);
 const PG_URL = process.env.AIMLEDGER_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ACCOUNT = 'bench';
+/** Seconds each in-process (store, floor) run lasts. */
+const STORE_SECONDS = 1;
 /** An account holding one task of a tenth of the data set's size (1M recipients at 10M rows). */
 const LARGE_TASK_ACCOUNT = 'bench-large-task';
 const LARGE_TASK_ID = '00000000-0000-4000-8000-00000000001a';
@@ -150,18 +154,19 @@ async function ensureLargeTask(store: Store, backend: string, size: number): Pro
   log(`${backend} ${size}: large task of ${rows} recipients written`);
 }
 
-async function tokenFor(url: string): Promise<string> {
+async function tokenFor(url: string, accountName: string): Promise<string> {
   const store = openStore({ url });
   await store.migrate();
   const admin = new IdentityAdmin(store, systemClock);
-  const account = await admin.requireAccount(ACCOUNT);
-  if (!(await store.users.find(account.id, 'reader'))) await admin.createUser(ACCOUNT, 'reader', 'readonly', null);
-  const { token } = await admin.createToken(ACCOUNT, 'reader');
+  const account = await admin.requireAccount(accountName);
+  if (!(await store.users.find(account.id, 'reader'))) await admin.createUser(accountName, 'reader', 'readonly', null);
+  const { token } = await admin.createToken(accountName, 'reader');
   await store.close();
   return token;
 }
 
-interface Shape { name: string; query: Record<string, string>; filter: SendDetailsFilter }
+/** A send-details request: its query string, the store filter it becomes, and whose data it reads. */
+interface Shape { name: string; query: Record<string, string>; filter: SendDetailsFilter; account?: 'large-task' }
 
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19) + 'Z';
 
@@ -185,6 +190,16 @@ async function shapesFor(store: Store, accountId: number): Promise<Shape[]> {
     { name: '1-day range', ...day },
     { name: '1-year range', ...year },
     { name: 'tpl_id+sms_sign+range', query: { tpl_id: tpl, sms_sign: sign, ...year.query }, filter: { tplId: tpl, smsSign: sign, ...year.filter } },
+    // The extension filters, alone and with the contract's.
+    { name: 'send_status', query: { send_status: 'fail' }, filter: { sendStatus: 'fail' } },
+    { name: 'msg_id', query: { msg_id: sample.msgId }, filter: { msgId: sample.msgId } },
+    { name: 'send_status+tpl_id', query: { send_status: 'fail', tpl_id: tpl }, filter: { sendStatus: 'fail', tplId: tpl } },
+    { name: 'send_status+sms_sign', query: { send_status: 'fail', sms_sign: sign }, filter: { sendStatus: 'fail', smsSign: sign } },
+    { name: 'send_status+1-year range', query: { send_status: 'fail', ...year.query }, filter: { sendStatus: 'fail', ...year.filter } },
+    { name: 'task_id+send_status', query: { task_id: sample.taskId, send_status: 'success' }, filter: { taskId: sample.taskId, sendStatus: 'success' } },
+    // One task of a tenth of the data set (1M recipients at 10M rows), in its own account.
+    { name: 'large task', query: { task_id: LARGE_TASK_ID }, filter: { taskId: LARGE_TASK_ID }, account: 'large-task' },
+    { name: 'large task+send_status', query: { task_id: LARGE_TASK_ID, send_status: 'fail' }, filter: { taskId: LARGE_TASK_ID, sendStatus: 'fail' }, account: 'large-task' },
   ];
 }
 
@@ -219,27 +234,38 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] as number;
 }
 
-/** The same queries through the store in this process: the database (plus query builder) limit. */
+/**
+ * The same queries through the store in this process: the database plus query building and row
+ * mapping, without HTTP. `stallMs` is the longest the event loop was blocked meanwhile
+ * (monitorEventLoopDelay): with one caller, the longest a single request holds the loop.
+ */
 async function storeLimit(store: Store, accountId: number, filter: SendDetailsFilter, offset: number, concurrency: number) {
   const times: number[] = [];
-  const until = performance.now() + Math.min(DURATION, 2) * 1000;
+  const until = performance.now() + STORE_SECONDS * 1000;
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (performance.now() < until) {
       const s = performance.now();
       await store.details.page(accountId, filter, offset, 100);
       times.push(performance.now() - s);
+      // Let the loop turn between requests, as a server's does (SQLite's driver is synchronous:
+      // without this no timer would run, and the delay monitor would see nothing).
+      await new Promise(setImmediate);
     }
   }));
+  delay.disable();
   times.sort((a, b) => a - b);
-  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), n: times.length };
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), n: times.length, stallMs: Math.round(delay.max / 1e4) / 100 };
 }
 
 async function queryBench(backend: 'sqlite' | 'postgres', size: number) {
   const { url, generation } = await dataset(backend, size);
-  const token = await tokenFor(url);
+  const tokens = { main: await tokenFor(url, ACCOUNT), 'large-task': await tokenFor(url, LARGE_TASK_ACCOUNT) };
   const store = openStore({ url });
   const account = await store.accounts.findByName(ACCOUNT);
-  if (!account) throw new Error('bench account missing');
+  const largeTask = await store.accounts.findByName(LARGE_TASK_ACCOUNT);
+  if (!account || !largeTask) throw new Error('bench accounts missing');
   const shapes = await shapesFor(store, account.id);
   const server = await startServer(url);
   const pid = server.child.pid as number;
@@ -251,6 +277,8 @@ async function queryBench(backend: 'sqlite' | 'postgres', size: number) {
       for (const offset of [0, 9900]) {
         const qs = new URLSearchParams({ ...shape.query, offset: String(offset), limit: '100' }).toString();
         const apiUrl = `${server.base}/v1/aim/send-details?${qs}`;
+        const token = tokens[shape.account ?? 'main'];
+        const accountId = shape.account ? largeTask.id : account.id;
         const sampleResponse = await fetch(apiUrl, { headers: { 'X-Auth-Token': token } });
         const body = await sampleResponse.text();
         if (sampleResponse.status !== 200) throw new Error(`${shape.name}: ${sampleResponse.status} ${body}`);
@@ -259,10 +287,13 @@ async function queryBench(backend: 'sqlite' | 'postgres', size: number) {
         const entry: Record<string, unknown> = { backend, size, shape: shape.name, offset, total, bytes: Buffer.byteLength(body) };
         for (const c of [1, 32]) {
           entry[`api${c}`] = await load(apiUrl, c, { 'X-Auth-Token': token });
-          entry[`echo${c}`] = await load(`${server.base}/bench/echo`, c, {});
-          entry[`store${c}`] = await storeLimit(store, account.id, shape.filter, offset, c);
+          if (c === 32) entry.echo32 = await load(`${server.base}/bench/echo`, c, {});
+          entry[`store${c}`] = await storeLimit(store, accountId, shape.filter, offset, c);
+          entry[`floor${c}`] = await floorLimit(backend, url, accountId, shape.filter, offset, { concurrency: c, seconds: STORE_SECONDS });
         }
-        log(`${backend} ${size} ${shape.name} @${offset}: total ${total}, api1 p50 ${(entry.api1 as Load).p50} ms, api32 ${(entry.api32 as Load).rps}/s vs echo32 ${(entry.echo32 as Load).rps}/s`);
+        const f = entry.floor1 as Floor;
+        const st = entry.store1 as { p50: number; stallMs: number };
+        log(`${backend} ${size} ${shape.name} @${offset}: total ${total}, floor ${f.p50.toFixed(3)} store ${st.p50.toFixed(3)} api ${(entry.api1 as Load).p50} ms, stall ${st.stallMs} ms, api32 ${(entry.api32 as Load).rps}/s vs echo32 ${(entry.echo32 as Load).rps}/s`);
         rows.push(entry);
       }
     }

@@ -1,0 +1,85 @@
+/**
+ * The database's own limit for a send-details request (the `floor` column of `npm run bench`):
+ * the statements the store runs for it — the page with its total, and the total alone when the
+ * page is empty — prepared once and run straight through the driver (better-sqlite3, or pg with
+ * named prepared statements), with no query builder, row mapping or HTTP.
+ */
+import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { Kysely } from 'kysely';
+import pg from 'pg';
+import type { SendDetailsFilter } from '../src/domain/send-detail.js';
+import { adapterFor } from '../src/store/open-store.js';
+import { detailQueries, totalQuery } from '../src/store/repositories/send-detail-queries.js';
+import type { Database as Schema } from '../src/store/schema.js';
+
+interface Statement { sql: string; parameters: readonly unknown[] }
+
+/** The statements of one request, compiled by the dialect of `backend` (nothing connects). */
+async function statementsFor(backend: 'sqlite' | 'postgres', accountId: number, filter: SendDetailsFilter, offset: number, limit: number) {
+  const adapter = adapterFor({ url: backend === 'sqlite' ? 'sqlite::memory:' : 'postgres://compile-only@127.0.0.1:9/none' });
+  const db = new Kysely<Schema>({ dialect: adapter.dialect });
+  try {
+    return {
+      page: detailQueries.page(db, adapter.deferredJoin, accountId, filter, offset, limit).compile() as Statement,
+      total: totalQuery(db, accountId, filter).compile() as Statement,
+    };
+  } finally {
+    await db.destroy();
+  }
+}
+
+export interface Floor { p50: number; p99: number; qps: number }
+
+function summary(times: number[], seconds: number): Floor {
+  times.sort((a, b) => a - b);
+  const at = (p: number) => times[Math.min(times.length - 1, Math.floor(times.length * p))] as number;
+  return { p50: at(0.5), p99: at(0.99), qps: Math.round(times.length / seconds) };
+}
+
+/**
+ * Runs the request's statements for `seconds` with `concurrency` callers. better-sqlite3 is
+ * synchronous, so on SQLite callers in one thread run one after another: its q/s is one caller's.
+ * On PostgreSQL the callers share a pool as large as the server's (10 connections).
+ */
+export async function floorLimit(
+  backend: 'sqlite' | 'postgres', url: string, accountId: number, filter: SendDetailsFilter, offset: number,
+  options: { concurrency: number; seconds: number; limit?: number },
+): Promise<Floor> {
+  const { page, total } = await statementsFor(backend, accountId, filter, offset, options.limit ?? 100);
+  const times: number[] = [];
+  const until = performance.now() + options.seconds * 1000;
+  if (backend === 'sqlite') {
+    const db = new Database(url.slice('sqlite:'.length), { readonly: true });
+    try {
+      const pageStatement = db.prepare(page.sql);
+      const totalStatement = db.prepare(total.sql);
+      while (performance.now() < until) {
+        const started = performance.now();
+        const rows = pageStatement.all(...page.parameters);
+        if (rows.length === 0) totalStatement.get(...total.parameters);
+        times.push(performance.now() - started);
+      }
+    } finally {
+      db.close();
+    }
+    return summary(times, options.seconds);
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const named = (s: Statement) => ({ name: `f${createHash('sha1').update(s.sql).digest('base64url').slice(0, 20)}`, text: s.sql, values: [...s.parameters] });
+  try {
+    const pageQuery = named(page);
+    const totalQuery = named(total);
+    await Promise.all(Array.from({ length: options.concurrency }, async () => {
+      while (performance.now() < until) {
+        const started = performance.now();
+        const { rows } = await pool.query(pageQuery);
+        if (rows.length === 0) await pool.query(totalQuery);
+        times.push(performance.now() - started);
+      }
+    }));
+  } finally {
+    await pool.end();
+  }
+  return summary(times, options.seconds);
+}
