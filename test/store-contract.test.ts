@@ -131,6 +131,35 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await store.details.page(account.id, {}, 0, 0), { rows: [], total: 30 });
     });
 
+    it('send details: a large batch (bulk-copied where the backend can) keeps every field, the first of a repeated msg_id, and skips known ones', async () => {
+      const account = await newAccount();
+      const awkward = ['a,b', 'say "hi"', 'line\nbreak', '', '华为云 ✓', 'back\\slash', 'N', '\\N', ' lead and trail '];
+      const rows: SendDetail[] = Array.from({ length: 400 }, (_, i) => detail({
+        sendTime: NOW - i * 60_000,
+        taskName: awkward[i % awkward.length] as string,
+        tplName: i % 3 ? null : awkward[(i + 1) % awkward.length] as string,
+        smsSign: i % 5 ? '华为云' : null,
+        custFlag: i % 4 ? `1310000${String(i).padStart(4, '0')}` : null,
+        sendStatus: (['sending', 'success', 'fail'] as const)[i % 3],
+        resultCode: i % 3 === 2 ? 'E:200' : null,
+      }));
+      const known = rows.slice(0, 50);
+      await store.details.prepareFor(known);
+      assert.equal((await store.transaction((tx) => tx.details.insertNew(account.id, known, NOW))).length, 50);
+      // The same msg_id twice in one batch: the first is kept.
+      const twice = { ...(rows[60] as SendDetail), sendTime: NOW - 7 * 86_400_000, taskName: 'the second copy' };
+      const batch = [...rows, twice];
+      await store.details.prepareFor(batch);
+      const inserted = await store.transaction((tx) => tx.details.insertNew(account.id, batch, NOW));
+      assert.equal(inserted.length, 350);
+      assert.deepEqual(new Set(inserted.map((m) => m.msgId)), new Set(rows.slice(50).map((r) => r.msgId)));
+      const page = await store.details.page(account.id, {}, 0, 400);
+      assert.equal(page.total, 400);
+      assert.deepEqual(page.rows, expectedRows(rows, {}));
+      assert.equal((await store.details.page(account.id, { taskId: rows[0]?.taskId as string }, 0, 0)).total, 400);
+      assert.equal((await store.details.page(account.id, { sendStatus: 'fail' }, 0, 0)).total, rows.filter((r) => r.sendStatus === 'fail').length);
+    });
+
     it('send details: settle moves a sending message to its final status once, counters included', async () => {
       const account = await newAccount();
       const sending = detail({ sendStatus: 'sending', sendTime: NOW - 5000 });

@@ -161,13 +161,23 @@ export async function importSendDetails(
   const summary: ImportSummary = { read: 0, inserted: 0, skipped: 0, rejected: 0 };
   const batchSize = options.batchSize ?? 5000;
   let batch: SendDetail[] = [];
+  // One batch is stored while the next is read and checked (the database and this process work at
+  // once); batches are still stored one at a time, in order, and counted once stored.
+  let storing: Promise<void> | undefined;
+  const storeBatch = async (rows: SendDetail[]) => {
+    const inserted = await insertSendDetails(store, accountId, rows, clock().getTime());
+    summary.inserted += inserted;
+    summary.skipped += rows.length - inserted;
+    options.onProgress?.({ ...summary });
+  };
   const flush = async () => {
     if (batch.length === 0) return;
-    const inserted = await insertSendDetails(store, accountId, batch, clock().getTime());
-    summary.inserted += inserted;
-    summary.skipped += batch.length - inserted;
+    const rows = batch;
     batch = [];
-    options.onProgress?.({ ...summary });
+    if (storing) await storing;
+    storing = storeBatch(rows);
+    // Awaited at the next flush or at the end; until then its failure must not go unhandled.
+    storing.catch(() => {});
   };
   const records = options.format === 'csv' ? csvRecords(input) : ndjsonRecords(input);
   for await (const { line, record, error } of records) {
@@ -188,6 +198,7 @@ export async function importSendDetails(
     if (batch.length >= batchSize) await flush();
   }
   await flush();
+  if (storing) await storing;
   if (summary.inserted > 0) await store.optimize();
   return summary;
 }

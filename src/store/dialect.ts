@@ -1,4 +1,5 @@
-import type { ColumnDefinitionBuilder, Dialect } from 'kysely';
+import type { ColumnDefinitionBuilder, Dialect, Kysely } from 'kysely';
+import type { Database } from './schema.js';
 import type { PartitionManager } from './partitions.js';
 
 /**
@@ -34,6 +35,11 @@ export interface DialectAdapter {
    * join over every partition, while the plain ordered query reads the newest partition only.
    */
   readonly deferredJoin: boolean;
+  /**
+   * Bulk load into a table on the given connection (PostgreSQL: COPY FROM STDIN); null where
+   * multi-row INSERTs are already the fast path (SQLite).
+   */
+  readonly copyRows: ((db: Kysely<Database>, table: string, columns: readonly string[], rows: Iterable<ReadonlyArray<string | number | null>>) => Promise<void>) | null;
   /**
    * Rows an export reads per statement. Small where a statement costs little beside its rows
    * (SQLite: small batches keep each synchronous read short); larger where each statement is a

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { PostgresDialect } from 'kysely';
+import { PostgresDialect, type Kysely } from 'kysely';
+import { copyRows } from './copy.js';
 import type { DialectAdapter } from '../dialect.js';
 import { postgresPartitions } from './partitions.js';
 import { NamedStatementClient } from './named-statements.js';
@@ -106,6 +107,7 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     backup: null,
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     deferredJoin: false,
+    copyRows: (db, table, columns, rows) => copyRows(db as Kysely<unknown>, table, columns, rows),
     exportBatchSize: 1000,
     optimizeStatements: ['vacuum (analyze) send_details', 'vacuum (analyze) send_detail_counts', 'vacuum (analyze) send_detail_ids'],
     autoIncrementId: (col) => col.primaryKey().generatedByDefaultAsIdentity(),

@@ -1,9 +1,19 @@
 import type { SendDetail, SendDetailsFilter, SendDetailsPage, StoredMessage } from '../../domain/send-detail.js';
 import { toWholeSeconds } from '../../domain/time.js';
 import { chunks } from '../compare.js';
+import { sql } from 'kysely';
 import { inTransaction, type StoreContext } from '../context.js';
+import type { DialectAdapter } from '../dialect.js';
 import { STATUS_CODES } from '../schema.js';
 import { applyFilter, DETAIL_COLUMNS, detailQueries, planTotal, toDetail, toMessage, totalQuery, type DetailRow } from './send-detail-queries.js';
+
+/** What an insert returns of each new row: what the counters and parked reports need. */
+const ADDED_COLUMNS = ['msg_id', 'send_time', 'tpl_id', 'sms_sign', 'send_status', 'task_id', 'cust_flag'] as const;
+type AddedRow = { msg_id: string; send_time: number; tpl_id: string | null; sms_sign: string | null; send_status: number; task_id: string | null; cust_flag: string | null };
+
+/** Rows from which an insert is staged and copied rather than bound (where the backend can). */
+const STAGE_FROM = 200;
+const STAGE_COLUMNS = ['ord', 'msg_id', 'task_id', 'task_name', 'tpl_id', 'tpl_name', 'sms_sign', 'cust_flag', 'send_account', 'send_status', 'send_time', 'receive_time', 'result_code'];
 
 /** Arguments that shape the send-details statements (see QueryTemplates). */
 const STRUCTURAL = new Set(['kind', 'sendStatus', 'deferredJoin']);
@@ -38,38 +48,79 @@ export class SendDetailsRepository {
    */
   async insertNew(accountId: number, details: SendDetail[], now: number): Promise<StoredMessage[]> {
     return inTransaction(this.ctx, async (tx) => {
-      const added: Array<{ msg_id: string; send_time: number; tpl_id: string | null; sms_sign: string | null; send_status: number; task_id: string | null; cust_flag: string | null }> = [];
-      for (const part of chunks(details, 14, this.ctx.adapter.maxParameters)) {
-        const fresh = this.ctx.adapter.partitions ? await this.claimIds(tx, accountId, part) : part;
-        if (fresh.length === 0) continue;
-        const rows = await tx.db.insertInto('send_details')
-          .values(fresh.map((d) => ({
-            account_id: accountId,
-            msg_id: d.msgId,
-            task_id: d.taskId,
-            task_name: d.taskName,
-            tpl_id: d.tplId,
-            tpl_name: d.tplName,
-            sms_sign: d.smsSign,
-            cust_flag: d.custFlag,
-            send_account: d.sendAccount,
-            send_status: STATUS_CODES[d.sendStatus],
-            // Whole seconds always: the count plan relies on it (see planCount).
-            send_time: toWholeSeconds(d.sendTime),
-            receive_time: d.receiveTime === null ? null : toWholeSeconds(d.receiveTime),
-            result_code: d.resultCode,
-            updated_at: now,
-          })))
-          // Without partitions the table's own key skips known msg_ids; with them claimIds did.
-          .$if(!this.ctx.adapter.partitions, (qb) => qb.onConflict((oc) => oc.columns(['account_id', 'msg_id']).doNothing()))
-          // Only rows actually inserted come back.
-          .returning(['msg_id', 'send_time', 'tpl_id', 'sms_sign', 'send_status', 'task_id', 'cust_flag'])
-          .execute();
-        added.push(...rows);
-      }
+      const { copyRows, partitions } = tx.adapter;
+      const added = copyRows && partitions && details.length >= STAGE_FROM
+        ? await this.insertStaged(tx, copyRows, accountId, details, now)
+        : await this.insertRows(tx, accountId, details, now);
       tx.counts.addRows(accountId, added, 1);
       return added.map((r) => toMessage({ ...r, account_id: accountId }));
     });
+  }
+
+  /** Multi-row INSERTs, as many rows each as the backend's parameter limit allows. */
+  private async insertRows(tx: StoreContext, accountId: number, details: SendDetail[], now: number): Promise<AddedRow[]> {
+    const added: AddedRow[] = [];
+    for (const part of chunks(details, 14, this.ctx.adapter.maxParameters)) {
+      const fresh = this.ctx.adapter.partitions ? await this.claimIds(tx, accountId, part) : part;
+      if (fresh.length === 0) continue;
+      const rows = await tx.db.insertInto('send_details')
+        .values(fresh.map((d) => ({
+          account_id: accountId,
+          msg_id: d.msgId,
+          task_id: d.taskId,
+          task_name: d.taskName,
+          tpl_id: d.tplId,
+          tpl_name: d.tplName,
+          sms_sign: d.smsSign,
+          cust_flag: d.custFlag,
+          send_account: d.sendAccount,
+          send_status: STATUS_CODES[d.sendStatus],
+          // Whole seconds always: the count plan relies on it (see planCount).
+          send_time: toWholeSeconds(d.sendTime),
+          receive_time: d.receiveTime === null ? null : toWholeSeconds(d.receiveTime),
+          result_code: d.resultCode,
+          updated_at: now,
+        })))
+        // Without partitions the table's own key skips known msg_ids; with them claimIds did.
+        .$if(!this.ctx.adapter.partitions, (qb) => qb.onConflict((oc) => oc.columns(['account_id', 'msg_id']).doNothing()))
+        // Only rows actually inserted come back.
+        .returning(ADDED_COLUMNS)
+        .execute();
+      added.push(...rows);
+    }
+    return added;
+  }
+
+  /**
+   * The bulk path (PostgreSQL): COPY into a session's temporary staging table, then one statement
+   * claims the new msg_ids (first occurrence wins, as in claimIds) and inserts their rows. Far
+   * cheaper than binding 14 parameters a row; used from STAGE_FROM rows up.
+   */
+  private async insertStaged(tx: StoreContext, copyRows: NonNullable<DialectAdapter['copyRows']>, accountId: number, details: SendDetail[], now: number): Promise<AddedRow[]> {
+    await sql`create temporary table if not exists send_details_stage (
+      ord integer not null, msg_id text not null, task_id text, task_name text, tpl_id text, tpl_name text,
+      sms_sign text, cust_flag text, send_account text, send_status smallint not null, send_time bigint not null,
+      receive_time bigint, result_code text)`.execute(tx.db);
+    await copyRows(tx.db, 'send_details_stage', STAGE_COLUMNS, details.map((d, i) => [
+      i, d.msgId, d.taskId, d.taskName, d.tplId, d.tplName, d.smsSign, d.custFlag, d.sendAccount, STATUS_CODES[d.sendStatus],
+      toWholeSeconds(d.sendTime), d.receiveTime === null ? null : toWholeSeconds(d.receiveTime), d.resultCode,
+    ]));
+    const { rows } = await sql<AddedRow>`
+      with fresh as (select distinct on (msg_id) * from send_details_stage order by msg_id, ord),
+      claimed as (
+        insert into send_detail_ids (account_id, msg_id, send_time)
+        select ${accountId}::integer, msg_id, send_time from fresh
+        on conflict (account_id, msg_id) do nothing
+        returning msg_id
+      )
+      insert into send_details (account_id, msg_id, task_id, task_name, tpl_id, tpl_name, sms_sign, cust_flag,
+        send_account, send_status, send_time, receive_time, result_code, updated_at)
+      select ${accountId}::integer, f.msg_id, f.task_id, f.task_name, f.tpl_id, f.tpl_name, f.sms_sign, f.cust_flag,
+        f.send_account, f.send_status, f.send_time, f.receive_time, f.result_code, ${now}::bigint
+      from fresh f join claimed c on c.msg_id = f.msg_id
+      returning ${sql.join(ADDED_COLUMNS.map((c) => sql.ref(c)))}`.execute(tx.db);
+    await sql`truncate send_details_stage`.execute(tx.db);
+    return rows;
   }
 
   /**
