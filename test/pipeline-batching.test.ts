@@ -31,5 +31,40 @@ for (const backend of BACKENDS) {
       assert.deepEqual((calls[0] as Array<{ msg_id: string }>).map((r) => r.msg_id), ['m-1', 'm-2', 'm-3', 'm-4', 'm-5']);
       assert.equal(await store.outbox.pending(), 0);
     });
+
+    const dispatchJob = (i: number) => ({
+      kind: JOB_KINDS.dispatch, accountId: 1, runAt: NOW,
+      payload: { msgId: `d-${backend.name}-${i}`, accountId: 1, phone: `1310000000${i}`, smsSign: 'S', channelNumber: null, smsTplId: 't', smsAppName: null, tplId: '600000001', smsParams: null },
+    });
+
+    it('a claim\'s dispatches go to the simulator together: one scheduled report job for all of them', async () => {
+      const { worker } = createPipeline(store, fixedClock, new DeliveryReports(store, fixedClock), quiet, { channel: 'simulator', simulator: { ...TEST_SIMULATOR, delayMs: 60_000 } });
+      await store.outbox.enqueue([1, 2, 3, 4, 5, 6].map(dispatchJob), NOW);
+      await worker.runOnce();
+      await worker.stop();
+      const jobs = await store.db.selectFrom('outbox').select(['kind', 'payload']).where('created_at', '=', NOW).execute();
+      assert.deepEqual(jobs.map((j) => j.kind), [JOB_KINDS.report]);
+      const { reports } = JSON.parse(jobs[0]?.payload as string) as { reports: Array<{ msg_id: string }> };
+      assert.deepEqual(reports.map((r) => r.msg_id).sort(), [1, 2, 3, 4, 5, 6].map((i) => `d-${backend.name}-${i}`).sort());
+    });
+
+    it('a channel that takes messages one by one: only the message it refused is retried', async () => {
+      const sent: string[] = [];
+      const adapter = {
+        name: 'picky',
+        async send(message: { msgId: string }) {
+          if (message.msgId.endsWith('-3')) throw new Error('gateway busy');
+          sent.push(message.msgId);
+        },
+      };
+      const { worker } = createPipeline(store, fixedClock, new DeliveryReports(store, fixedClock), quiet, { channel: 'simulator', simulator: TEST_SIMULATOR, adapter });
+      await store.outbox.enqueue([1, 2, 3, 4].map(dispatchJob), NOW);
+      await worker.drain();
+      assert.deepEqual(sent.sort(), [1, 2, 4].map((i) => `d-${backend.name}-${i}`));
+      const left = await store.db.selectFrom('outbox').select(['kind', 'payload', 'attempts', 'last_error']).where('kind', '=', JOB_KINDS.dispatch).execute();
+      assert.equal(left.length, 1);
+      assert.equal((JSON.parse(left[0]?.payload as string) as { msgId: string }).msgId, `d-${backend.name}-3`);
+      assert.equal(left[0]?.last_error, 'gateway busy');
+    });
   });
 }

@@ -11,4 +11,9 @@ export type { OutboundMessage } from '../domain/jobs.js';
 export interface ChannelAdapter {
   readonly name: string;
   send(message: OutboundMessage): Promise<void>;
+  /**
+   * Hands over several messages at once where the channel can (one durable write for all);
+   * throwing means none was accepted. Channels without it get `send` for each message.
+   */
+  sendMany?(messages: OutboundMessage[]): Promise<void>;
 }

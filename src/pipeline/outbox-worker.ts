@@ -7,13 +7,20 @@ import type { JobKind, OutboxJob, PayloadOf } from '../domain/jobs.js';
 /** Does one job. Returning completes it; throwing retries it later with backoff. */
 export type JobHandler<P = unknown> = (job: OutboxJob<P>) => Promise<void>;
 
+/** A job of a group that failed on its own: it is retried, the rest of the group completes. */
+export interface JobFailure<P = unknown> {
+  job: OutboxJob<P>;
+  error: unknown;
+}
+
 /**
- * Does several jobs of one kind at once (a batch receipt push). `key` says which claimed jobs
- * travel together; throwing retries the whole group.
+ * Does several jobs of one kind at once (a batch receipt push, a claim's dispatches). `key` says
+ * which claimed jobs travel together. Throwing retries the whole group; returning failures
+ * retries only those jobs.
  */
 export interface GroupHandler<P = unknown> {
   key(job: OutboxJob<P>): string;
-  run(jobs: Array<OutboxJob<P>>): Promise<void>;
+  run(jobs: Array<OutboxJob<P>>): Promise<void | Array<JobFailure<P>>>;
 }
 
 /** A handler for every job kind, each typed by the payload its kind carries. */
@@ -62,6 +69,9 @@ export class OutboxWorker {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly inflight = new Set<Promise<void>>();
+  /** Jobs done but not yet removed: removed together, one statement for many (see complete()). */
+  private done: number[] = [];
+  private completing: Promise<void> | undefined;
 
   constructor(
     private readonly store: Store,
@@ -82,6 +92,7 @@ export class OutboxWorker {
     this.wake?.();
     await this.loop;
     await Promise.all(this.inflight);
+    await this.flushDone();
   }
 
   /** New work was enqueued, or a slot came free: start the next round now. */
@@ -89,10 +100,14 @@ export class OutboxWorker {
     this.wake?.();
   }
 
-  /** Claims what is due (up to the free slots) and starts it; returns how many jobs it claimed. */
+  /**
+   * Claims what is due (up to the free slots) and starts it; returns how many jobs it claimed.
+   * While work runs it waits for a quarter of the slots to come free, so that one claim (a
+   * transaction) takes many jobs rather than one each time a job ends.
+   */
   async runOnce(): Promise<number> {
     const free = this.options.concurrency - this.inflight.size;
-    if (free <= 0) return 0;
+    if (free <= 0 || (this.inflight.size > 0 && free < Math.ceil(this.options.concurrency / 4))) return 0;
     const now = this.clock().getTime();
     const jobs = await this.store.outbox.claim(now, Math.min(this.options.batchSize, free), this.options.leaseMs);
     const groups = new Map<string, OutboxJob[]>();
@@ -115,9 +130,33 @@ export class OutboxWorker {
   async drain(): Promise<void> {
     for (;;) {
       const claimed = await this.runOnce();
-      if (claimed === 0 && this.inflight.size === 0) return;
+      if (claimed === 0 && this.inflight.size === 0) {
+        await this.flushDone();
+        return;
+      }
       if (claimed === 0) await Promise.race(this.inflight);
     }
+  }
+
+  /**
+   * Removes done jobs. Jobs that end while a removal runs wait for the next one, which takes all
+   * of them in one statement: under load, one commit removes many jobs. A job whose removal is
+   * lost (a crash first) comes back after its lease and runs again: at least once, as always.
+   */
+  private complete(ids: number[]): Promise<void> {
+    this.done.push(...ids);
+    return this.flushDone();
+  }
+
+  private async flushDone(): Promise<void> {
+    while (this.completing) await this.completing;
+    if (this.done.length === 0) return;
+    const ids = this.done;
+    this.done = [];
+    this.completing = this.store.outbox.complete(ids).finally(() => {
+      this.completing = undefined;
+    });
+    await this.completing;
   }
 
   /**
@@ -132,19 +171,31 @@ export class OutboxWorker {
   private async runGroup(jobs: OutboxJob[]): Promise<void> {
     const first = jobs[0] as OutboxJob;
     const handler = this.handlerFor(first.kind);
+    let failures: JobFailure[];
     try {
       if (!handler) throw new Error(`no handler for outbox job kind ${first.kind}`);
-      if (typeof handler === 'object') await handler.run(jobs);
-      else await handler(first);
-      await this.store.outbox.complete(jobs.map((job) => job.id));
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      for (const job of jobs) {
-        const delay = backoffMs(job.attempts, this.options);
-        this.log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, retryInMs: delay, err: message }, 'outbox job failed; retrying');
-        // If this fails too (database gone), the lease expires and the job comes back anyway.
-        await this.store.outbox.retry(job.id, this.clock().getTime() + delay, message).catch(() => {});
+      if (typeof handler === 'object') failures = (await handler.run(jobs)) ?? [];
+      else {
+        await handler(first);
+        failures = [];
       }
+    } catch (error) {
+      failures = jobs.map((job) => ({ job, error }));
+    }
+    const failed = new Set(failures.map((f) => f.job.id));
+    const succeeded = jobs.filter((job) => !failed.has(job.id)).map((job) => job.id);
+    for (const { job, error } of failures) {
+      const message = error instanceof Error ? error.message : String(error);
+      const delay = backoffMs(job.attempts, this.options);
+      this.log.warn({ job: job.id, kind: job.kind, attempts: job.attempts, retryInMs: delay, err: message }, 'outbox job failed; retrying');
+      // If this fails too (database gone), the lease expires and the job comes back anyway.
+      await this.store.outbox.retry(job.id, this.clock().getTime() + delay, message).catch(() => {});
+    }
+    if (succeeded.length > 0) {
+      // Not removed (database gone): the lease expires and the jobs run again, at least once.
+      await this.complete(succeeded).catch((error: unknown) => {
+        this.log.warn({ jobs: succeeded.length, err: error instanceof Error ? error.message : String(error) }, 'done outbox jobs not removed; they will run again');
+      });
     }
   }
 

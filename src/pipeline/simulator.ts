@@ -44,19 +44,26 @@ export class SimulatorChannel implements ChannelAdapter {
   constructor(
     private readonly options: SimulatorOptions,
     private readonly clock: Clock,
-    private readonly schedule: (report: GatewayReport, at: number) => Promise<void>,
+    private readonly schedule: (reports: GatewayReport[], at: number) => Promise<void>,
   ) {}
 
   async send(message: OutboundMessage): Promise<void> {
+    await this.sendMany([message]);
+  }
+
+  /** One scheduled job reports every message handed over together. */
+  async sendMany(messages: OutboundMessage[]): Promise<void> {
     const at = this.clock().getTime() + this.options.delayMs;
-    const outcome = simulatedOutcome(this.options.seed, message.msgId, this.options.failRatio);
-    await this.schedule({
-      msg_id: message.msgId,
-      status: outcome.status,
-      result_code: outcome.resultCode,
-      receive_time: formatContractTime(at),
-      // The same message offered twice gets the same report, which is applied once.
-      report_id: `sim:${message.msgId}`,
-    }, at);
+    await this.schedule(messages.map((message) => {
+      const outcome = simulatedOutcome(this.options.seed, message.msgId, this.options.failRatio);
+      return {
+        msg_id: message.msgId,
+        status: outcome.status,
+        result_code: outcome.resultCode,
+        receive_time: formatContractTime(at),
+        // The same message offered twice gets the same report, which is applied once.
+        report_id: `sim:${message.msgId}`,
+      };
+    }), at);
   }
 }
