@@ -34,7 +34,7 @@ for (const backend of BACKENDS) {
 
     const dispatchJob = (i: number) => ({
       kind: JOB_KINDS.dispatch, accountId: 1, runAt: NOW,
-      payload: { msgId: `d-${backend.name}-${i}`, accountId: 1, phone: `1310000000${i}`, smsSign: 'S', channelNumber: null, smsTplId: 't', smsAppName: null, tplId: '600000001', smsParams: null },
+      payload: { msgId: `d-${backend.name}-${i}`, accountId: 1, phone: `1310000000${i}`, smsSign: 'S', channelNumber: '10690001', smsTplId: 't', smsAppName: 'app', tplId: '600000001', smsParams: null },
     });
 
     it('a claim\'s dispatches go to the simulator together: one scheduled report job for all of them', async () => {

@@ -168,11 +168,11 @@ for (const backend of BACKENDS) {
       const [message] = await store.details.findMessages([sending.msgId]);
       assert.ok(message);
       assert.equal(message.status, 'sending');
-      await store.transaction((tx) => tx.details.settle(message, { status: 'fail', receiveTime: NOW, resultCode: 'UNDELIV' }, NOW));
+      await store.transaction((tx) => tx.details.settle([{ message, change: { status: 'fail', receiveTime: NOW, resultCode: 'UNDELIV' } }], NOW));
       const failed = await store.details.page(account.id, { sendStatus: 'fail' }, 0, 10);
       assert.deepEqual(failed.rows.map((r) => [r.msgId, r.resultCode]), [[sending.msgId, 'UNDELIV']]);
       assert.equal((await store.details.page(account.id, { sendStatus: 'sending' }, 0, 10)).total, 0);
-      await assert.rejects(store.transaction((tx) => tx.details.settle(message, { status: 'success', receiveTime: NOW, resultCode: null }, NOW)), /changed under a report/);
+      await assert.rejects(store.transaction((tx) => tx.details.settle([{ message, change: { status: 'success', receiveTime: NOW, resultCode: null } }], NOW)), /changed under a report/);
     });
 
     it('the unit of work: a failure rolls back everything in it, counters included', async () => {
@@ -215,11 +215,19 @@ for (const backend of BACKENDS) {
     it('delivery reports: kept as received; a second copy is a duplicate; parked ones wait for their message', async () => {
       const msgId = unique('parked-');
       const received = receivedReport({ msgId, status: 'DELIVRD', resultCode: null, receiveTime: NOW, reportId: unique('r') });
-      const id = await store.deliveryReports.record(received, NOW);
+      const [id] = await store.deliveryReports.record([received], NOW);
       assert.equal(typeof id, 'number');
-      assert.equal(await store.deliveryReports.record(received, NOW), undefined, 'the same report again');
-      assert.deepEqual((await store.deliveryReports.parkedFor([msgId])).map((r) => [r.id, r.msgId, r.raw]), [[id, msgId, received.raw]]);
-      await store.deliveryReports.settle(id as number, 'applied', null, null, NOW);
+      assert.deepEqual(await store.deliveryReports.record([received], NOW), [undefined], 'the same report again');
+      // In one call: a new report, its copy, an invalid one; only the first copy gets an id.
+      const other = receivedReport({ msgId, status: 'UNDELIV', resultCode: 'E1', receiveTime: NOW, reportId: unique('r') });
+      const invalid = { ok: false as const, msgId, raw: '{}', reason: 'status is required' };
+      const ids = await store.deliveryReports.record([other, other, invalid], NOW);
+      assert.equal(typeof ids[0], 'number');
+      assert.deepEqual(ids.slice(1), [undefined, undefined]);
+      assert.deepEqual((await store.deliveryReports.parkedFor([msgId])).map((r) => [r.id, r.msgId, r.raw]), [[id, msgId, received.raw], [ids[0], msgId, other.raw]]);
+      const states = await store.db.selectFrom('delivery_reports').select(['state', 'report_key']).where('msg_id', '=', msgId).orderBy('id').execute();
+      assert.deepEqual(states.map((r) => [r.state, r.report_key === null]), [['parked', false], ['duplicate', true], ['parked', false], ['duplicate', true], ['rejected', true]]);
+      await store.deliveryReports.settle([{ id: id as number, state: 'applied', reason: null, accountId: null }, { id: ids[0] as number, state: 'duplicate', reason: 'late', accountId: null }], NOW);
       assert.deepEqual(await store.deliveryReports.parkedFor([msgId]), []);
     });
 

@@ -1,7 +1,7 @@
 import type { Clock } from '../domain/clock.js';
 import {
   AMBIGUOUS_REPORT, decideReport, DUPLICATE_REPORT, PARKED_REPORT, parseDeliveryReport, receivedReport,
-  type DeliveryReport, type ReceivedReport, type ReportResult,
+  type DeliveryReport, type ReceivedReport, type ReportResult, type ReportState,
 } from '../domain/delivery-report.js';
 import { JOB_KINDS } from '../domain/jobs.js';
 import { RECEIPT_URL_TYPES, receiptRunAt, smsReceipt } from '../domain/receipt.js';
@@ -38,29 +38,32 @@ export class DeliveryReports {
 /**
  * Stores every report as received and applies the valid ones in order, in one transaction: the
  * same report twice changes nothing, a final status never goes back (decideReport), a report for a
- * message not stored yet is parked and applied when the message arrives (applyParked).
+ * message not stored yet is parked and applied when the message arrives (applyParked). The
+ * decisions are made one by one, in order; their writes go to the database together (a batch of
+ * reports costs a few statements, not a few per report).
  */
 export async function ingestReports(store: Store, reports: ReceivedReport[], now: number): Promise<ReportResult[]> {
   return store.transaction(async (tx) => {
-    const results: ReportResult[] = [];
-    for (const received of reports) {
-      const id = await tx.deliveryReports.record(received, now);
-      if (!received.ok) {
-        results.push({ outcome: 'rejected', reason: received.reason });
-      } else if (id === undefined) {
-        results.push({ outcome: 'duplicate', reason: DUPLICATE_REPORT });
-      } else {
-        const messages = await tx.details.findMessages([received.report.msgId]);
-        if (messages.length === 0) {
-          results.push({ outcome: 'parked', reason: PARKED_REPORT });
-        } else if (messages.length > 1) {
-          await tx.deliveryReports.settle(id, 'rejected', AMBIGUOUS_REPORT, null, now);
-          results.push({ outcome: 'rejected', reason: AMBIGUOUS_REPORT });
-        } else {
-          results.push(await applyReport(tx, id, received.report, messages[0] as StoredMessage, now));
-        }
-      }
+    const ids = await tx.deliveryReports.record(reports, now);
+    const wanted = [...new Set(reports.flatMap((r, i) => (r.ok && ids[i] !== undefined ? [r.report.msgId] : [])))];
+    const byMsgId = new Map<string, StoredMessage[]>();
+    for (const message of wanted.length > 0 ? await tx.details.findMessages(wanted) : []) {
+      byMsgId.set(message.msgId, [...(byMsgId.get(message.msgId) ?? []), message]);
     }
+    const batch = new ReportWrites(tx, now);
+    const results = reports.map((received, i): ReportResult => {
+      const id = ids[i];
+      if (!received.ok) return { outcome: 'rejected', reason: received.reason };
+      if (id === undefined) return { outcome: 'duplicate', reason: DUPLICATE_REPORT };
+      const messages = byMsgId.get(received.report.msgId) ?? [];
+      if (messages.length === 0) return { outcome: 'parked', reason: PARKED_REPORT };
+      if (messages.length > 1) {
+        batch.settleReport(id, 'rejected', AMBIGUOUS_REPORT, null);
+        return { outcome: 'rejected', reason: AMBIGUOUS_REPORT };
+      }
+      return batch.apply(id, received.report, messages[0] as StoredMessage);
+    });
+    await batch.write();
     return results;
   });
 }
@@ -69,39 +72,62 @@ export async function ingestReports(store: Store, reports: ReceivedReport[], now
 export async function applyParked(tx: Repositories, inserted: StoredMessage[], now: number): Promise<void> {
   if (inserted.length === 0) return;
   const byId = new Map(inserted.map((m) => [m.msgId, m]));
+  const batch = new ReportWrites(tx, now);
   for (const row of await tx.deliveryReports.parkedFor([...byId.keys()])) {
     const received = parseDeliveryReport(JSON.parse(row.raw));
     const message = byId.get(row.msgId);
     if (!received.ok || !message) continue;
-    await applyReport(tx, row.id, received.report, message, now);
+    batch.apply(row.id, received.report, message);
   }
+  await batch.write();
 }
 
 /**
- * Applies one stored report to its message as decideReport rules. A message that reaches a final
- * status gets one receipt job per receipt URL its account has, in the same transaction, so no final
- * status goes without its receipt.
+ * The writes of applying reports, gathered and then written together: messages settled, reports
+ * settled, and one receipt job per receipt URL of the account for each message that reached a
+ * final status — in the same transaction, so no final status goes without its receipt.
  */
-async function applyReport(tx: Repositories, reportId: number, report: DeliveryReport, message: StoredMessage, now: number): Promise<ReportResult> {
-  const decision = decideReport(message.status, report);
-  if (!decision.change) {
-    await tx.deliveryReports.settle(reportId, decision.outcome, decision.reason, message.accountId, now);
-    return { outcome: decision.outcome, reason: decision.reason };
+class ReportWrites {
+  private readonly settled: Array<{ message: StoredMessage; change: NonNullable<ReturnType<typeof decideReport>['change']> }> = [];
+  private readonly reports: Array<{ id: number; state: ReportState; reason: string | null; accountId: number | null }> = [];
+  private readonly receipts: Array<{ message: StoredMessage; report: DeliveryReport; status: 'success' | 'fail' }> = [];
+
+  constructor(private readonly tx: Repositories, private readonly now: number) {}
+
+  settleReport(id: number, state: ReportState, reason: string | null, accountId: number | null): void {
+    this.reports.push({ id, state, reason, accountId });
   }
-  const { status } = decision.change;
-  await tx.details.settle(message, decision.change, now);
-  // Later reports for the same message in this transaction (parked ones) see the final status.
-  message.status = status;
-  await tx.deliveryReports.settle(reportId, 'applied', null, message.accountId, now);
-  const targets = await tx.callbacks.targets(message.accountId, RECEIPT_URL_TYPES);
-  if (targets.length > 0) {
-    const receipt = smsReceipt(message, report, status);
-    await tx.outbox.enqueue(targets.map((t) => ({
-      kind: JOB_KINDS.receipt,
-      accountId: message.accountId,
-      payload: { urlType: t.urlType, domainId: t.domainId, receipt },
-      runAt: receiptRunAt(t.urlType, now),
-    })), now);
+
+  /** Decides one report (decideReport); a later report in the batch sees this one's outcome. */
+  apply(reportId: number, report: DeliveryReport, message: StoredMessage): ReportResult {
+    const decision = decideReport(message.status, report);
+    if (!decision.change) {
+      this.settleReport(reportId, decision.outcome, decision.reason, message.accountId);
+      return { outcome: decision.outcome, reason: decision.reason };
+    }
+    this.settled.push({ message: { ...message }, change: decision.change });
+    message.status = decision.change.status;
+    this.settleReport(reportId, 'applied', null, message.accountId);
+    this.receipts.push({ message, report, status: decision.change.status });
+    return { outcome: 'applied' };
   }
-  return { outcome: 'applied' };
+
+  async write(): Promise<void> {
+    const { tx, now } = this;
+    await tx.details.settle(this.settled, now);
+    await tx.deliveryReports.settle(this.reports, now);
+    const targets = new Map<number, Array<{ urlType: number; domainId: string }>>();
+    for (const accountId of new Set(this.receipts.map((r) => r.message.accountId))) {
+      targets.set(accountId, await tx.callbacks.targets(accountId, RECEIPT_URL_TYPES));
+    }
+    await tx.outbox.enqueue(this.receipts.flatMap(({ message, report, status }) => {
+      const receipt = smsReceipt(message, report, status);
+      return (targets.get(message.accountId) ?? []).map((t) => ({
+        kind: JOB_KINDS.receipt,
+        accountId: message.accountId,
+        payload: { urlType: t.urlType, domainId: t.domainId, receipt },
+        runAt: receiptRunAt(t.urlType, now),
+      }));
+    }), now);
+  }
 }

@@ -150,18 +150,32 @@ export class SendDetailsRepository {
   }
 
   /**
-   * Gives a message that is still sending its final status, and moves it between the status
-   * counters. Throws when the message is not sending any more (the caller decided it was).
+   * Gives messages that are still sending their final status, and moves them between the status
+   * counters: one statement per few thousand messages. Throws when a message is not sending any
+   * more (the caller decided it was), which rolls the unit of work back.
    */
-  async settle(message: StoredMessage, change: { status: 'success' | 'fail'; receiveTime: number; resultCode: string | null }, now: number): Promise<void> {
+  async settle(items: Array<{ message: StoredMessage; change: { status: 'success' | 'fail'; receiveTime: number; resultCode: string | null } }>, now: number): Promise<void> {
+    if (items.length === 0) return;
     await inTransaction(this.ctx, async (tx) => {
-      const updated = await tx.db.updateTable('send_details')
-        .set({ send_status: STATUS_CODES[change.status], receive_time: change.receiveTime, result_code: change.resultCode, updated_at: now })
-        .where('account_id', '=', message.accountId).where('msg_id', '=', message.msgId)
-        .where('send_time', '=', message.sendTime).where('send_status', '=', STATUS_CODES.sending)
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) !== 1) throw new Error(`message ${message.msgId} changed under a report`);
-      tx.counts.moveStatus(message.accountId, message, STATUS_CODES.sending, STATUS_CODES[change.status]);
+      for (const part of chunks(items, 6, this.ctx.adapter.maxParameters - 2)) {
+        const values = sql.join(part.map(({ message: m, change: c }) => sql`(cast(${m.accountId} as integer), cast(${m.msgId} as text),
+          cast(${m.sendTime} as bigint), cast(${STATUS_CODES[c.status]} as smallint), cast(${c.receiveTime} as bigint), cast(${c.resultCode} as text))`));
+        // Each message by its whole key (account, msg_id, send_time), so PostgreSQL reads one
+        // partition's index per message.
+        const { rows } = await sql<{ msg_id: string }>`
+          with v (account_id, msg_id, send_time, send_status, receive_time, result_code) as (values ${values})
+          update send_details set send_status = v.send_status, receive_time = v.receive_time, result_code = v.result_code, updated_at = ${now}
+          from v
+          where send_details.account_id = v.account_id and send_details.msg_id = v.msg_id and send_details.send_time = v.send_time
+            and send_details.send_status = ${STATUS_CODES.sending}
+          returning send_details.msg_id`.execute(tx.db);
+        if (rows.length !== part.length) {
+          const changed = new Set(rows.map((r) => r.msg_id));
+          const missed = part.find(({ message }) => !changed.has(message.msgId));
+          throw new Error(`message ${missed?.message.msgId ?? '?'} changed under a report`);
+        }
+      }
+      for (const { message, change } of items) tx.counts.moveStatus(message.accountId, message, STATUS_CODES.sending, STATUS_CODES[change.status]);
     });
   }
 
