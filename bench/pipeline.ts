@@ -7,7 +7,8 @@
  * the goal is the offered rate sustained, with the outbox lag at the end no worse than half-way
  * plus 0.5 s. Prints a Markdown table for docs/benchmarks.md.
  *
- * Options: --backends sqlite,postgres  --seconds 60  --rate 1000 (messages offered per second).
+ * Options: --backends sqlite,postgres  --seconds 60  --rate 1000 (messages offered per second)
+ * --cpu-prof DIR (the server writes a CPU profile there).
  * PostgreSQL: AIMLEDGER_BENCH_PG_URL (default the local server).
  */
 import { randomBytes } from 'node:crypto';
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     backends: { type: 'string', default: 'sqlite,postgres' },
     seconds: { type: 'string', default: '60' },
     rate: { type: 'string', default: '1000' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -70,7 +72,7 @@ async function run(backend: string) {
   const server = await startServe(['--database', url], {
     AIMLEDGER_MASTER_KEY: masterKey, AIMLEDGER_CALLBACK_ALLOW_PRIVATE: 'true', AIMLEDGER_SIMULATOR_DELAY_MS: '0',
     AIMLEDGER_RATE_LIMIT_PER_MINUTE: '0',
-  }, [], true);
+  }, args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [], true);
   const probe = openStore({ url });
   const lag = async () => {
     const row = await probe.outbox.stats();

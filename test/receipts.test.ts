@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Clock } from '../src/domain/clock.js';
 import { isAllowedAddress } from '../src/domain/callback.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
@@ -7,7 +9,7 @@ import { BACKENDS, useStore } from './helpers/backends.js';
 import { createTenant, getDetails, NOW, testApp, testStack } from './helpers/factories.js';
 import { phones, postTask, SIGN, taskBody, tenantWithReferences, TPL_ID } from './helpers/pipeline.js';
 import { Receiver } from './helpers/receiver.js';
-import { outboundFailure, outboundFetch } from '../src/service/outbound.js';
+import { outboundFailure, outboundPost } from '../src/service/outbound.js';
 
 type Json = Record<string, unknown>;
 
@@ -163,13 +165,30 @@ for (const backend of BACKENDS) {
       const receiver = new Receiver();
       const base = await receiver.start();
       let lookups = 0;
-      const guarded = outboundFetch({ allowPrivate: false, resolve: async () => { lookups += 1; return [{ address: '93.184.215.14', family: 4 }]; } });
-      await assert.rejects(guarded(`${base}/r`, { method: 'POST', body: '{}' }), (error: Error) => /not allowed/.test(outboundFailure(error)));
+      const guarded = outboundPost({ allowPrivate: false, resolve: async () => { lookups += 1; return [{ address: '93.184.215.14', family: 4 }]; } });
+      const push = { headers: { 'content-type': 'application/json' }, timeoutMs: 5000 };
+      await assert.rejects(guarded(`${base}/r`, '{}', push), (error: Error) => /not allowed/.test(outboundFailure(error)));
       assert.equal(lookups, 0, 'a literal address is not looked up');
       assert.equal(receiver.received.length, 0);
-      const open = outboundFetch({ allowPrivate: true });
-      assert.equal((await open(`${base}/r`, { method: 'POST', body: '{}' })).status, 200, 'allowed when the deployment says so');
+      const open = outboundPost({ allowPrivate: true });
+      assert.equal(await open(`${base}/r`, '{}', push), 200, 'allowed when the deployment says so');
       await receiver.down();
+    });
+
+    it('a redirect is not followed: the push answers the redirect status, and its target hears nothing', async () => {
+      const target = new Receiver();
+      const targetBase = await target.start();
+      const redirecting = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => res.writeHead(307, { location: `${targetBase}/r` }).end());
+      });
+      await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+      const open = outboundPost({ allowPrivate: true });
+      const status = await open(`http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/r`, '{}', { headers: { 'content-type': 'application/json' }, timeoutMs: 5000 });
+      assert.equal(status, 307);
+      assert.equal(target.received.length, 0);
+      await new Promise((resolve) => redirecting.close(resolve));
+      await target.down();
     });
 
     it('a first push that succeeds is not marked as a re-send', async () => {

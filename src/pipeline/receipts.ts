@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../domain/clock.js';
-import { outboundFailure, outboundFetch, type Resolver } from '../service/outbound.js';
+import { outboundFailure, outboundPost, type OutboundPost, type Resolver } from '../service/outbound.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
 import type { OutboxJob } from '../domain/jobs.js';
@@ -16,7 +16,8 @@ export interface ReceiptOptions {
   giveUpAfterMs: number;
   /** How receipt hosts are resolved (tests stub it); the system resolver by default. */
   resolve?: Resolver;
-  fetch?: typeof fetch;
+  /** How pushes are sent; outboundPost (guarded unless allowPrivate) by default. */
+  post?: OutboundPost;
 }
 
 export const DEFAULT_RECEIPT_OPTIONS: Omit<ReceiptOptions, 'allowPrivate'> = {
@@ -35,7 +36,7 @@ export function receiptHandler(
 ): GroupHandler<ReceiptPayload> {
   // Unless private addresses are allowed, every connection goes only to a public address checked
   // at connection time (see outbound.ts): no separate check that a re-pointed name could pass.
-  const doFetch = options.fetch ?? outboundFetch({ allowPrivate: options.allowPrivate, ...(options.resolve ? { resolve: options.resolve } : {}) });
+  const post = options.post ?? outboundPost({ allowPrivate: options.allowPrivate, ...(options.resolve ? { resolve: options.resolve } : {}) });
   return {
     key: (job) => {
       const payload = job.payload;
@@ -57,24 +58,19 @@ export function receiptHandler(
         return;
       }
       const envelope = receiptEnvelope(randomUUID(), payload.urlType, payload.domainId, receipts, jobs.some((j) => j.attempts > 1));
-      let response: Response;
+      let status: number;
       try {
-        response = await doFetch(callback.callbackUrl, {
-          method: 'POST',
+        status = await post(callback.callbackUrl, JSON.stringify(envelope), {
           headers: { 'content-type': 'application/json', 'user-agent': 'aimledger-receipts' },
-          body: JSON.stringify(envelope),
-          signal: AbortSignal.timeout(options.timeoutMs),
-          // A redirect could lead anywhere, a private address included: not followed.
-          redirect: 'manual',
+          timeoutMs: options.timeoutMs,
         });
       } catch (error) {
         metrics?.receipts.inc({ outcome: 'failure' });
         throw new Error(`receipt not pushed: ${outboundFailure(error)}`);
       }
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.status < 200 || response.status >= 300) {
+      if (status < 200 || status >= 300) {
         metrics?.receipts.inc({ outcome: 'failure' });
-        throw new Error(`receipt URL answered ${response.status}`);
+        throw new Error(`receipt URL answered ${status}`);
       }
       metrics?.receipts.inc({ outcome: 'success' });
       for (const job of jobs) metrics?.receiptLag.observe(Math.max(0, clock().getTime() - job.createdAt) / 1000);

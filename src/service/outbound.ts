@@ -1,6 +1,6 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type Socket } from 'node:net';
-import { Agent, buildConnector, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { isAllowedAddress } from '../domain/callback.js';
 
 /** What a host name resolves to; tests replace the system resolver with a stub. */
@@ -76,14 +76,26 @@ export function guardedDispatcher(resolve: Resolver = systemResolver): Dispatche
   });
 }
 
-/** The `fetch` outbound pushes use: guarded unless the deployment allows private addresses. */
-export function outboundFetch(options: { allowPrivate: boolean; resolve?: Resolver }): typeof fetch {
+/**
+ * Posts a body to a URL and answers the response's status (the body is read and dropped).
+ * Redirects are not followed: a redirect could lead anywhere, a private address included.
+ */
+export type OutboundPost = (url: string, body: string, options: { headers: Record<string, string>; timeoutMs: number }) => Promise<number>;
+
+/**
+ * How outbound pushes are sent: undici's own request API (much less work per request than
+ * fetch), through the guarded dispatcher unless the deployment allows private addresses.
+ */
+export function outboundPost(options: { allowPrivate: boolean; resolve?: Resolver }): OutboundPost {
   const dispatcher = options.allowPrivate ? new Agent() : guardedDispatcher(options.resolve);
-  return ((input: string | URL, init?: RequestInit) =>
-    undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher })) as unknown as typeof fetch;
+  return async (url, body, { headers, timeoutMs }) => {
+    const response = await request(url, { method: 'POST', headers, body, dispatcher, signal: AbortSignal.timeout(timeoutMs) });
+    await response.body.dump();
+    return response.statusCode;
+  };
 }
 
-/** The reason a fetch through the guarded dispatcher failed, for the log and the job's last error. */
+/** The reason a push through the guarded dispatcher failed, for the log and the job's last error. */
 export function outboundFailure(error: unknown): string {
   let cause: unknown = error;
   for (let depth = 0; depth < 5 && cause instanceof Error; depth++) {
