@@ -152,7 +152,9 @@ for (const backend of BACKENDS) {
       await worker.drain();
       assert.equal(receiver.received.length, 0, 'nothing reached the loopback receiver');
       const errors = (await store.db.selectFrom('outbox').select('last_error').where('kind', '=', 'receipt').execute()).map((r) => String(r.last_error));
-      assert.equal(errors.length, 4, 'every receipt waits for a retry');
+      const outbox = await store.db.selectFrom('outbox').select(['kind', 'attempts', 'last_error', 'run_at', 'locked_until']).execute();
+      const reports = await store.db.selectFrom('delivery_reports').select(['state', 'reason']).execute();
+      assert.equal(errors.length, 4, `every receipt waits for a retry; outbox ${JSON.stringify(outbox)}, reports ${JSON.stringify(reports)}`);
       assert.equal(answers.length - pushes, 4, 'one resolution per push, none of its own by the HTTP client');
       assert.ok(errors.some((e) => /not allowed/.test(e)), errors.join(' | '));
       // No error comes from another resolution of the name (the system resolver knows no rebind.test).

@@ -69,6 +69,8 @@ export class OutboxWorker {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly inflight = new Set<Promise<void>>();
+  /** Claims under way (the loop's and drain's): their jobs are not in `inflight` yet. */
+  private readonly claims = new Set<Promise<unknown>>();
   /** Jobs done but not yet removed: removed together, one statement for many (see complete()). */
   private done: number[] = [];
   private completing: Promise<void> | undefined;
@@ -109,7 +111,9 @@ export class OutboxWorker {
     const free = this.options.concurrency - this.inflight.size;
     if (free <= 0 || (this.inflight.size > 0 && free < Math.ceil(this.options.concurrency / 4))) return 0;
     const now = this.clock().getTime();
-    const jobs = await this.store.outbox.claim(now, Math.min(this.options.batchSize, free), this.options.leaseMs);
+    const claim = this.store.outbox.claim(now, Math.min(this.options.batchSize, free), this.options.leaseMs);
+    this.claims.add(claim);
+    const jobs = await claim.finally(() => this.claims.delete(claim));
     const groups = new Map<string, OutboxJob[]>();
     for (const job of jobs) {
       const handler = this.handlerFor(job.kind);
@@ -130,11 +134,12 @@ export class OutboxWorker {
   async drain(): Promise<void> {
     for (;;) {
       const claimed = await this.runOnce();
-      if (claimed === 0 && this.inflight.size === 0) {
+      // Another claim under way (the running loop's) may hold jobs this one skipped.
+      if (claimed === 0 && this.inflight.size === 0 && this.claims.size === 0) {
         await this.flushDone();
         return;
       }
-      if (claimed === 0) await Promise.race(this.inflight);
+      if (claimed === 0) await Promise.race([...this.inflight, ...[...this.claims].map((c) => c.then(() => undefined, () => undefined))]);
     }
   }
 

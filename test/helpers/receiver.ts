@@ -1,5 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { after } from 'node:test';
+
+/** Receivers listening; each test file closes the ones a failed test left open when it ends. */
+const listening = new Set<Receiver>();
+after(async () => {
+  for (const receiver of [...listening]) await receiver.down();
+});
 
 export interface Received {
   path: string;
@@ -30,6 +37,7 @@ export class Receiver {
     });
     await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
+    listening.add(this);
     return `http://127.0.0.1:${this.port}`;
   }
 
@@ -37,6 +45,7 @@ export class Receiver {
   async down(): Promise<void> {
     const server = this.server;
     this.server = undefined;
+    listening.delete(this);
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
