@@ -8,8 +8,9 @@
  * docs/benchmarks.svg.
  *
  * Options: --sizes 100000,1000000,10000000  --backends sqlite,postgres  --duration 3 (seconds per
- * load run)  --import-rows 200000  --prepare-only (generate the data sets and stop). PostgreSQL:
- * AIMLEDGER_BENCH_PG_URL (default the local server).
+ * load run)  --import-rows 200000 (0: no import run)  --prepare-only (generate the data sets and
+ * stop)  --shapes 'send_status,msg_id' (re-measure these shapes only; the other results are kept).
+ * PostgreSQL: AIMLEDGER_BENCH_PG_URL (default the local server).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -45,12 +46,14 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '3' },
     'import-rows': { type: 'string', default: '200000' },
     'prepare-only': { type: 'boolean', default: false },
+    shapes: { type: 'string' },
   },
 });
 const SIZES = args.sizes.split(',').filter(Boolean).map(Number);
 const BACKENDS = args.backends.split(',') as Array<'sqlite' | 'postgres'>;
 const DURATION = Number(args.duration);
 const IMPORT_ROWS = Number(args['import-rows']);
+const ONLY_SHAPES = args.shapes ? new Set(args.shapes.split(',')) : undefined;
 const PG_URL = process.env.AIMLEDGER_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ACCOUNT = 'bench';
 /** Seconds each in-process (store, floor) run lasts. */
@@ -266,7 +269,7 @@ async function queryBench(backend: 'sqlite' | 'postgres', size: number) {
   const account = await store.accounts.findByName(ACCOUNT);
   const largeTask = await store.accounts.findByName(LARGE_TASK_ACCOUNT);
   if (!account || !largeTask) throw new Error('bench accounts missing');
-  const shapes = await shapesFor(store, account.id);
+  const shapes = (await shapesFor(store, account.id)).filter((s) => !ONLY_SHAPES || ONLY_SHAPES.has(s.name));
   const server = await startServer(url);
   const pid = server.child.pid as number;
   let maxRss = 0;
@@ -279,7 +282,14 @@ async function queryBench(backend: 'sqlite' | 'postgres', size: number) {
         const apiUrl = `${server.base}/v1/aim/send-details?${qs}`;
         const token = tokens[shape.account ?? 'main'];
         const accountId = shape.account ? largeTask.id : account.id;
-        const sampleResponse = await fetch(apiUrl, { headers: { 'X-Auth-Token': token } });
+        // A server just started on a large data set may shed its first requests (503) while its
+        // event loop settles: ask again for up to 30 s.
+        let sampleResponse = await fetch(apiUrl, { headers: { 'X-Auth-Token': token } });
+        for (let tries = 0; sampleResponse.status === 503 && tries < 30; tries++) {
+          await sampleResponse.arrayBuffer();
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          sampleResponse = await fetch(apiUrl, { headers: { 'X-Auth-Token': token } });
+        }
         const body = await sampleResponse.text();
         if (sampleResponse.status !== 200) throw new Error(`${shape.name}: ${sampleResponse.status} ${body}`);
         const total = (JSON.parse(body) as { page_info: { total: number } }).page_info.total;
@@ -373,16 +383,18 @@ mkdirSync(join(OUT, 'data'), { recursive: true });
 const previous = existsSync(join(OUT, 'results.json'))
   ? JSON.parse(readFileSync(join(OUT, 'results.json'), 'utf8')) as { queries?: Array<{ backend: string }>; runs?: Array<{ backend: string }>; imports?: Array<{ backend: string }>; command?: string }
   : {};
-const rerun = (i: { backend: string; size?: number }) => BACKENDS.includes(i.backend as 'sqlite') && (i.size === undefined || SIZES.includes(i.size));
-const kept = <T extends { backend: string; size?: number }>(items: T[] | undefined) => (items ?? []).filter((i) => !rerun(i));
+const rerun = (i: { backend: string; size?: number; shape?: string }) => BACKENDS.includes(i.backend as 'sqlite') && (i.size === undefined || SIZES.includes(i.size))
+  && (!ONLY_SHAPES || i.shape === undefined || ONLY_SHAPES.has(i.shape));
+const kept = <T extends { backend: string; size?: number; shape?: string }>(items: T[] | undefined) => (items ?? []).filter((i) => !rerun(i));
 const results: Record<string, unknown> = {
   startedAt: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
   durationSeconds: DURATION,
-  command: `npm run bench -- --sizes ${args.sizes} --backends ${args.backends} --duration ${args.duration} --import-rows ${args['import-rows']}`,
+  command: `npm run bench -- --sizes ${args.sizes} --backends ${args.backends} --duration ${args.duration} --import-rows ${args['import-rows']}${args.shapes ? ` --shapes '${args.shapes}'` : ''}`,
   queries: kept(previous.queries) as unknown[],
-  runs: kept(previous.runs) as unknown[],
-  imports: kept(previous.imports) as unknown[],
+  // A run of some shapes keeps the full run's memory peaks and import figures.
+  runs: (ONLY_SHAPES ? previous.runs ?? [] : kept(previous.runs)) as unknown[],
+  imports: (ONLY_SHAPES || IMPORT_ROWS === 0 ? previous.imports ?? [] : kept(previous.imports)) as unknown[],
   ...(kept(previous.queries).length > 0 ? { earlierCommand: previous.command } : {}),
 };
 if (args['prepare-only']) {
@@ -393,10 +405,10 @@ for (const backend of BACKENDS) {
   for (const size of SIZES) {
     const run = await queryBench(backend, size);
     (results.queries as unknown[]).push(...run.rows);
-    (results.runs as unknown[]).push({ backend, size, maxRssMb: run.maxRssMb, generation: run.generation });
+    if (!ONLY_SHAPES) (results.runs as unknown[]).push({ backend, size, maxRssMb: run.maxRssMb, generation: run.generation });
     writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2));
   }
-  (results.imports as unknown[]).push(await importBench(backend));
+  if (!ONLY_SHAPES && IMPORT_ROWS > 0) (results.imports as unknown[]).push(await importBench(backend));
   writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2));
 }
 log(`results in ${join(OUT, 'results.json')}`);

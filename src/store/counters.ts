@@ -19,7 +19,7 @@ function merge<T extends { n: number }>(into: Map<string, T>, key: string, delta
 const byDetail = (a: Keyed<CountDelta>, b: Keyed<CountDelta>) =>
   a.accountId - b.accountId || compareText(a.tplId, b.tplId) || compareText(a.smsSign, b.smsSign) || a.period - b.period;
 const byStatus = (a: Keyed<StatusDelta>, b: Keyed<StatusDelta>) =>
-  a.accountId - b.accountId || compareText(a.tplId, b.tplId) || a.period - b.period || a.status - b.status;
+  a.accountId - b.accountId || compareText(a.tplId, b.tplId) || compareText(a.smsSign, b.smsSign) || a.period - b.period || a.status - b.status;
 const byTask = (a: TaskDelta, b: TaskDelta) => a.accountId - b.accountId || compareText(a.taskId, b.taskId) || a.status - b.status;
 
 /**
@@ -41,7 +41,7 @@ export class PendingCounts {
         merge(this.details[key], JSON.stringify([accountId, d.tplId, d.smsSign, d.period]), { ...d, n: sign * d.n, accountId });
       }
       for (const d of statusDeltas(rows, unit)) {
-        merge(this.statuses[key], JSON.stringify([accountId, d.tplId, d.period, d.status]), { ...d, n: sign * d.n, accountId });
+        merge(this.statuses[key], JSON.stringify([accountId, d.tplId, d.smsSign, d.period, d.status]), { ...d, n: sign * d.n, accountId });
       }
     }
     for (const row of rows) this.addTask(accountId, row.task_id, row.send_status, sign);
@@ -52,12 +52,13 @@ export class PendingCounts {
   }
 
   /** Moves one message between status counters. */
-  moveStatus(accountId: number, message: { sendTime: number; tplId: string | null; taskId: string | null }, from: number, to: number): void {
-    const row = { send_time: message.sendTime, tpl_id: message.tplId, sms_sign: null };
+  moveStatus(accountId: number, message: { sendTime: number; tplId: string | null; smsSign: string | null; taskId: string | null }, from: number, to: number): void {
+    const row = { send_time: message.sendTime, tpl_id: message.tplId, sms_sign: message.smsSign };
     for (const [unit, key] of [[DAY_MS, 'day'], [HOUR_MS, 'hour']] as const) {
       for (const [status, n] of [[from, -1], [to, 1]] as const) {
-        const [d] = statusDeltas([{ ...row, send_status: status }], unit);
-        if (d) merge(this.statuses[key], JSON.stringify([accountId, d.tplId, d.period, d.status]), { ...d, n, accountId });
+        for (const d of statusDeltas([{ ...row, send_status: status }], unit)) {
+          merge(this.statuses[key], JSON.stringify([accountId, d.tplId, d.smsSign, d.period, d.status]), { ...d, n: n * d.n, accountId });
+        }
       }
     }
     this.addTask(accountId, message.taskId, from, -1);
@@ -68,7 +69,7 @@ export class PendingCounts {
     const take = <T extends { n: number }>(map: Map<string, T>, order: (a: T, b: T) => number) => {
       const rows = [...map.values()].filter((d) => d.n !== 0).sort(order);
       map.clear();
-      return chunks(rows, 5, maxParameters);
+      return chunks(rows, 6, maxParameters);
     };
     for (const part of take(this.details.day, byDetail)) {
       await tx.insertInto('send_detail_counts')
@@ -86,15 +87,15 @@ export class PendingCounts {
     }
     for (const part of take(this.statuses.day, byStatus)) {
       await tx.insertInto('send_status_counts')
-        .values(part.map((d) => ({ account_id: d.accountId, tpl_id: d.tplId, day: d.period, send_status: d.status, n: d.n })))
-        .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'day', 'send_status'])
+        .values(part.map((d) => ({ account_id: d.accountId, tpl_id: d.tplId, sms_sign: d.smsSign, day: d.period, send_status: d.status, n: d.n })))
+        .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'sms_sign', 'day', 'send_status'])
           .doUpdateSet({ n: (eb) => eb('send_status_counts.n', '+', eb.ref('excluded.n')) }))
         .execute();
     }
     for (const part of take(this.statuses.hour, byStatus)) {
       await tx.insertInto('send_status_hour_counts')
-        .values(part.map((d) => ({ account_id: d.accountId, tpl_id: d.tplId, hour: d.period, send_status: d.status, n: d.n })))
-        .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'hour', 'send_status'])
+        .values(part.map((d) => ({ account_id: d.accountId, tpl_id: d.tplId, sms_sign: d.smsSign, hour: d.period, send_status: d.status, n: d.n })))
+        .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'sms_sign', 'hour', 'send_status'])
           .doUpdateSet({ n: (eb) => eb('send_status_hour_counts.n', '+', eb.ref('excluded.n')) }))
         .execute();
     }

@@ -3,9 +3,9 @@
  * how many details were sent for each template, each signature, each (template, signature) pair,
  * and in all ('' stands for "any"); `send_detail_hour_counts` holds the same per UTC hour, for the
  * partial days at the ends of a range. `send_status_counts` and `send_status_hour_counts` do the
- * same by template and status. Details never change send_time, tpl_id or sms_sign, so the detail
- * counters change only when rows are inserted or deleted, in the same transaction; a status change
- * moves one count between two status counters.
+ * same by status, in the same four groupings. Details never change send_time, tpl_id or sms_sign,
+ * so the detail counters change only when rows are inserted or deleted, in the same transaction; a
+ * status change moves one count between two status counters of each grouping.
  */
 export const DAY_MS = 86_400_000;
 export const HOUR_MS = 3_600_000;
@@ -93,24 +93,32 @@ export function planCount(from: number | undefined, to: number | undefined): Cou
   return plan.whole ? { days: { fromDay: plan.whole.from, toDay: plan.whole.to }, edges: plan.edges } : { edges: plan.edges };
 }
 
-/** A change to a status counter: details of one template ('' = none), period and status. */
+/** A change to a status counter: details of one template and signature ('' = any), period and status. */
 export interface StatusDelta {
   tplId: string;
+  smsSign: string;
   period: number;
   status: number;
   n: number;
 }
 
-/** Status counter increments for rows, per period of `unit` (negate `n` for deleted ones); '' stands for no template. */
-export function statusDeltas(rows: ReadonlyArray<{ send_time: number; tpl_id: string | null; send_status: number }>, unit = DAY_MS): StatusDelta[] {
+/**
+ * Status counter increments for rows, per period of `unit` (negate `n` for deleted ones), in the
+ * same groupings as the detail counters: by template, by signature, by both, and in all ('' = any).
+ */
+export function statusDeltas(rows: ReadonlyArray<{ send_time: number; tpl_id: string | null; sms_sign: string | null; send_status: number }>, unit = DAY_MS): StatusDelta[] {
   const deltas = new Map<string, StatusDelta>();
   for (const row of rows) {
-    const tplId = row.tpl_id ?? '';
     const period = periodOf(row.send_time, unit);
-    const key = JSON.stringify([tplId, period, row.send_status]);
-    const delta = deltas.get(key);
-    if (delta) delta.n += 1;
-    else deltas.set(key, { tplId, period, status: row.send_status, n: 1 });
+    for (const set of COUNT_GROUPING_SETS) {
+      if ((set.tpl && !row.tpl_id) || (set.sign && !row.sms_sign)) continue;
+      const tplId = set.tpl ? (row.tpl_id as string) : '';
+      const smsSign = set.sign ? (row.sms_sign as string) : '';
+      const key = JSON.stringify([tplId, smsSign, period, row.send_status]);
+      const delta = deltas.get(key);
+      if (delta) delta.n += 1;
+      else deltas.set(key, { tplId, smsSign, period, status: row.send_status, n: 1 });
+    }
   }
   return [...deltas.values()];
 }

@@ -393,6 +393,54 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         await sql`alter table send_detail_ids drop constraint if exists send_detail_ids_account_id_fkey`.execute(db);
       },
     },
+    '0013_status_counts_by_sign': {
+      // The status counters knew templates only, so a status filter with a signature counted its
+      // rows (a hundred thousand of them at 10M). They now keep the detail counters' four
+      // groupings — by template, by signature, by both, in all ('' = any, where '' in tpl_id meant
+      // "no template" before) — and are rebuilt from the details.
+      async up(db: Kysely<unknown>) {
+        for (const [table, period, unit] of [['send_status_counts', 'day', DAY_MS], ['send_status_hour_counts', 'hour', HOUR_MS]] as const) {
+          await db.schema.dropTable(table).execute();
+          await db.schema
+            .createTable(table)
+            .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+            .addColumn('tpl_id', 'text', (c) => c.notNull())
+            .addColumn('sms_sign', 'text', (c) => c.notNull())
+            .addColumn(period, 'bigint', (c) => c.notNull())
+            .addColumn('send_status', 'smallint', (c) => c.notNull())
+            .addColumn('n', 'bigint', (c) => c.notNull())
+            .addPrimaryKeyConstraint(`${table}_pk`, ['account_id', 'tpl_id', 'sms_sign', period, 'send_status'])
+            .execute();
+          const at = sql`(send_time / ${sql.lit(unit)}) * ${sql.lit(unit)}`;
+          for (const set of COUNT_GROUPING_SETS) {
+            const tpl = set.tpl ? sql`tpl_id` : sql`''`;
+            const sign = set.sign ? sql`sms_sign` : sql`''`;
+            const where = [sql`1 = 1`, ...(set.tpl ? [sql`tpl_id <> ''`] : []), ...(set.sign ? [sql`sms_sign <> ''`] : [])];
+            const groupBy = [sql`account_id`, at, sql`send_status`, ...(set.tpl ? [sql`tpl_id`] : []), ...(set.sign ? [sql`sms_sign`] : [])];
+            await sql`insert into ${sql.table(table)} (account_id, tpl_id, sms_sign, ${sql.ref(period)}, send_status, n)
+              select account_id, ${tpl}, ${sign}, ${at}, send_status, count(*) from send_details
+              where ${sql.join(where, sql` and `)}
+              group by ${sql.join(groupBy)}`.execute(db);
+          }
+        }
+      },
+    },
+    '0014_status_combination_indexes': {
+      // A status with a template or a signature walked the status index and read each row to
+      // check the other column: a deep page, or any page of a rare combination, read every message
+      // of that status (half a million at 10M). These indexes hold both, so a page walks only the
+      // index entries it skips.
+      async up(db: Kysely<unknown>) {
+        for (const column of ['tpl_id', 'sms_sign']) {
+          const name = adapter.partitions ? `sd_status_${column}_idx` : `send_details_status_${column}_idx`;
+          await db.schema.createIndex(name).on('send_details')
+            .columns(['account_id', column, 'send_status', 'send_time desc', 'msg_id']).execute();
+          // SQLite's planner weighs indexes by their statistics: one without them beside ones with
+          // could lose to a worse index.
+          if (!adapter.partitions) await sql`analyze ${sql.id(name)}`.execute(db);
+        }
+      },
+    },
   };
 }
 

@@ -105,10 +105,11 @@ export interface Database {
     msg_id: string;
     send_time: number;
   };
-  /** Per-day detail counts by template and status ('' = no template): send reports and task charts. */
+  /** Per-day detail counts by status, by template and signature ('' = any; see detail-counts.ts). */
   send_status_counts: {
     account_id: number;
     tpl_id: string;
+    sms_sign: string;
     day: number;
     send_status: number;
     n: number;
@@ -165,10 +166,11 @@ export interface Database {
     hour: number;
     n: number;
   };
-  /** Per-hour detail counts by template and status ('' = no template). */
+  /** Per-hour detail counts by status, by template and signature ('' = any). */
   send_status_hour_counts: {
     account_id: number;
     tpl_id: string;
+    sms_sign: string;
     hour: number;
     send_status: number;
     n: number;

@@ -81,13 +81,14 @@ export const detailQueries = {
       .$if(days.fromDay !== undefined, (q) => q.where('day', '>=', days.fromDay as number))
       .$if(days.toDay !== undefined, (q) => q.where('day', '<', days.toDay as number));
   },
-  /** Sums the per-day status counters of whole days (status filter), by template. */
+  /** Sums the per-day status counters of whole days (status filter), by template and signature ('' for any). */
   statusDayCount(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter & { sendStatus: SendStatus }, days: { fromDay?: number; toDay?: number }) {
     return db.selectFrom('send_status_counts')
       .select((eb) => eb.fn.sum<number | null>('n').as('n'))
       .where('account_id', '=', accountId)
+      .where('tpl_id', '=', filter.tplId ?? '')
+      .where('sms_sign', '=', filter.smsSign ?? '')
       .where('send_status', '=', STATUS_CODES[filter.sendStatus])
-      .$if(filter.tplId !== undefined, (q) => q.where('tpl_id', '=', filter.tplId as string))
       .$if(days.fromDay !== undefined, (q) => q.where('day', '>=', days.fromDay as number))
       .$if(days.toDay !== undefined, (q) => q.where('day', '<', days.toDay as number));
   },
@@ -101,13 +102,14 @@ export const detailQueries = {
       .where('hour', '>=', hours.from)
       .where('hour', '<', hours.to);
   },
-  /** Sums the per-hour status counters of whole hours, by template. */
+  /** Sums the per-hour status counters of whole hours, by template and signature. */
   statusHourCount(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter & { sendStatus: SendStatus }, hours: { from: number; to: number }) {
     return db.selectFrom('send_status_hour_counts')
       .select((eb) => eb.fn.sum<number | null>('n').as('n'))
       .where('account_id', '=', accountId)
+      .where('tpl_id', '=', filter.tplId ?? '')
+      .where('sms_sign', '=', filter.smsSign ?? '')
       .where('send_status', '=', STATUS_CODES[filter.sendStatus])
-      .$if(filter.tplId !== undefined, (q) => q.where('tpl_id', '=', filter.tplId as string))
       .where('hour', '>=', hours.from)
       .where('hour', '<', hours.to);
   },
@@ -166,9 +168,7 @@ export type TotalPlan =
 export function planTotal(filter: SendDetailsFilter): TotalPlan {
   if (filter.taskId !== undefined && filter.custFlag === undefined && filter.msgId === undefined && filter.tplId === undefined
     && filter.smsSign === undefined && filter.sendTimeFrom === undefined && filter.sendTimeTo === undefined) return { kind: 'task' };
-  // The status counters know templates, not signatures: with a signature, count the rows.
-  if (filter.taskId !== undefined || filter.custFlag !== undefined || filter.msgId !== undefined
-    || (filter.sendStatus !== undefined && filter.smsSign !== undefined)) return { kind: 'rows' };
+  if (filter.taskId !== undefined || filter.custFlag !== undefined || filter.msgId !== undefined) return { kind: 'rows' };
   const plan = planCount(filter.sendTimeFrom, filter.sendTimeTo);
   return {
     kind: 'counters',

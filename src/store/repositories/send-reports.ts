@@ -17,7 +17,7 @@ export class SendReportsRepository {
     return inSnapshot(this.ctx, async ({ db }) => {
       let q = db.selectFrom('send_status_counts')
         .select(['tpl_id', 'day', 'send_status', (eb) => eb.fn.sum<number>('n').as('n')])
-        .where('account_id', '=', accountId).where('tpl_id', '<>', '')
+        .where('account_id', '=', accountId).where('tpl_id', '<>', '').where('sms_sign', '=', '')
         .where('day', '>=', filter.fromDay).where('day', '<=', filter.toDay);
       if (filter.tplId !== undefined) q = q.where('tpl_id', '=', filter.tplId);
       if (filter.tplName !== undefined) {

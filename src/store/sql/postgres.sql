@@ -15,17 +15,18 @@ where
   and "day" < $5;
 
 -- send-details total: whole days by status
--- parameters: [1,2,"100000001",1780272000000,1781568000000]
+-- parameters: [1,"100000001","",2,1780272000000,1781568000000]
 select
   sum("n") as "n"
 from
   "send_status_counts"
 where
   "account_id" = $1
-  and "send_status" = $2
-  and "tpl_id" = $3
-  and "day" >= $4
-  and "day" < $5;
+  and "tpl_id" = $2
+  and "sms_sign" = $3
+  and "send_status" = $4
+  and "day" >= $5
+  and "day" < $6;
 
 -- send-details total: whole hours of a partial day
 -- parameters: [1,"100000001","",1780290000000,1780358400000]
@@ -41,17 +42,18 @@ where
   and "hour" < $5;
 
 -- send-details total: whole hours by status
--- parameters: [1,2,"100000001",1780290000000,1780358400000]
+-- parameters: [1,"100000001","",2,1780290000000,1780358400000]
 select
   sum("n") as "n"
 from
   "send_status_hour_counts"
 where
   "account_id" = $1
-  and "send_status" = $2
-  and "tpl_id" = $3
-  and "hour" >= $4
-  and "hour" < $5;
+  and "tpl_id" = $2
+  and "sms_sign" = $3
+  and "send_status" = $4
+  and "hour" >= $5
+  and "hour" < $6;
 
 -- send-details total: a task from its counters
 -- parameters: [1,"a6f1a0a4-6b5c-4c1e-9d35-3f0f6f2f7c11",2]

@@ -15,15 +15,16 @@ where
   and "day" < ?;
 
 -- send-details total: whole days by status
--- parameters: [1,2,"100000001",1780272000000,1781568000000]
+-- parameters: [1,"100000001","",2,1780272000000,1781568000000]
 select
   sum("n") as "n"
 from
   "send_status_counts"
 where
   "account_id" = ?
-  and "send_status" = ?
   and "tpl_id" = ?
+  and "sms_sign" = ?
+  and "send_status" = ?
   and "day" >= ?
   and "day" < ?;
 
@@ -41,15 +42,16 @@ where
   and "hour" < ?;
 
 -- send-details total: whole hours by status
--- parameters: [1,2,"100000001",1780290000000,1780358400000]
+-- parameters: [1,"100000001","",2,1780290000000,1780358400000]
 select
   sum("n") as "n"
 from
   "send_status_hour_counts"
 where
   "account_id" = ?
-  and "send_status" = ?
   and "tpl_id" = ?
+  and "sms_sign" = ?
+  and "send_status" = ?
   and "hour" >= ?
   and "hour" < ?;
 
