@@ -381,7 +381,7 @@ async function importBench(backend: 'sqlite' | 'postgres') {
 mkdirSync(join(OUT, 'data'), { recursive: true });
 // Results of backends not run this time are kept, so one backend can be re-measured alone.
 const previous = existsSync(join(OUT, 'results.json'))
-  ? JSON.parse(readFileSync(join(OUT, 'results.json'), 'utf8')) as { queries?: Array<{ backend: string }>; runs?: Array<{ backend: string }>; imports?: Array<{ backend: string }>; command?: string }
+  ? JSON.parse(readFileSync(join(OUT, 'results.json'), 'utf8')) as { queries?: Array<{ backend: string }>; runs?: Array<{ backend: string }>; imports?: Array<{ backend: string }>; command?: string; earlierCommand?: string; earlierCommands?: string[] }
   : {};
 const rerun = (i: { backend: string; size?: number; shape?: string }) => BACKENDS.includes(i.backend as 'sqlite') && (i.size === undefined || SIZES.includes(i.size))
   && (!ONLY_SHAPES || i.shape === undefined || ONLY_SHAPES.has(i.shape));
@@ -395,7 +395,10 @@ const results: Record<string, unknown> = {
   // A run of some shapes keeps the full run's memory peaks and import figures.
   runs: (ONLY_SHAPES ? previous.runs ?? [] : kept(previous.runs)) as unknown[],
   imports: (ONLY_SHAPES || IMPORT_ROWS === 0 ? previous.imports ?? [] : kept(previous.imports)) as unknown[],
-  ...(kept(previous.queries).length > 0 ? { earlierCommand: previous.command } : {}),
+  // The commands whose results are kept, oldest first.
+  ...(kept(previous.queries).length > 0
+    ? { earlierCommands: [...(previous.earlierCommands ?? (previous.earlierCommand ? [previous.earlierCommand] : [])), previous.command] }
+    : {}),
 };
 if (args['prepare-only']) {
   for (const backend of BACKENDS) for (const size of SIZES) await dataset(backend, size);

@@ -441,6 +441,16 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         }
       },
     },
+    '0015_status_task_index': {
+      // The same for a task with a status: a deep page of a large task's failures walked every
+      // message of the task (a million for the largest) to check each one's status.
+      async up(db: Kysely<unknown>) {
+        const name = adapter.partitions ? 'sd_status_task_id_idx' : 'send_details_status_task_id_idx';
+        await db.schema.createIndex(name).on('send_details')
+          .columns(['account_id', 'task_id', 'send_status', 'send_time desc', 'msg_id']).execute();
+        if (!adapter.partitions) await sql`analyze ${sql.id(name)}`.execute(db);
+      },
+    },
   };
 }
 
