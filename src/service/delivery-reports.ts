@@ -105,7 +105,7 @@ class ReportWrites {
       this.settleReport(reportId, decision.outcome, decision.reason, message.accountId);
       return { outcome: decision.outcome, reason: decision.reason };
     }
-    this.settled.push({ message: { ...message }, change: decision.change });
+    this.settled.push({ message, change: decision.change });
     message.status = decision.change.status;
     this.settleReport(reportId, 'applied', null, message.accountId);
     this.receipts.push({ message, report, status: decision.change.status });

@@ -110,7 +110,8 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
     '0002_detail_counts': {
       // Per-day message counts by (template, signature), each also rolled up over "any" (''), so
       // a total over millions of rows is a sum of at most a few hundred counters (see
-      // KyselyStore.countMatching). Filled from existing rows, then kept at write time.
+      // totalQuery in repositories/send-detail-queries.ts). Filled from existing rows, then kept
+      // at write time.
       async up(db: Kysely<unknown>) {
         await db.schema
           .createTable('send_detail_counts')

@@ -1,6 +1,5 @@
 import { sql, type Expression, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { SendDetail, SendDetailsFilter, SendStatus, StoredMessage } from '../../domain/send-detail.js';
-import type { StoreContext } from '../context.js';
 import { HOUR_MS, planCount, planPeriods } from '../detail-counts.js';
 import { STATUS_CODES, statusOfCode, type Database } from '../schema.js';
 
@@ -207,9 +206,4 @@ export function totalQuery(db: Kysely<Database>, accountId: number, filter: Send
   }
   const total = parts.length === 0 ? sql<number>`0` : sql<number>`${sql.join(parts.map((part) => sql`coalesce((${part}), 0)`), sql` + `)}`;
   return db.selectNoFrom(total.as('n'));
-}
-
-/** The exact number of details matching the filter (totalQuery), in one statement. */
-export async function countMatching({ db }: StoreContext, accountId: number, filter: SendDetailsFilter): Promise<number> {
-  return Number((await totalQuery(db, accountId, filter).executeTakeFirstOrThrow()).n ?? 0);
 }
