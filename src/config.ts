@@ -34,6 +34,8 @@ export interface Config {
   simulator: { delayMs: number; failRatio: number; seed: number };
   /** Receipt URLs may point at private, loopback or link-local addresses (local use and tests). */
   callbackAllowPrivate: boolean;
+  /** Approve new templates for every vendor at creation (AIMLEDGER_TEMPLATE_AUTO_APPROVE); unset: only in the demo. */
+  templateAutoApprove: boolean | undefined;
   /** Requests a minute per account on /v1/aim/*; 0 turns the limit off. */
   rateLimitPerMinute: number;
   /** Event-loop delay past which requests are shed with 503; 0 turns shedding off. */
@@ -250,6 +252,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const maxConnections = pick(flags.maxConnections, 'AIMLEDGER_MAX_CONNECTIONS');
   const maxTtl = pick(undefined, 'AIMLEDGER_TOKEN_MAX_TTL');
   const allowPrivate = flags.callbackAllowPrivate !== undefined ? { value: String(flags.callbackAllowPrivate), name: '--callback-allow-private' } : pick(undefined, 'AIMLEDGER_CALLBACK_ALLOW_PRIVATE');
+  const autoApprove = pick(undefined, 'AIMLEDGER_TEMPLATE_AUTO_APPROVE');
   const delay = pick(flags.simulatorDelayMs, 'AIMLEDGER_SIMULATOR_DELAY_MS');
   const failRatio = pick(flags.simulatorFailRatio, 'AIMLEDGER_SIMULATOR_FAIL_RATIO');
   const seed = pick(flags.simulatorSeed, 'AIMLEDGER_SIMULATOR_SEED');
@@ -274,6 +277,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     channel: kannel ? 'kannel' : DEFAULTS.channel,
     kannel,
     callbackAllowPrivate: allowPrivate ? bool(allowPrivate.value, allowPrivate.name) : false,
+    templateAutoApprove: autoApprove ? bool(autoApprove.value, autoApprove.name) : undefined,
     rateLimitPerMinute: rate ? wholeNumber(rate.value, rate.name, 0, 10_000_000) : 6000,
     maxEventLoopDelayMs: lag ? wholeNumber(lag.value, lag.name, 0, 60_000) : 1000,
     shutdownDrainMs: drain ? wholeNumber(drain.value, drain.name, 0, 600_000) : 5000,

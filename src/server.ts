@@ -16,6 +16,7 @@ import { Metrics } from './metrics.js';
 import { Callbacks } from './service/callbacks.js';
 import { DeliveryReports } from './service/delivery-reports.js';
 import { SendTasks } from './service/send-tasks.js';
+import { Templates } from './service/templates.js';
 import { ensureDemo, type DemoSetup } from './dev/demo.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -48,13 +49,15 @@ export function identityFor(store: Store, clock: Clock, keyring: Keyring, thrott
 }
 
 export interface Services {
-  deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports' | 'callbacks' | 'kannelDlrSecret' | 'metrics'>;
+  deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports' | 'callbacks' | 'templates' | 'kannelDlrSecret' | 'metrics'>;
   /** Builds the outbox worker once a logger exists (the app's); wakes on new send tasks. */
   startPipeline(log: Parameters<typeof createPipeline>[3]): Pipeline;
 }
 
 /** Every service the API and the workers share, wired once. */
-export function servicesFor(store: Store, clock: Clock, keyring: Keyring, options: Omit<PipelineOptions, 'channel'> & { throttle?: AuthThrottle; allowPrivate?: boolean }): Services {
+export function servicesFor(store: Store, clock: Clock, keyring: Keyring, options: Omit<PipelineOptions, 'channel'> & {
+  throttle?: AuthThrottle; allowPrivate?: boolean; templateAutoApprove?: boolean;
+}): Services {
   const identity = identityFor(store, clock, keyring, options.throttle);
   const metrics = new Metrics(store, clock);
   const deliveryReports = new DeliveryReports(store, clock, metrics);
@@ -62,8 +65,9 @@ export function servicesFor(store: Store, clock: Clock, keyring: Keyring, option
   const callbacks = new Callbacks(store, clock, allowPrivate, options.receipts?.resolve);
   let notify = () => {};
   const sendTasks = new SendTasks(store, clock, () => notify());
+  const templates = new Templates(store, clock, { autoApprove: options.templateAutoApprove ?? false });
   return {
-    deps: { store, clock, ...identity, sendTasks, deliveryReports, callbacks, metrics, ...(options.kannel ? { kannelDlrSecret: options.kannel.dlrSecret } : {}) },
+    deps: { store, clock, ...identity, sendTasks, deliveryReports, callbacks, templates, metrics, ...(options.kannel ? { kannelDlrSecret: options.kannel.dlrSecret } : {}) },
     startPipeline: (log) => {
       const pipeline = createPipeline(store, clock, deliveryReports, log, {
         ...options, channel: options.kannel ? 'kannel' : 'simulator', receipts: { ...options.receipts, allowPrivate }, metrics,
@@ -126,6 +130,7 @@ export async function startServer(config: Config, options: {
     const keyring = await openKeyring(store, { masterKey: config.masterKey, databaseUrl: config.databaseUrl });
     const services = servicesFor(store, clock, keyring, {
       simulator: config.simulator, allowPrivate: config.callbackAllowPrivate, ...(config.kannel ? { kannel: config.kannel } : {}),
+      templateAutoApprove: config.templateAutoApprove ?? options.demo === true,
     });
     const lifecycle: Lifecycle = { draining: false };
     const app = await buildApp({

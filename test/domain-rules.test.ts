@@ -77,6 +77,6 @@ describe('receipts (no database)', () => {
   });
 
   it('job kinds are one table', () => {
-    assert.deepEqual(Object.values(JOB_KINDS).sort(), ['dispatch', 'receipt', 'report']);
+    assert.deepEqual(Object.values(JOB_KINDS).sort(), ['dispatch', 'receipt', 'report', 'template-status']);
   });
 });

@@ -46,8 +46,9 @@ for (const backend of BACKENDS) {
       assert.ok(iam.post?.responses['201'] && iam.post.responses['429']);
       assert.equal(iam.get?.operationId, 'KeystoneValidateToken');
       const ops = Object.values(doc.paths).flatMap((p) => Object.values(p as Record<string, { operationId?: string }>).map((o) => o.operationId)).filter(Boolean).sort();
-      assert.deepEqual(ops, ['AddCallBack', 'CreateAimSendTask', 'ExportAimSendDetails', 'IngestDeliveryReports', 'KeystoneCreateUserTokenByPassword', 'KeystoneValidateToken',
-        'ListAimCallbacks', 'ListAimSendDetails', 'ListAimSendReports', 'ListAimSendTasks', 'ListAimTemplates']);
+      assert.deepEqual(ops, ['AddCallBack', 'CreateAimPersonalTemplate', 'CreateAimSendTask', 'DeleteAimPersonalTemplate', 'ExportAimSendDetails',
+        'IngestDeliveryReports', 'KeystoneCreateUserTokenByPassword', 'KeystoneValidateToken', 'ListAimCallbacks', 'ListAimSendDetails', 'ListAimSendReports',
+        'ListAimSendTasks', 'ListAimTemplates', 'ReviewAimTemplate', 'UpdatePersonalTemplateState']);
       const schemes = (doc as unknown as { components: { securitySchemes: Record<string, unknown> } }).components.securitySchemes;
       assert.deepEqual(Object.keys(schemes).sort(), ['akskSignature', 'iamToken']);
       const docs = await app.inject('/docs/');

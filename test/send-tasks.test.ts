@@ -228,14 +228,16 @@ for (const backend of BACKENDS) {
       };
       const all = await get('');
       assert.deepEqual(all.body.templates, [{
-        tpl_id: TPL_ID, tpl_name: TPL_NAME, tpl_state: 1, audit_state: 2, audit_desc: null, description: null,
-        tpl_type: 'private', creation_time: new Date(NOW).toISOString(), update_time: null,
+        tpl_id: TPL_ID, tpl_name: TPL_NAME, tpl_state: 1, audit_state: 2, audit_desc: null, description: null, scene: null,
+        card_id: null, match_type: null, sub_type: null, pages: null, params: [], factory_info: [], preview_url: null,
+        tpl_type: 'private', creation_time: new Date(NOW).toISOString(), update_time: null, disable_time: null, disable_desc: null,
       }]);
       assert.deepEqual(all.body.page_info, { offset: 0, limit: 20, total: 1 });
       assert.equal((await get(`tpl_id=${TPL_ID}`)).body.page_info.total, 1);
       assert.equal((await get('tpl_id=600000009')).body.page_info.total, 0);
       assert.equal((await get('tpl_type=public')).body.page_info.total, 0);
-      assert.equal((await get('factory_type=HUAWEI&factory_type=OPPO')).body.page_info.total, 1);
+      assert.equal((await get('factory_type=HUAWEI&factory_type=OPPO')).body.page_info.total, 0, 'a registered template was submitted to no vendor');
+      assert.equal((await get('has_param=false')).body.page_info.total, 1);
       assert.equal((await get('factory_type=NOKIA')).status, 400);
       assert.equal((await get('has_param=maybe')).status, 400);
     });

@@ -45,7 +45,7 @@ export const ERROR_CATALOGUE = {
   signatureLength: { code: 'KM.00001076', kind: 'InvalidParameter', summary: 'The SMS signature is longer than 18 characters' },
   templateNotFound: { code: 'KM.00001080', kind: 'InvalidParameter', summary: 'The AIM template does not exist' },
   templateIdEmpty: { code: 'KM.00001081', kind: 'InvalidParameter', summary: 'The AIM template id is empty' },
-  templateUnavailable: { code: 'KM.00001082', kind: 'InvalidParameter', summary: 'The AIM template is disabled' },
+  templateUnavailable: { code: 'KM.00001082', kind: 'InvalidParameter', summary: 'The AIM template is disabled or not approved' },
   phoneListEmpty: { code: 'KM.00001083', kind: 'InvalidParameter', summary: 'The recipient list is empty' },
   inputEmpty: { code: 'KM.90016414', kind: 'InvalidParameter', summary: 'A required parameter is empty' },
   tooManyShortLinks: { code: 'KM.90016416', kind: 'InvalidParameter', summary: 'Too many recipients in one task' },

@@ -62,6 +62,8 @@ export type Operation =
   | 'send-tasks:list'
   | 'send-reports:list'
   | 'templates:list'
+  | 'templates:manage'
+  | 'templates:review'
   | 'send-tasks:create'
   | 'callbacks:manage'
   | 'delivery-reports:ingest';
@@ -73,6 +75,8 @@ const PERMISSIONS: Record<Operation, readonly Role[]> = {
   'send-tasks:list': READERS,
   'send-reports:list': READERS,
   'templates:list': READERS,
+  'templates:manage': ['te_user', 'te_admin'],
+  'templates:review': [OPERATOR_ROLE],
   'send-tasks:create': ['te_user', 'te_admin'],
   'callbacks:manage': ['te_admin'],
   'delivery-reports:ingest': [OPERATOR_ROLE],

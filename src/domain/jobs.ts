@@ -1,3 +1,4 @@
+import type { TemplateStatusReceipt } from './aim-template.js';
 import type { ReceiptPayload } from './receipt.js';
 
 /** The kinds of outbox job, each with the payload it carries. */
@@ -8,6 +9,8 @@ export const JOB_KINDS = {
   report: 'report',
   /** Push one receipt to the account's URL (`ReceiptPayload`). */
   receipt: 'receipt',
+  /** Push a template's status to the account's url_type 1 URL (`TemplateStatusPayload`). */
+  templateStatus: 'template-status',
 } as const;
 
 export type JobKind = (typeof JOB_KINDS)[keyof typeof JOB_KINDS];
@@ -36,10 +39,16 @@ export interface ReportJobPayload {
   reports: unknown[];
 }
 
+/** A template-status receipt, as it was when the state changed. */
+export interface TemplateStatusPayload {
+  receipt: TemplateStatusReceipt;
+}
+
 export interface PayloadOf {
   dispatch: DispatchPayload;
   report: ReportJobPayload;
   receipt: ReceiptPayload;
+  'template-status': TemplateStatusPayload;
 }
 
 /** A job to store: its kind decides its payload. */

@@ -9,12 +9,14 @@ export interface SignatureRecord {
   appName: string | null;
 }
 
-/** A template as the API lists it. */
+/** A template as sends name it. */
 export interface TemplateInfo {
   tplId: string;
   tplName: string;
   /** 1 enabled, 0 disabled. */
   tplState: number;
+  /** 1 reviewing, 2 approved, 3 rejected: only approved templates are sent. */
+  auditState: number;
   description: string | null;
   createdAt: number;
 }
@@ -25,4 +27,8 @@ export interface TemplateFilter {
   /** Inclusive creation-time bounds, both or neither. */
   createdFrom?: number;
   createdTo?: number;
+  /** Templates with (true) or without (false) variables. */
+  hasParam?: boolean;
+  /** Templates submitted to any of these vendors. */
+  vendors?: string[];
 }

@@ -16,6 +16,7 @@ import { errorHandlerFor, notFoundHandler } from './error-handler.js';
 import { benchRoutes } from './routes/bench.js';
 import { healthRoutes } from './routes/health.js';
 import { iamRoutes } from './routes/iam.js';
+import { previewRoutes } from './routes/previews.js';
 import { kannelRoutes } from './routes/kannel.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { deliveryReportRoutes } from './routes/delivery-reports.js';
@@ -190,6 +191,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(async (scope) => healthRoutes(scope, { store: deps.store, lifecycle }));
   await app.register(async (scope) => iamRoutes(scope, routeDeps));
+  await app.register(async (scope) => previewRoutes(scope, routeDeps));
   // The KooMessage operations: requests validated by ajv against their schemas, failures answered
   // with the contract's codes (validation.ts).
   await app.register(async (aim) => {

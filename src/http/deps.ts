@@ -7,6 +7,7 @@ import type { Callbacks } from '../service/callbacks.js';
 import type { DeliveryReports } from '../service/delivery-reports.js';
 import type { IamService } from '../service/iam.js';
 import type { SendTasks } from '../service/send-tasks.js';
+import type { Templates } from '../service/templates.js';
 import type { Store } from '../store/store.js';
 
 /** What the HTTP app is built from; routes receive the same (with the guarded authenticator). */
@@ -20,6 +21,7 @@ export interface AppDeps {
   sendTasks: SendTasks;
   deliveryReports: DeliveryReports;
   callbacks: Callbacks;
+  templates: Templates;
   /** Prometheus metrics served at /metrics; absent, none are kept. */
   metrics?: Metrics;
   /** Requests per minute per account on /v1/aim/* (default 6000); 0 turns the limit off. */

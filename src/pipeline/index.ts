@@ -4,7 +4,7 @@ import type { Metrics } from '../metrics.js';
 import type { DeliveryReports } from '../service/delivery-reports.js';
 import { JOB_KINDS, type OutboxJob, type ReportJobPayload } from '../domain/jobs.js';
 import type { Store } from '../store/store.js';
-import { DEFAULT_RECEIPT_OPTIONS, receiptHandler, type ReceiptOptions } from './receipts.js';
+import { DEFAULT_RECEIPT_OPTIONS, receiptHandler, templateStatusHandler, type ReceiptOptions } from './receipts.js';
 import type { ChannelAdapter, OutboundMessage } from './channel.js';
 import { DEFAULT_WORKER_OPTIONS, OutboxWorker, type JobFailure, type OutboxWorkerOptions } from './outbox-worker.js';
 import { KannelChannel, PermanentChannelError, type KannelOptions } from './kannel.js';
@@ -56,6 +56,7 @@ export function createPipeline(
       await reports.dispatchFailed(message.msgId);
     }
   };
+  const receiptOptions: ReceiptOptions = { allowPrivate: false, ...DEFAULT_RECEIPT_OPTIONS, ...options.receipts };
   const worker = new OutboxWorker(store, clock, {
     // A claim's dispatches go together: handed over at once where the channel can (the simulator
     // schedules their reports in one write), otherwise each on its own, at once, and only the
@@ -93,7 +94,8 @@ export function createPipeline(
         await reports.ingest(jobs.flatMap((job) => job.payload.reports));
       },
     },
-    [JOB_KINDS.receipt]: receiptHandler(store, clock, { allowPrivate: false, ...DEFAULT_RECEIPT_OPTIONS, ...options.receipts }, log, options.metrics),
+    [JOB_KINDS.receipt]: receiptHandler(store, clock, receiptOptions, log, options.metrics),
+    [JOB_KINDS.templateStatus]: templateStatusHandler(store, clock, receiptOptions, log, options.metrics),
   }, log, { ...DEFAULT_WORKER_OPTIONS, ...options.worker });
   return { worker, channel };
 }

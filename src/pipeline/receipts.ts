@@ -4,7 +4,7 @@ import type { Clock } from '../domain/clock.js';
 import { outboundFailure, outboundPost, type OutboundPost, type Resolver } from '../service/outbound.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../store/store.js';
-import type { OutboxJob } from '../domain/jobs.js';
+import type { OutboxJob, TemplateStatusPayload } from '../domain/jobs.js';
 import { receiptEnvelope, type ReceiptPayload } from '../domain/receipt.js';
 import type { GroupHandler } from './outbox-worker.js';
 
@@ -24,6 +24,22 @@ export const DEFAULT_RECEIPT_OPTIONS: Omit<ReceiptOptions, 'allowPrivate'> = {
   timeoutMs: 5000,
   giveUpAfterMs: 72 * 3600_000,
 };
+
+/** POSTs `body` as JSON; anything but a 2xx answer in time throws (the outbox retries it). */
+async function push(post: OutboundPost, url: string, body: unknown, timeoutMs: number, what: string, metrics?: Pick<Metrics, 'receipts'>): Promise<void> {
+  let status: number;
+  try {
+    status = await post(url, JSON.stringify(body), { headers: { 'content-type': 'application/json', 'user-agent': 'aimledger-receipts' }, timeoutMs });
+  } catch (error) {
+    metrics?.receipts.inc({ outcome: 'failure' });
+    throw new Error(`${what} not pushed: ${outboundFailure(error)}`);
+  }
+  if (status < 200 || status >= 300) {
+    metrics?.receipts.inc({ outcome: 'failure' });
+    throw new Error(`${what} URL answered ${status}`);
+  }
+  metrics?.receipts.inc({ outcome: 'success' });
+}
 
 /**
  * Pushes `sms` receipts to the account's registered URL as KooMessage does: the envelope
@@ -58,22 +74,36 @@ export function receiptHandler(
         return;
       }
       const envelope = receiptEnvelope(randomUUID(), payload.urlType, payload.domainId, receipts, jobs.some((j) => j.attempts > 1));
-      let status: number;
-      try {
-        status = await post(callback.callbackUrl, JSON.stringify(envelope), {
-          headers: { 'content-type': 'application/json', 'user-agent': 'aimledger-receipts' },
-          timeoutMs: options.timeoutMs,
-        });
-      } catch (error) {
-        metrics?.receipts.inc({ outcome: 'failure' });
-        throw new Error(`receipt not pushed: ${outboundFailure(error)}`);
-      }
-      if (status < 200 || status >= 300) {
-        metrics?.receipts.inc({ outcome: 'failure' });
-        throw new Error(`receipt URL answered ${status}`);
-      }
-      metrics?.receipts.inc({ outcome: 'success' });
+      await push(post, callback.callbackUrl, envelope, options.timeoutMs, 'receipt', metrics);
       for (const job of jobs) metrics?.receiptLag.observe(Math.max(0, clock().getTime() - job.createdAt) / 1000);
+    },
+  };
+}
+
+/**
+ * Pushes template-status receipts (url_type 1) as KooMessage does: the status itself as plain
+ * JSON `{tpl_id, tpl_state, audit_state, audit_desc, factory_info}`, one push per change, at least
+ * once (retried with backoff like the sms receipts).
+ */
+export function templateStatusHandler(
+  store: Store, clock: Clock, options: ReceiptOptions, log: Pick<FastifyBaseLogger, 'warn' | 'error'>, metrics?: Pick<Metrics, 'receipts'>,
+): GroupHandler<TemplateStatusPayload> {
+  const post = options.post ?? outboundPost({ allowPrivate: options.allowPrivate, ...(options.resolve ? { resolve: options.resolve } : {}) });
+  return {
+    key: (job) => `template:${job.id}`,
+    async run(jobs: Array<OutboxJob<TemplateStatusPayload>>) {
+      const job = jobs[0] as OutboxJob<TemplateStatusPayload>;
+      const { receipt } = job.payload;
+      if (clock().getTime() - job.createdAt > options.giveUpAfterMs) {
+        log.error({ accountId: job.accountId, tplId: receipt.tpl_id }, 'template-status receipt undeliverable for the whole retry period; dropped');
+        return;
+      }
+      const callback = await store.callbacks.find(job.accountId as number, 1);
+      if (!callback) {
+        log.warn({ accountId: job.accountId, tplId: receipt.tpl_id }, 'template-status URL was removed; receipt dropped');
+        return;
+      }
+      await push(post, callback.callbackUrl, receipt, options.timeoutMs, 'template-status receipt', metrics);
     },
   };
 }

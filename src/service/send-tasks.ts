@@ -41,6 +41,9 @@ export class SendTasks {
     const template = await this.store.templates.find(accountId, resolve.tplId);
     if (!template) throw new InvalidParameter(`template ${resolve.tplId} does not exist`, ErrorCodes.templateNotFound);
     if (template.tplState !== 1) throw new InvalidParameter(`template ${resolve.tplId} is disabled`, ErrorCodes.templateUnavailable);
+    if (template.auditState !== 2) {
+      throw new InvalidParameter(`template ${resolve.tplId} is ${template.auditState === 3 ? 'rejected' : 'still under review'}: only approved templates are sent`, ErrorCodes.templateUnavailable);
+    }
     const signature = await this.store.signatures.find(accountId, channel.smsSign);
     if (!signature) throw new InvalidParameter(`sms_channel.sms_sign ${JSON.stringify(channel.smsSign)} is not a signature of this account`);
     if (signature.channelNumber !== null && signature.channelNumber !== channel.channelNumber) {

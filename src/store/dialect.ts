@@ -35,6 +35,8 @@ export interface DialectAdapter {
    * join over every partition, while the plain ordered query reads the newest partition only.
    */
   readonly deferredJoin: boolean;
+  /** The column type of raw bytes. */
+  readonly binaryType: 'blob' | 'bytea';
   /**
    * Bulk load into a table on the given connection (PostgreSQL: COPY FROM STDIN); null where
    * multi-row INSERTs are already the fast path (SQLite).

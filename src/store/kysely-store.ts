@@ -39,6 +39,7 @@ export class KyselyStore implements Store {
   get accessKeys() { return this.repositories.accessKeys; }
   get settings() { return this.repositories.settings; }
   get templates() { return this.repositories.templates; }
+  get materials() { return this.repositories.materials; }
   get signatures() { return this.repositories.signatures; }
   get smsTemplates() { return this.repositories.smsTemplates; }
   get callbacks() { return this.repositories.callbacks; }

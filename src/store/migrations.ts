@@ -452,6 +452,69 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         if (!adapter.partitions) await sql`analyze ${sql.id(name)}`.execute(db);
       },
     },
+    '0016_card_templates': {
+      // Templates created through the API: their card (layout, pages, variables), review per
+      // vendor, state changes and soft deletion. Templates registered before (an id and a name)
+      // keep audit_state 2 and have no card.
+      async up(db: Kysely<unknown>) {
+        for (const [column, type] of [
+          ['card_id', 'text'], ['scene', 'text'], ['use_id', 'integer'], ['sub_type', 'integer'], ['match_type', 'integer'],
+          ['pages', 'text'], ['params', 'text'], ['sms_signs', 'text'], ['sms_template', 'text'], ['audit_desc', 'text'],
+          ['updated_at', 'bigint'], ['disable_time', 'bigint'], ['disable_desc', 'text'], ['deleted_at', 'bigint'], ['preview_key', 'text'],
+        ] as const) {
+          await db.schema.alterTable('templates').addColumn(column, type).execute();
+        }
+        await db.schema.alterTable('templates').addColumn('audit_state', 'integer', (c) => c.notNull().defaultTo(2)).execute();
+        await db.schema.alterTable('templates').addColumn('has_param', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.createIndex('templates_preview_key_uq').on('templates').column('preview_key').unique().execute();
+        await db.schema
+          .createTable('template_vendors')
+          .addColumn('account_id', 'integer', (c) => c.notNull())
+          .addColumn('tpl_id', 'text', (c) => c.notNull())
+          .addColumn('factory_type', 'text', (c) => c.notNull())
+          .addColumn('review', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('template_vendors_pk', ['account_id', 'tpl_id', 'factory_type'])
+          .execute();
+        // Template materials: images, videos and video thumbnails, addressed by aim_resource_id in
+        // pages and served at /materials/<object_key>. Their bytes are stored where the backend keeps them.
+        await db.schema
+          .createTable('materials')
+          .addColumn('account_id', 'integer', (c) => c.notNull())
+          .addColumn('material_id', 'text', (c) => c.notNull())
+          .addColumn('aim_resource_id', 'text', (c) => c.notNull().unique())
+          .addColumn('resource_type', 'text', (c) => c.notNull())
+          .addColumn('file_name', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('image_rate', 'text')
+          .addColumn('video_id', 'text')
+          .addColumn('is_primary', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('content_type', 'text', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('object_key', 'text', (c) => c.notNull().unique())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('materials_pk', ['account_id', 'material_id'])
+          .execute();
+        // Their bytes, where the database keeps them (PostgreSQL: every instance reads them); an
+        // embedded store keeps them in a folder beside its file instead.
+        await db.schema
+          .createTable('material_blobs')
+          .addColumn('object_key', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'integer', (c) => c.notNull())
+          .addColumn('data', adapter.binaryType, (c) => c.notNull())
+          .execute();
+        // Which materials each template's pages use: a material in use cannot be deleted.
+        await db.schema
+          .createTable('template_materials')
+          .addColumn('account_id', 'integer', (c) => c.notNull())
+          .addColumn('tpl_id', 'text', (c) => c.notNull())
+          .addColumn('aim_resource_id', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('template_materials_pk', ['account_id', 'tpl_id', 'aim_resource_id'])
+          .execute();
+        await db.schema.createIndex('template_materials_resource_idx').on('template_materials').columns(['account_id', 'aim_resource_id']).execute();
+      },
+    },
   };
 }
 

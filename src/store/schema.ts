@@ -54,7 +54,72 @@ export interface Database {
     created_at: number;
     /** 1 enabled, 0 disabled. */
     tpl_state: Generated<number>;
+    /** sms_example. */
     description: string | null;
+    /** The card (null for templates registered by id and name only). */
+    card_id: string | null;
+    scene: string | null;
+    use_id: number | null;
+    sub_type: number | null;
+    match_type: number | null;
+    /** JSON text of the pages as submitted. */
+    pages: string | null;
+    /** JSON: the declared variables, [{key, name, type, example}]. */
+    params: string | null;
+    has_param: Generated<number>;
+    /** JSON: the signatures the template may be sent with. */
+    sms_signs: string | null;
+    sms_template: string | null;
+    /** 1 reviewing, 2 approved, 3 rejected. */
+    audit_state: Generated<number>;
+    audit_desc: string | null;
+    updated_at: number | null;
+    disable_time: number | null;
+    disable_desc: string | null;
+    /** Soft deletion: gone from lists and sends, kept for what names it. */
+    deleted_at: number | null;
+    /** The unguessable part of the preview URL. */
+    preview_key: string | null;
+  };
+  /** Template materials (images, videos, thumbnails). */
+  materials: {
+    account_id: number;
+    material_id: string;
+    aim_resource_id: string;
+    /** image | video | thumbnail */
+    resource_type: string;
+    file_name: string;
+    description: string | null;
+    image_rate: string | null;
+    /** A thumbnail's video (its material_id). */
+    video_id: string | null;
+    is_primary: Generated<number>;
+    content_type: string;
+    size: number;
+    object_key: string;
+    created_at: number;
+  };
+  /** Material bytes, where the database keeps them. */
+  material_blobs: {
+    object_key: string;
+    account_id: number;
+    data: Buffer;
+  };
+  /** The materials a template's pages use. */
+  template_materials: {
+    account_id: number;
+    tpl_id: string;
+    aim_resource_id: string;
+  };
+  /** A template's review by each vendor it was submitted to. */
+  template_vendors: {
+    account_id: number;
+    tpl_id: string;
+    factory_type: string;
+    /** reviewing | approved | rejected */
+    review: string;
+    reason: string | null;
+    updated_at: number;
   };
   signatures: {
     account_id: number;

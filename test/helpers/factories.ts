@@ -41,6 +41,8 @@ export async function testApp(store: Store, clock: Clock = fixedClock, throttle?
 export async function testStack(store: Store, options: {
   clock?: Clock; throttle?: AuthThrottle; simulator?: SimulatorOptions; adapter?: ChannelAdapter;
   allowPrivate?: boolean; receipts?: Partial<ReceiptOptions>; kannel?: KannelOptions;
+  /** Approve new templates at creation. */
+  templateAutoApprove?: boolean;
   /** App settings beyond the services (rate limits, logger, …). */
   app?: Partial<AppDeps>;
 } = {}): Promise<{ app: FastifyInstance; worker: OutboxWorker }> {
@@ -51,6 +53,7 @@ export async function testStack(store: Store, options: {
     ...(options.allowPrivate !== undefined ? { allowPrivate: options.allowPrivate } : {}),
     ...(options.receipts ? { receipts: options.receipts } : {}),
     ...(options.kannel ? { kannel: options.kannel } : {}),
+    ...(options.templateAutoApprove !== undefined ? { templateAutoApprove: options.templateAutoApprove } : {}),
   });
   const app = await buildApp({ ...services.deps, ...options.app });
   openApps.add(app);

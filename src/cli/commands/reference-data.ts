@@ -3,6 +3,8 @@ import type { ConfigFlags } from '../../config.js';
 import { systemClock } from '../../domain/clock.js';
 import { IdentityAdmin } from '../../service/identity-admin.js';
 import { ReferenceData } from '../../service/reference-data.js';
+import { Templates } from '../../service/templates.js';
+import { VENDORS, vendorStateCode } from '../../domain/aim-template.js';
 import { UsageError, databaseOption, withStore } from '../shared.js';
 
 /** `template`, `sms-template` and `sign`: what send tasks name. */
@@ -30,8 +32,32 @@ export function registerReferenceData(program: Command): void {
         const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
         return (await store.templates.list(target.id, {}, 0, 1_000_000)).rows;
       });
-      const lines = rows.map((t) => [t.tplId, t.tplState === 1 ? 'enabled' : 'disabled', new Date(t.createdAt).toISOString(), t.tplName].join('\t'));
-      process.stdout.write(['TPL_ID\tSTATE\tCREATED_AT\tNAME', ...lines].join('\n') + '\n');
+      const audit = ['not submitted', 'reviewing', 'approved', 'rejected'];
+      const lines = rows.map((t) => [
+        t.tplId, t.tplState === 1 ? 'enabled' : 'disabled', audit[t.auditState] ?? String(t.auditState),
+        t.vendors.map((v) => `${v.vendor}:${v.review}`).join(',') || '-', new Date(t.createdAt).toISOString(), t.tplName,
+      ].join('\t'));
+      process.stdout.write(['TPL_ID\tSTATE\tAUDIT\tVENDORS\tCREATED_AT\tNAME', ...lines].join('\n') + '\n');
+    });
+  template.command('review')
+    .description('approve or reject a template for one vendor (--factory) or all its vendors; queues a template-status receipt (url_type 1) on every change')
+    .argument('<decision>', 'approve or reject')
+    .requiredOption('--account <name>', 'account name')
+    .requiredOption('--tpl-id <id>', 'the template id')
+    .option('--reason <text>', 'why (shown as audit_desc; at most 200 characters)')
+    .option('--factory <vendor>', `one vendor: ${VENDORS.join(', ')}`)
+    .addOption(databaseOption())
+    .action(async (decision: string, opts: ConfigFlags & { account: string; tplId: string; reason?: string; factory?: string }) => {
+      if (decision !== 'approve' && decision !== 'reject') throw new UsageError(`the decision must be approve or reject (got ${JSON.stringify(decision)})`);
+      const template = await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        return new Templates(store, systemClock, { autoApprove: false }).review(target.id, opts.tplId, decision, {
+          ...(opts.reason !== undefined ? { reason: opts.reason } : {}), ...(opts.factory !== undefined ? { vendor: opts.factory } : {}),
+        });
+      });
+      const audit = ['not submitted', 'reviewing', 'approved', 'rejected'][template.auditState] ?? String(template.auditState);
+      const vendors = template.vendors.map((v) => `${v.vendor} ${v.review} (${vendorStateCode(v.review)})`).join(', ');
+      process.stderr.write(`template ${template.tplId}: ${audit}${vendors ? `; ${vendors}` : ''}\n`);
     });
 
   const smsTemplate = program.command('sms-template').description('manage SMS template contents (the text a gateway channel such as Kannel sends)');

@@ -3,6 +3,7 @@ import { AccessKeysRepository } from './access-keys.js';
 import { AccountsRepository } from './accounts.js';
 import { CallbacksRepository } from './callbacks.js';
 import { DeliveryReportsRepository } from './delivery-reports.js';
+import { MaterialsRepository } from './materials.js';
 import { OutboxRepository } from './outbox.js';
 import { RetentionRepository } from './retention.js';
 import { SendDetailsRepository } from './send-details.js';
@@ -23,6 +24,7 @@ export interface Repositories {
   readonly accessKeys: AccessKeysRepository;
   readonly settings: SettingsRepository;
   readonly templates: TemplatesRepository;
+  readonly materials: MaterialsRepository;
   readonly signatures: SignaturesRepository;
   readonly smsTemplates: SmsTemplatesRepository;
   readonly callbacks: CallbacksRepository;
@@ -42,6 +44,7 @@ export function repositoriesFor(ctx: StoreContext): Repositories {
     accessKeys: new AccessKeysRepository(ctx),
     settings: new SettingsRepository(ctx),
     templates: new TemplatesRepository(ctx),
+    materials: new MaterialsRepository(ctx),
     signatures: new SignaturesRepository(ctx),
     smsTemplates: new SmsTemplatesRepository(ctx),
     callbacks: new CallbacksRepository(ctx),
@@ -55,7 +58,7 @@ export function repositoriesFor(ctx: StoreContext): Repositories {
 }
 
 export type {
-  AccessKeysRepository, AccountsRepository, CallbacksRepository, DeliveryReportsRepository, OutboxRepository,
+  AccessKeysRepository, AccountsRepository, CallbacksRepository, DeliveryReportsRepository, MaterialsRepository, OutboxRepository,
   RetentionRepository, SendDetailsRepository, SendReportsRepository, SendTasksRepository, SettingsRepository,
   SignaturesRepository, SmsTemplatesRepository, TemplatesRepository, TokensRepository, UsersRepository,
 };

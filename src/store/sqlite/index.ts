@@ -95,6 +95,7 @@ export function sqliteAdapter(path: string): DialectAdapter {
     },
     poolStats: () => null,
     deferredJoin: true,
+    binaryType: 'blob',
     copyRows: null,
     exportBatchSize: 200,
     optimizeStatements: ['analyze send_details', 'analyze send_detail_counts'],

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import {
+  checkTemplate, DISABLE_DESC, templateStatusReceipt, VENDORS, type NewTemplateInput, type StoredTemplate, type Vendor,
+} from '../domain/aim-template.js';
+import type { Clock } from '../domain/clock.js';
+import { ErrorCodes, InvalidParameter } from '../domain/errors.js';
+import { JOB_KINDS } from '../domain/jobs.js';
+import type { Repositories, Store } from '../store/store.js';
+
+export interface TemplateOptions {
+  /** Approve every vendor at creation (AIMLEDGER_TEMPLATE_AUTO_APPROVE; on in the demo). */
+  autoApprove: boolean;
+}
+
+/** The url_type whose URL gets template-status receipts. */
+const TEMPLATE_STATUS_URL_TYPE = 1;
+
+function notFound(tplId: string): InvalidParameter {
+  return new InvalidParameter(`template ${tplId} does not exist`, ErrorCodes.templateNotFound);
+}
+
+/**
+ * AIM card templates: creation (checked against the definition's rules and the account's
+ * signatures and materials), state, soft deletion and the operator's review. Every change of a
+ * template's state, overall or per vendor, queues a template-status receipt in the same
+ * transaction, so none is lost.
+ */
+export class Templates {
+  constructor(private readonly store: Store, private readonly clock: Clock, private readonly options: TemplateOptions) {}
+
+  async create(accountId: number, input: NewTemplateInput): Promise<string> {
+    const checked = checkTemplate(input);
+    for (const [i, sign] of (input.sms_signs ?? []).entries()) {
+      if (!(await this.store.signatures.find(accountId, sign))) throw new InvalidParameter(`sms_signs[${i}] "${sign}" is not a signature of this account`);
+    }
+    const missing = await this.store.materials.missing(accountId, checked.materialIds);
+    if (missing.length > 0) throw new InvalidParameter(`material ${missing[0]} (src_type 1) is not a material of this account`);
+    const now = this.clock().getTime();
+    const review = this.options.autoApprove ? 'approved' as const : 'reviewing' as const;
+    return this.store.transaction(async (tx) => {
+      const tplId = await tx.templates.create(accountId, {
+        tplName: input.tpl_name, cardId: input.card_id, scene: input.scene ?? null, useId: input.use_id, subType: input.sub_type ?? null,
+        pages: JSON.stringify(input.pages), params: checked.params, smsSigns: input.sms_signs ?? [], smsExample: input.sms_example ?? null,
+        smsTemplate: input.sms_template ?? null, vendors: checked.vendors, materialIds: checked.materialIds, review, previewKey: randomBytes(18).toString('base64url'),
+      }, now);
+      if (review === 'approved') await this.queueStatus(tx, accountId, tplId, now);
+      return tplId;
+    });
+  }
+
+  async get(accountId: number, tplId: string): Promise<StoredTemplate> {
+    const template = await this.store.templates.get(accountId, tplId);
+    if (!template) throw notFound(tplId);
+    return template;
+  }
+
+  /** UpdatePersonalTemplateState: 0 disables (disable_time now), 1 enables (both cleared). */
+  async setState(accountId: number, tplId: string, state: 0 | 1): Promise<void> {
+    const now = this.clock().getTime();
+    await this.store.transaction(async (tx) => {
+      const current = await tx.templates.find(accountId, tplId);
+      if (!current) throw notFound(tplId);
+      if (current.tplState === state) return;
+      await tx.templates.setState(accountId, tplId, state, DISABLE_DESC, now);
+      await this.queueStatus(tx, accountId, tplId, now);
+    });
+  }
+
+  /** DeleteAimPersonalTemplate: gone from lists and sends; what names it keeps its id and name. */
+  async remove(accountId: number, tplId: string): Promise<void> {
+    if (!(await this.store.templates.softDelete(accountId, tplId, this.clock().getTime()))) throw notFound(tplId);
+  }
+
+  /**
+   * The operator's review: approves or rejects the named vendors (all of the template's without
+   * one). Answers the template as it is afterwards.
+   */
+  async review(accountId: number, tplId: string, decision: 'approve' | 'reject', options: { reason?: string; vendor?: string } = {}): Promise<StoredTemplate> {
+    let vendors: Vendor[] | null = null;
+    if (options.vendor !== undefined) {
+      const vendor = options.vendor.toUpperCase();
+      if (!(VENDORS as readonly string[]).includes(vendor)) throw new InvalidParameter(`factory must be one of ${VENDORS.join(', ')}`);
+      vendors = [vendor as Vendor];
+    }
+    const reason = options.reason?.trim() || null;
+    if (reason !== null && reason.length > 200) throw new InvalidParameter('the reason must be at most 200 characters');
+    const now = this.clock().getTime();
+    await this.store.transaction(async (tx) => {
+      const template = await tx.templates.get(accountId, tplId);
+      if (!template) throw notFound(tplId);
+      if (vendors && !template.vendors.some((v) => v.vendor === vendors[0])) {
+        throw new InvalidParameter(`template ${tplId} was not submitted to ${vendors[0]} (its vendors: ${template.vendors.map((v) => v.vendor).join(', ') || 'none'})`);
+      }
+      const changed = await tx.templates.review(accountId, tplId, vendors, decision === 'approve' ? 'approved' : 'rejected', reason, now);
+      if (changed) await this.queueStatus(tx, accountId, tplId, now);
+    });
+    return this.get(accountId, tplId);
+  }
+
+  /** Queues the template's status for the account's url_type 1 URL, if it has one. */
+  private async queueStatus(tx: Repositories, accountId: number, tplId: string, now: number): Promise<void> {
+    if ((await tx.callbacks.targets(accountId, [TEMPLATE_STATUS_URL_TYPE])).length === 0) return;
+    const template = await tx.templates.get(accountId, tplId);
+    if (!template) return;
+    await tx.outbox.enqueue([{ kind: JOB_KINDS.templateStatus, accountId, payload: { receipt: templateStatusReceipt(template) }, runAt: now }], now);
+  }
+}
