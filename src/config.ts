@@ -36,6 +36,10 @@ export interface Config {
   callbackAllowPrivate: boolean;
   /** Approve new templates for every vendor at creation (AIMLEDGER_TEMPLATE_AUTO_APPROVE); unset: only in the demo. */
   templateAutoApprove: boolean | undefined;
+  /** Bytes each account's template materials may take (AIMLEDGER_MATERIAL_QUOTA_MB). */
+  materialQuotaBytes: number;
+  /** Fetch `file_type` url material uploads (AIMLEDGER_MATERIAL_URL_FETCH); refused otherwise. */
+  materialUrlFetch: boolean;
   /** Requests a minute per account on /v1/aim/*; 0 turns the limit off. */
   rateLimitPerMinute: number;
   /** Event-loop delay past which requests are shed with 503; 0 turns shedding off. */
@@ -253,6 +257,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const maxTtl = pick(undefined, 'AIMLEDGER_TOKEN_MAX_TTL');
   const allowPrivate = flags.callbackAllowPrivate !== undefined ? { value: String(flags.callbackAllowPrivate), name: '--callback-allow-private' } : pick(undefined, 'AIMLEDGER_CALLBACK_ALLOW_PRIVATE');
   const autoApprove = pick(undefined, 'AIMLEDGER_TEMPLATE_AUTO_APPROVE');
+  const quota = pick(undefined, 'AIMLEDGER_MATERIAL_QUOTA_MB');
+  const urlFetch = pick(undefined, 'AIMLEDGER_MATERIAL_URL_FETCH');
   const delay = pick(flags.simulatorDelayMs, 'AIMLEDGER_SIMULATOR_DELAY_MS');
   const failRatio = pick(flags.simulatorFailRatio, 'AIMLEDGER_SIMULATOR_FAIL_RATIO');
   const seed = pick(flags.simulatorSeed, 'AIMLEDGER_SIMULATOR_SEED');
@@ -278,6 +284,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     kannel,
     callbackAllowPrivate: allowPrivate ? bool(allowPrivate.value, allowPrivate.name) : false,
     templateAutoApprove: autoApprove ? bool(autoApprove.value, autoApprove.name) : undefined,
+    materialQuotaBytes: (quota ? wholeNumber(quota.value, quota.name, 1, 10_000_000) : 10_240) * 1024 * 1024,
+    materialUrlFetch: urlFetch ? bool(urlFetch.value, urlFetch.name) : false,
     rateLimitPerMinute: rate ? wholeNumber(rate.value, rate.name, 0, 10_000_000) : 6000,
     maxEventLoopDelayMs: lag ? wholeNumber(lag.value, lag.name, 0, 60_000) : 1000,
     shutdownDrainMs: drain ? wholeNumber(drain.value, drain.name, 0, 600_000) : 5000,

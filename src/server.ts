@@ -16,7 +16,9 @@ import { Metrics } from './metrics.js';
 import { Callbacks } from './service/callbacks.js';
 import { DeliveryReports } from './service/delivery-reports.js';
 import { SendTasks } from './service/send-tasks.js';
+import { Materials } from './service/materials.js';
 import { Templates } from './service/templates.js';
+import { DEFAULT_MATERIAL_QUOTA_BYTES } from './domain/material.js';
 import { ensureDemo, type DemoSetup } from './dev/demo.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -49,7 +51,7 @@ export function identityFor(store: Store, clock: Clock, keyring: Keyring, thrott
 }
 
 export interface Services {
-  deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports' | 'callbacks' | 'templates' | 'kannelDlrSecret' | 'metrics'>;
+  deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports' | 'callbacks' | 'templates' | 'materials' | 'kannelDlrSecret' | 'metrics'>;
   /** Builds the outbox worker once a logger exists (the app's); wakes on new send tasks. */
   startPipeline(log: Parameters<typeof createPipeline>[3]): Pipeline;
 }
@@ -57,6 +59,7 @@ export interface Services {
 /** Every service the API and the workers share, wired once. */
 export function servicesFor(store: Store, clock: Clock, keyring: Keyring, options: Omit<PipelineOptions, 'channel'> & {
   throttle?: AuthThrottle; allowPrivate?: boolean; templateAutoApprove?: boolean;
+  materials?: { quotaBytes?: number; allowUrlFetch?: boolean; fetchTimeoutMs?: number };
 }): Services {
   const identity = identityFor(store, clock, keyring, options.throttle);
   const metrics = new Metrics(store, clock);
@@ -66,8 +69,12 @@ export function servicesFor(store: Store, clock: Clock, keyring: Keyring, option
   let notify = () => {};
   const sendTasks = new SendTasks(store, clock, () => notify());
   const templates = new Templates(store, clock, { autoApprove: options.templateAutoApprove ?? false });
+  const materials = new Materials(store, clock, {
+    quotaBytes: options.materials?.quotaBytes ?? DEFAULT_MATERIAL_QUOTA_BYTES, allowUrlFetch: options.materials?.allowUrlFetch ?? false,
+    fetchTimeoutMs: options.materials?.fetchTimeoutMs ?? 10_000, allowPrivate,
+  });
   return {
-    deps: { store, clock, ...identity, sendTasks, deliveryReports, callbacks, templates, metrics, ...(options.kannel ? { kannelDlrSecret: options.kannel.dlrSecret } : {}) },
+    deps: { store, clock, ...identity, sendTasks, deliveryReports, callbacks, templates, materials, metrics, ...(options.kannel ? { kannelDlrSecret: options.kannel.dlrSecret } : {}) },
     startPipeline: (log) => {
       const pipeline = createPipeline(store, clock, deliveryReports, log, {
         ...options, channel: options.kannel ? 'kannel' : 'simulator', receipts: { ...options.receipts, allowPrivate }, metrics,
@@ -131,6 +138,7 @@ export async function startServer(config: Config, options: {
     const services = servicesFor(store, clock, keyring, {
       simulator: config.simulator, allowPrivate: config.callbackAllowPrivate, ...(config.kannel ? { kannel: config.kannel } : {}),
       templateAutoApprove: config.templateAutoApprove ?? options.demo === true,
+      materials: { quotaBytes: config.materialQuotaBytes, allowUrlFetch: config.materialUrlFetch },
     });
     const lifecycle: Lifecycle = { draining: false };
     const app = await buildApp({

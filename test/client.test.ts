@@ -4,13 +4,14 @@ import { after, before, describe, it } from 'node:test';
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js';
 import type { FastifyInstance } from 'fastify';
-import { AimLedgerClient, ApiError, signRequest } from 'aimledger/client';
+import { AimLedgerClient, ApiError, type CreateTemplateRequest, signRequest } from 'aimledger/client';
 import { systemClock } from '../src/domain/clock.js';
 import { formatSdkDate } from '../src/identity/signature.js';
 import type { OutboxWorker } from '../src/pipeline/outbox-worker.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
+import { cardBody } from './helpers/card-body.js';
 import { detail, testKeyring, testStack } from './helpers/factories.js';
 import { operatorToken, phones, taskBody, tenantWithReferences, TPL_ID } from './helpers/pipeline.js';
 import { insertSendDetails } from '../src/service/ledger.js';
@@ -103,6 +104,25 @@ for (const backend of BACKENDS) {
         assert.ok(reports.data.data_list.length > 0);
         const templates = await client.listTemplates({ tpl_id: TPL_ID });
         assert.equal(templates.templates[0]?.tpl_id, TPL_ID);
+      }
+      // Cards and materials, signed both ways (DELETE with no body, a 7 MB-capable upload route).
+      for (const client of [byToken, byKey]) {
+        const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+        const uploaded = await client.uploadMaterial({ resource_type: 'image', file_type: 'stream', file_name: 'a.png', image_rate: 'oneToOne', file_stream: `data:image/png;base64,${png.toString('base64')}` });
+        const materials = await client.listMaterials({ resource_type: 'image', offset: 1, limit: 10, material_id: uploaded.data.material_id });
+        assert.equal(materials.data.results[0]?.aim_resource_id, uploaded.data.aim_resource_id);
+        const body = cardBody() as never as CreateTemplateRequest;
+        body.pages[0]!.contents[0] = { ...body.pages[0]!.contents[0]!, src: uploaded.data.aim_resource_id, src_type: 1 };
+        const created = await client.createTemplate(body);
+        assert.match(created.data.tpl_id, /^[0-9]{9}$/);
+        assert.equal((await client.setTemplateState(created.data.tpl_id, 0)).status, '200');
+        assert.equal((await client.listTemplates({ tpl_id: created.data.tpl_id })).templates[0]?.tpl_state, 0);
+        const inUse = await client.deleteMaterials([uploaded.data.material_id]).catch((e: unknown) => e);
+        assert.ok(inUse instanceof ApiError && inUse.status === 400);
+        assert.equal((await client.deleteTemplate(created.data.tpl_id)).status, '200');
+        assert.equal((await client.deleteMaterials([uploaded.data.material_id])).status, '200');
+        const noThumbs = await client.listThumbnails(uploaded.data.aim_resource_id).catch((e: unknown) => e);
+        assert.ok(noThumbs instanceof ApiError && noThumbs.status === 400, 'a deleted image has no thumbnails');
       }
       await worker.drain();
       const tasks = await byKey.listSendTasks();

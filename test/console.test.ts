@@ -156,5 +156,85 @@ for (const backend of BACKENDS) {
         await app.close();
       }
     });
+
+    it('templates: builds a card with a live preview, creates it, disables and deletes it; uploads a material with progress', { timeout: 120_000 }, async () => {
+      const { app } = await testStack(store, { clock: systemClock });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      try {
+        const tenant = await tenantWithReferences(store, 'te_user');
+        const token = (await new IdentityAdmin(store, systemClock).createToken(tenant.account.name, 'alice')).token;
+        const context = await browser.newContext({ locale: 'en-GB' });
+        const page = await context.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (error) => errors.push(error.message));
+        // Resource failures are judged by their responses below; everything else logged as an error fails.
+        page.on('console', (message) => { if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) errors.push(message.text()); });
+        const failed: string[] = [];
+        page.on('response', (response) => { if (response.status() >= 400) failed.push(`${response.request().method()} ${new URL(response.url()).pathname} ${response.status()}`); });
+        page.on('dialog', (dialog) => void dialog.accept());
+        await page.goto(`${base}/console`);
+        await page.fill('[data-test=token-form] input[name=token]', token);
+        await page.click('[data-test=token-form] button[type=submit]');
+        await page.click('[data-test=tab-templates]');
+        await page.waitForSelector('[data-test=template-form]');
+
+        // The preview follows the form: the example fills the variable.
+        await page.fill('[data-test=template-form] input[name=tpl_name]', '账单提醒');
+        await page.fill('[data-test=content-row] >> nth=0 >> input[name=text]', '您好${param1}，账单已出。拒收请回复R');
+        await page.waitForFunction(() => document.querySelector('[data-test=live-preview] .text')?.textContent === '您好张三，账单已出。拒收请回复R');
+        await page.click('[data-test=add-content]');
+        await page.selectOption('[data-test=content-row] >> nth=1 >> select[name=type]', 'button');
+        await page.fill('[data-test=content-row] >> nth=1 >> input[name=text]', '查看');
+        await page.fill('[data-test=content-row] >> nth=1 >> input[name=link]', 'https://shop.example.com/bill');
+        await page.waitForFunction(() => document.querySelector('[data-test=live-preview] a.button')?.getAttribute('href') === 'https://shop.example.com/bill');
+        await page.check('input[name=vendor-OPPO]');
+        await page.click('[data-test=create-template]');
+        await page.waitForSelector('[data-test=template-notice]');
+        const tplId = /(\d{9})/.exec(await page.textContent('[data-test=template-notice]') ?? '')?.[1] as string;
+        assert.match(tplId, /^\d{9}$/);
+        const row = `[data-test=template-row][data-tpl-id="${tplId}"]`;
+        assert.equal(await page.textContent(`${row} [data-test=tpl-state]`), 'Enabled');
+        assert.equal(await page.textContent(`${row} [data-test=tpl-audit]`), 'Reviewing');
+        assert.equal(await page.textContent(`${row} [data-test=tpl-vendors]`), 'HUAWEI … OPPO …');
+        const stored = (await store.templates.get(tenant.account.id, tplId))!;
+        assert.deepEqual(JSON.parse(stored.pages as string), [{ page_order: 1, contents: [
+          { type: 'text', position_number: 1, content: '您好${param1}，账单已出。拒收请回复R' },
+          { type: 'button', position_number: 2, content: '查看', action_type: 'OPEN_URL', action: { target: 'https://shop.example.com/bill' } },
+        ] }]);
+        await page.screenshot({ path: join(ARTIFACTS, `console-templates-${backend.name}.png`), fullPage: true });
+
+        // A rule broken: the server's message shows.
+        await page.fill('[data-test=template-form] input[name=tpl_name]', '坏模板');
+        await page.fill('[data-test=content-row] >> nth=0 >> input[name=text]', '没有退订提示');
+        await page.click('[data-test=create-template]');
+        await page.waitForSelector('[data-test=error]');
+        assert.match(await page.textContent('[data-test=error]') ?? '', /KM\.80000002: pages must carry "拒收请回复R"/);
+
+        await page.click(`${row} [data-test=toggle-state]`);
+        await page.waitForFunction((r) => document.querySelector(`${r} [data-test=tpl-state]`)?.textContent === 'Disabled', row);
+        assert.equal((await store.templates.find(tenant.account.id, tplId))?.tplState, 0);
+
+        // A material, with its upload's progress.
+        await page.setInputFiles('[data-test=material-file]', { name: 'logo.png', mimeType: 'image/png', buffer: PNG });
+        await page.click('[data-test=upload]');
+        await page.waitForSelector('[data-test=material-row]');
+        assert.equal(await page.$eval('[data-test=upload-progress]', (p) => (p as HTMLProgressElement).value), 0, 'a new view starts a new bar');
+        assert.match(await page.textContent('[data-test=material-resource-id]') ?? '', /^\d{18}$/);
+        assert.equal(await page.$eval('[data-test=material-row] img', (img) => (img as HTMLImageElement).naturalWidth), 1, 'the material loads from its URL');
+
+        await page.click(`${row} [data-test=delete-template]`);
+        await page.waitForFunction((r) => !document.querySelector(r), row);
+        assert.equal(await store.templates.find(tenant.account.id, tplId), undefined);
+        assert.deepEqual(errors, [], 'no script errors, no CSP violations');
+        assert.deepEqual(failed, ['POST /v1/aim/templates 400'], 'only the broken template was refused');
+        await context.close();
+      } finally {
+        await app.close();
+      }
+    });
   });
 }
+
+/** A 1×1 PNG. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');

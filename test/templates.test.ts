@@ -167,7 +167,7 @@ for (const backend of BACKENDS) {
         ['text without content', changed('pages.0.contents.1.content', undefined), /^pages\[0\]\.contents\[1\]\.content is required for text/],
         ['image without src', changed('pages.0.contents.0.src', undefined), /^pages\[0\]\.contents\[0\]\.src is required for image/],
         ['video without cover', changed('pages.0.contents.0', { type: 'video', position_number: 1, src: 'https://cdn.example.com/v.mp4', src_type: 2 }), /^pages\[0\]\.contents\[0\]\.cover is required for video/],
-        ['unknown material', changed('pages.0.contents.0.src_type', 1, changed('pages.0.contents.0.src', '691996319597764608')), /^material 691996319597764608 \(src_type 1\) is not a material of this account/],
+        ['unknown material', changed('pages.0.contents.0.src_type', 1, changed('pages.0.contents.0.src', '691996319597764608')), /^pages\[0\]\.contents\[0\]\.src names 691996319597764608, which is not a material of this account/],
         ['OPEN_URL over http', changed('pages.0.contents.0.action.target', 'http://shop.example.com/x'), /^pages\[0\]\.contents\[0\]\.action\.target must be a https URL/],
         ['OPPO and a phone call', changed('pages.0.contents.2', { type: 'button', position_number: 3, content: '致电', action_type: 'DIAL_PHONE', action: { target: '4008000000' } }), /^pages\[0\]\.contents\[2\]\.action_type DIAL_PHONE is not supported by OPPO/],
         ['XIAOMI and PureText', changed('factorys', [{ factory_type: 'XIAOMI', state: 1 }], changed('card_id', 'PureText')), /^factorys\[0\]\.factory_type XIAOMI does not support the layout PureText/],

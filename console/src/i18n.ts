@@ -46,6 +46,51 @@ const LABELS = {
   error: ['出错了', 'Something went wrong'],
   language: ['English', '中文'],
   bothTimes: ['开始与结束时间需同时填写', 'Give both times or neither'],
+  templates: ['智能信息模板', 'Templates'],
+  newTemplate: ['新建模板', 'New template'],
+  tplNameField: ['模板名称（1–17 字）', 'Name (1–17 characters)'],
+  useId: ['用途', 'Use'],
+  commercial: ['商用', 'Commercial'],
+  trial: ['试商用（名称含“测试”）', 'Trial (name contains 测试)'],
+  layout: ['版式', 'Layout'],
+  vendors: ['厂商', 'Vendors'],
+  smsExample: ['短信示例', 'SMS example'],
+  pageNo: ['第 {n} 页', 'Page {n}'],
+  addPage: ['添加页面', 'Add page'],
+  addContent: ['添加组件', 'Add content'],
+  remove: ['移除', 'Remove'],
+  contentType: ['类型', 'Type'],
+  contentText: ['文字 / 图片或视频地址 / 素材 ID', 'Text / image or video URL / material id'],
+  cover: ['视频封面', 'Video cover'],
+  link: ['点击跳转（https）', 'Opens (https)'],
+  params: ['变量（如 ${param1}）与示例值', 'Variables (like ${param1}) and their examples'],
+  addParam: ['添加变量', 'Add variable'],
+  create: ['创建', 'Create'],
+  createdTemplate: ['已创建模板 {id}', 'Created template {id}'],
+  livePreview: ['实时预览（变量以示例值显示）', 'Live preview (variables show their examples)'],
+  enabled: ['启用', 'Enabled'],
+  disabled: ['禁用', 'Disabled'],
+  enable: ['启用', 'Enable'],
+  disable: ['禁用', 'Disable'],
+  delete: ['删除', 'Delete'],
+  confirmDelete: ['确定删除模板 {id}？', 'Delete template {id}?'],
+  audit: ['审核', 'Review'],
+  reviewing: ['审核中', 'Reviewing'],
+  approved: ['已通过', 'Approved'],
+  rejected: ['未通过', 'Rejected'],
+  preview: ['预览', 'Preview'],
+  state: ['状态', 'State'],
+  materials: ['素材', 'Materials'],
+  upload: ['上传', 'Upload'],
+  file: ['文件', 'File'],
+  resourceType: ['素材类型', 'Kind'],
+  image: ['图片', 'Image'],
+  video: ['视频', 'Video'],
+  thumbnail: ['视频封面图', 'Thumbnail'],
+  imageRate: ['图片比例', 'Aspect ratio'],
+  videoId: ['所属视频的 material_id', 'Its video\'s material_id'],
+  uploaded: ['已上传', 'Uploaded'],
+  none2: ['暂无', 'None yet'],
 } as const;
 
 export type Label = keyof typeof LABELS;
@@ -55,7 +100,8 @@ let lang: Lang = (localStorage.getItem('aimledger.lang') as Lang | null) ?? (nav
 
 export function t(label: Label, values: Record<string, string | number> = {}): string {
   const text: string = LABELS[label][lang === 'zh' ? 0 : 1];
-  return text.replace(/\{(\w+)\}/g, (_m, k: string) => String(values[k] ?? ''));
+  // A placeholder no value is given for stays as written (labels may show ${param1}).
+  return text.replace(/\{(\w+)\}/g, (m: string, k: string) => (k in values ? String(values[k]) : m));
 }
 
 export function currentLang(): Lang {

@@ -1,28 +1,16 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
 import { AimLedgerClient, ApiError, RESULT_WINDOW, SEND_STATUSES, type SendDetailRow, type SendDetailsFilter, type SendStatus } from '../../src/client/index.js';
 import { currentLang, t, toggleLang, type Label } from './i18n.js';
+import { el } from './dom.js';
+import { renderTemplates } from './templates.js';
 import './style.css';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
-type Child = Node | string | null | undefined | false;
-
-/** Builds an element: attributes (on* are listeners), then children. */
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, unknown> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name.startsWith('on') && typeof value === 'function') node.addEventListener(name.slice(2), value as EventListener);
-    else node.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
-}
-
 const TOKEN_KEY = 'aimledger.token';
 const app = document.getElementById('app') as HTMLElement;
 let client: AimLedgerClient | undefined;
-let view: 'details' | 'tasks' | 'overview' = 'details';
+let view: 'details' | 'tasks' | 'overview' | 'templates' = 'details';
 let chart: Chart | undefined;
 
 const state = {
@@ -71,7 +59,7 @@ function render(): void {
   }, t(label));
   app.append(el('header', {},
     el('h1', {}, 'aimledger'),
-    el('nav', {}, tab('details', 'details'), tab('tasks', 'tasks'), tab('overview', 'overview')),
+    el('nav', {}, tab('details', 'details'), tab('tasks', 'tasks'), tab('overview', 'overview'), tab('templates', 'templates')),
     el('span', { class: 'spacer' }),
     el('button', { 'data-test': 'lang', onclick: () => { toggleLang(); render(); } }, t('language')),
     el('button', { 'data-test': 'sign-out', onclick: () => { sessionStorage.removeItem(TOKEN_KEY); client = undefined; render(); } }, t('signOut')),
@@ -80,6 +68,7 @@ function render(): void {
   app.append(main);
   if (view === 'details') void renderDetails(main);
   else if (view === 'tasks') void renderTasks(main);
+  else if (view === 'templates') void renderTemplates(main, { client, token: sessionStorage.getItem(TOKEN_KEY) ?? '', showError, rerender: render });
   else void renderOverview(main);
 }
 

@@ -11,7 +11,8 @@ import type { TokenRequestBody, TokenResponseBody } from '../http/routes/iam.js'
 import type { ExportQuerystring, SendDetailsQuerystring, SendDetailsResponseBody } from '../http/routes/send-details.js';
 import type { SendReportsBody, SendReportsResponseBody } from '../http/routes/send-reports.js';
 import type { SendTaskBody, SendTaskCreatedBody, SendTasksQuerystring, SendTasksResponseBody } from '../http/routes/send-tasks.js';
-import type { TemplatesQuerystring, TemplatesResponseBody } from '../http/routes/templates.js';
+import type { CreateTemplateBody, TemplateCreated, TemplatesQuerystring, TemplatesResponseBody } from '../http/routes/templates.js';
+import type { MaterialsQuerystring, MaterialsResponse, MaterialUploaded, ThumbnailsResponse, UploadMaterialBody } from '../http/routes/materials.js';
 
 export { RESULT_WINDOW, SEND_STATUSES, type SendStatus };
 
@@ -24,6 +25,15 @@ export type CreateSendTaskBody = Static<typeof SendTaskBody>;
 export type SendTasksQuery = Static<typeof SendTasksQuerystring>;
 export type SendReportsQuery = Static<typeof SendReportsBody>;
 export type TemplatesQuery = Static<typeof TemplatesQuerystring>;
+export type CreateTemplateRequest = Static<typeof CreateTemplateBody>;
+export type TemplateCreatedBody = Static<typeof TemplateCreated>;
+export type UploadMaterialRequest = Static<typeof UploadMaterialBody>;
+export type MaterialUploadedBody = Static<typeof MaterialUploaded>;
+export type MaterialsQuery = Static<typeof MaterialsQuerystring>;
+export type MaterialsResponseBody = Static<typeof MaterialsResponse>;
+export type ThumbnailsResponseBody = Static<typeof ThumbnailsResponse>;
+/** The `{status, message, data: null}` answer of state changes and deletions. */
+export interface DoneBody { status: string; message: string; data: null }
 export type DeliveryReport = Static<typeof DeliveryReportsBody>['reports'][number];
 export type {
   DeliveryReportsResponseBody, SendReportsResponseBody, SendTaskCreatedBody, SendTasksResponseBody, TemplatesResponseBody,
@@ -203,6 +213,46 @@ export class AimLedgerClient {
   /** `GET /v1/aim/templates` (ListAimTemplates). */
   async listTemplates(query: TemplatesQuery = {}): Promise<TemplatesResponseBody> {
     return this.json('GET', '/v1/aim/templates', { query });
+  }
+
+  /** `POST /v1/aim/templates` (CreateAimPersonalTemplate). */
+  async createTemplate(body: CreateTemplateRequest): Promise<TemplateCreatedBody> {
+    return this.json('POST', '/v1/aim/templates', { body });
+  }
+
+  /** `PUT /v1/aim/template-state/{tpl_id}` (UpdatePersonalTemplateState): 0 disables, 1 enables. */
+  async setTemplateState(tplId: string, tplState: 0 | 1): Promise<DoneBody> {
+    return this.json('PUT', `/v1/aim/template-state/${encodeURIComponent(tplId)}`, { body: { tpl_state: tplState } });
+  }
+
+  /** `DELETE /v1/aim/template/{tpl_id}` (DeleteAimPersonalTemplate). */
+  async deleteTemplate(tplId: string): Promise<DoneBody> {
+    return this.json('DELETE', `/v1/aim/template/${encodeURIComponent(tplId)}`);
+  }
+
+  /** `POST /v1/aim/template-materials` (UploadAimTemplateMaterial). */
+  async uploadMaterial(body: UploadMaterialRequest): Promise<MaterialUploadedBody> {
+    return this.json('POST', '/v1/aim/template-materials', { body });
+  }
+
+  /** `GET /v1/aim/template-materials` (ListAimTemplateMaterials): `offset` is a page number from 1. */
+  async listMaterials(query: MaterialsQuery): Promise<MaterialsResponseBody> {
+    return this.json('GET', '/v1/aim/template-materials', { query });
+  }
+
+  /** `POST /v1/aim/template-materials/delete` (DeleteTemplateMaterial). */
+  async deleteMaterials(materialIds: string[]): Promise<DoneBody> {
+    return this.json('POST', '/v1/aim/template-materials/delete', { body: { material_ids: materialIds } });
+  }
+
+  /** `GET /v1/aim/template-material-thumbnails` (ShowTemplateVideoThumbnail). */
+  async listThumbnails(aimResourceId: string): Promise<ThumbnailsResponseBody> {
+    return this.json('GET', '/v1/aim/template-material-thumbnails', { query: { aim_resource_id: aimResourceId } });
+  }
+
+  /** `POST /v1/aim/template-material-thumbnails` (SetPrimaryVideoThumbnail). */
+  async setPrimaryThumbnail(aimResourceId: string, thumbnailId: string): Promise<DoneBody> {
+    return this.json('POST', '/v1/aim/template-material-thumbnails', { body: { aim_resource_id: aimResourceId, thumbnail_id: thumbnailId } });
   }
 
   /** `POST /v1/aim/delivery-reports` (platform operators). */

@@ -10,6 +10,8 @@ import {
   syntheticPhone, syntheticUuid,
 } from './synthetic.js';
 import { insertSendDetails } from '../service/ledger.js';
+import { Templates } from '../service/templates.js';
+import type { NewTemplateInput } from '../domain/aim-template.js';
 
 export const DEMO_ACCOUNT = 'demo';
 export const DEMO_USER = 'admin';
@@ -47,10 +49,29 @@ export async function ensureDemo(store: Store, clock: Clock, options: DemoOption
     account = await admin.createAccount(DEMO_ACCOUNT);
     await admin.createUser(DEMO_ACCOUNT, DEMO_USER, 'te_admin', DEMO_PASSWORD);
     await seedDemoData(store, account.id, clock().getTime(), options);
+    await new Templates(store, clock, { autoApprove: true }).create(account.id, demoCard(DEMO_SIGNATURES[0]?.[0] ?? ''));
   }
   const { token, expiresAt } = await admin.createToken(DEMO_ACCOUNT, DEMO_USER);
   const sample = await store.details.page(account.id, {}, 0, 1);
   return { account, created, token, expiresAt, sampleTaskId: sample.rows[0]?.taskId ?? null };
+}
+
+/** A card template for the demo: a bill reminder with an image, a greeting and a button. */
+function demoCard(smsSign: string): NewTemplateInput {
+  return {
+    tpl_name: '账单提醒', use_id: 1, card_id: 'StandardImageAndText', scene: '通知', sms_example: '您的本月账单已出',
+    pages: [{
+      page_order: 1,
+      contents: [
+        { type: 'text', position_number: 1, content: '本月账单已出', is_text_title: 'true' },
+        { type: 'text', position_number: 2, content: '尊敬的${name}，您本月的账单金额为${amount}元，请于月底前还款。拒收请回复R' },
+        { type: 'button', position_number: 3, content: '查看账单', action_type: 'OPEN_URL', action: { target: 'https://example.com/bill/${name}' } },
+      ],
+    }],
+    params: [{ name: '${name}', type: 1, example: '张三' }, { name: '${amount}', type: 1, example: '1,280.00' }],
+    factorys: [{ factory_type: 'HUAWEI', state: 1 }, { factory_type: 'XIAOMI', state: 1 }],
+    sms_signs: smsSign ? [smsSign] : [],
+  };
 }
 
 /** Fills an account with tasks of varied size over the last `days` days; returns the detail count. */

@@ -167,6 +167,15 @@ export interface CheckedTemplate {
   params: Array<{ key: string; name: string; type: number; example: string }>;
   /** Material ids (src_type 1) the pages use; each must be one of the account's materials. */
   materialIds: string[];
+  /** Where each material is used, and the kinds of material that place takes. */
+  materialRefs: MaterialRef[];
+}
+
+/** A material a page names: the field, and the kinds of material it may be. */
+export interface MaterialRef {
+  id: string;
+  field: string;
+  kinds: ReadonlyArray<'image' | 'video' | 'thumbnail'>;
 }
 
 /** The dync_params key a param name declares: `${param1}` → `param1`. */
@@ -312,10 +321,10 @@ function checkAction(at: string, type: ActionType, action: TemplateAction, vendo
 }
 
 /** A resource field (src, cover, backgrounds): a material id for src_type 1, a URL for 2. */
-function checkSource(field: string, value: string, srcType: number | undefined, materials: Set<string>): void {
+function checkSource(field: string, value: string, srcType: number | undefined, materials: MaterialRef[], kinds: MaterialRef['kinds']): void {
   if (srcType === 1) {
     if (!MATERIAL_ID.test(value)) fail(field, 'must be a material\'s aim_resource_id when src_type is 1');
-    materials.add(value);
+    materials.push({ id: value, field, kinds });
   } else if (srcType === 2) {
     if ([...value].length > 1000) fail(field, 'must be at most 1000 characters');
     checkUrl(field, value, ['https', 'http']);
@@ -403,7 +412,7 @@ export function checkTemplate(input: NewTemplateInput): CheckedTemplate {
   const orders = new Set<number>();
   const imageSources = new Set<string>();
   for (const page of input.pages) for (const c of page.contents) if (c.type === 'image' && c.src) imageSources.add(c.src);
-  const materials = new Set<string>();
+  const materials: MaterialRef[] = [];
   let images = 0;
   let optOut = false;
   for (const [p, page] of input.pages.entries()) {
@@ -423,18 +432,18 @@ export function checkTemplate(input: NewTemplateInput): CheckedTemplate {
         if (!content.src) fail(`${at}.src`, `is required for ${type} contents`);
         if (content.src_type === undefined) fail(`${at}.src_type`, `is required for ${type} contents (1: a material id, 2: a URL)`);
         if (content.src_type !== 1 && content.src_type !== 2) fail(`${at}.src_type`, 'must be 1 (a material id) or 2 (a URL)');
-        checkSource(`${at}.src`, content.src, content.src_type, materials);
+        checkSource(`${at}.src`, content.src, content.src_type, materials, type === 'image' ? ['image'] : ['video']);
       }
       if (type === 'image') images++;
       if (type === 'video') {
         if (!content.cover) fail(`${at}.cover`, 'is required for video contents');
-        checkSource(`${at}.cover`, content.cover, content.src_type, materials);
+        checkSource(`${at}.cover`, content.cover, content.src_type, materials, ['image', 'thumbnail']);
       } else if (content.cover !== undefined) fail(`${at}.cover`, 'applies only to video contents');
       for (const field of ['oppo_background', 'vivo_background'] as const) {
         const value = content[field];
         if (value === undefined) continue;
         if (cardId !== 'RedPacket') fail(`${at}.${field}`, 'applies only to the RedPacket layout');
-        checkSource(`${at}.${field}`, value, content.src_type, materials);
+        checkSource(`${at}.${field}`, value, content.src_type, materials, ['image']);
       }
       const needsAction = type === 'button' || (type === 'image' && !IMAGES_WITHOUT_ACTIONS.includes(cardId));
       if (content.action_type === undefined && content.action === undefined) {
@@ -454,7 +463,7 @@ export function checkTemplate(input: NewTemplateInput): CheckedTemplate {
       if (!declared.has(m[1] as string)) fail(field, `uses ${m[0]}, which params does not declare`);
     }
   }
-  return { input, vendors, params, materialIds: [...materials] };
+  return { input, vendors, params, materialIds: [...new Set(materials.map((m) => m.id))], materialRefs: materials };
 }
 
 /** Review state of one vendor. */

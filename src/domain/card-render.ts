@@ -22,6 +22,9 @@ export interface RenderOptions {
   banner?: string;
 }
 
+/** What the card's body needs: the values and where materials are. */
+export type BodyOptions = Omit<RenderOptions, 'nonce' | 'banner'>;
+
 /** The policy the page is served with: nothing runs, nothing is sent anywhere. */
 export function cardCsp(nonce: string): string {
   return `default-src 'none'; img-src 'self' https: http:; media-src 'self' https: http:; style-src 'nonce-${nonce}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
@@ -72,13 +75,13 @@ function actionHref(type: string | undefined, action: TemplateAction | undefined
   }
 }
 
-function source(value: string | undefined, srcType: number | undefined, options: RenderOptions): string | null {
+function source(value: string | undefined, srcType: number | undefined, options: BodyOptions): string | null {
   if (!value) return null;
   if (srcType === 1) return options.materialUrl(value);
   return fillUrl(value, options.values, WEB);
 }
 
-function renderContent(c: TemplateContent, options: RenderOptions): string {
+function renderContent(c: TemplateContent, options: BodyOptions): string {
   const { values } = options;
   const href = actionHref(c.action_type, c.action, values);
   const link = (inner: string, cls: string) => (href
@@ -123,8 +126,8 @@ body{margin:0;background:#f2f3f5;font:15px/1.5 system-ui,-apple-system,"PingFang
 .button{display:block;margin:12px 16px 0;padding:10px;border-radius:8px;background:#1456f0;color:#fff;text-align:center;text-decoration:none}
 span.button{background:#4e5969}`;
 
-/** The whole HTML document of a template's card. */
-export function renderCard(template: Pick<StoredTemplate, 'tplName' | 'cardId' | 'pages'>, options: RenderOptions): string {
+/** The card alone, `<main class="card">…</main>`, for a page of its own or another page's part (the console's preview). */
+export function renderCardBody(template: Pick<StoredTemplate, 'cardId' | 'pages'>, options: BodyOptions): string {
   let pages: TemplatePage[] = [];
   try {
     pages = template.pages ? JSON.parse(template.pages) as TemplatePage[] : [];
@@ -135,12 +138,17 @@ export function renderCard(template: Pick<StoredTemplate, 'tplName' | 'cardId' |
     const contents = [...page.contents].sort((a, b) => a.position_number - b.position_number).map((c) => renderContent(c, options)).join('');
     return `<section class="page">${pages.length > 1 ? `<div class="page-no">${page.page_order} / ${pages.length}</div>` : ''}${contents}</section>`;
   }).join('');
+  return `<main class="card" data-card="${escapeHtml(template.cardId ?? '')}">${body || '<section class="page"><p class="text">This template has no card.</p></section>'}</main>`;
+}
+
+/** The whole HTML document of a template's card. */
+export function renderCard(template: Pick<StoredTemplate, 'tplName' | 'cardId' | 'pages'>, options: RenderOptions): string {
   return [
     '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">',
     `<title>${escapeHtml(template.tplName)}</title><style nonce="${escapeHtml(options.nonce)}">${STYLE}</style></head><body>`,
     options.banner ? `<div class="banner">${escapeHtml(options.banner)}</div>` : '',
-    `<main class="card" data-card="${escapeHtml(template.cardId ?? '')}">${body || '<section class="page"><p class="text">This template has no card.</p></section>'}</main>`,
+    renderCardBody(template, options),
     '</body></html>',
   ].join('');
 }

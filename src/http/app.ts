@@ -16,7 +16,8 @@ import { errorHandlerFor, notFoundHandler } from './error-handler.js';
 import { benchRoutes } from './routes/bench.js';
 import { healthRoutes } from './routes/health.js';
 import { iamRoutes } from './routes/iam.js';
-import { previewRoutes } from './routes/previews.js';
+import { materialContentRoutes, previewRoutes } from './routes/previews.js';
+import { materialRoutes } from './routes/materials.js';
 import { kannelRoutes } from './routes/kannel.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { deliveryReportRoutes } from './routes/delivery-reports.js';
@@ -192,11 +193,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => healthRoutes(scope, { store: deps.store, lifecycle }));
   await app.register(async (scope) => iamRoutes(scope, routeDeps));
   await app.register(async (scope) => previewRoutes(scope, routeDeps));
+  await app.register(async (scope) => materialContentRoutes(scope, routeDeps));
   // The KooMessage operations: requests validated by ajv against their schemas, failures answered
   // with the contract's codes (validation.ts).
   await app.register(async (aim) => {
     aim.setValidatorCompiler(contractValidatorCompiler);
-    for (const routes of [sendDetailsRoutes, callbackRoutes, sendTaskRoutes, sendReportRoutes, templateRoutes, deliveryReportRoutes]) {
+    for (const routes of [sendDetailsRoutes, callbackRoutes, sendTaskRoutes, sendReportRoutes, templateRoutes, materialRoutes, deliveryReportRoutes]) {
       await aim.register(async (scope) => routes(scope, routeDeps));
     }
   });

@@ -7,6 +7,7 @@ import type { Callbacks } from '../service/callbacks.js';
 import type { DeliveryReports } from '../service/delivery-reports.js';
 import type { IamService } from '../service/iam.js';
 import type { SendTasks } from '../service/send-tasks.js';
+import type { Materials } from '../service/materials.js';
 import type { Templates } from '../service/templates.js';
 import type { Store } from '../store/store.js';
 
@@ -22,6 +23,7 @@ export interface AppDeps {
   deliveryReports: DeliveryReports;
   callbacks: Callbacks;
   templates: Templates;
+  materials: Materials;
   /** Prometheus metrics served at /metrics; absent, none are kept. */
   metrics?: Metrics;
   /** Requests per minute per account on /v1/aim/* (default 6000); 0 turns the limit off. */

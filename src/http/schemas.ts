@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type TSchema } from 'typebox';
 import { ErrorCodes } from '../domain/errors.js';
 
 /** The schema, or null. */
@@ -40,4 +40,12 @@ export const RequiredText = (max: number, options: Annotated = {}) => Text(max, 
 export const ContractTime = (description: string, format: 'contract-time' | 'report-time' = 'contract-time') => Type.String({
   maxLength: 30, format, examples: ['2019-10-12T07:20:50Z'], description, 'x-no-nul': true,
   'x-codes': { value: ErrorCodes.invalidTime }, 'x-rule': 'a UTC time like 2019-10-12T07:20:50Z (optionally with milliseconds)',
+});
+
+/** One of these texts; messages say "must be <rule>". */
+export const OneOf = (values: readonly string[], rule?: string) => Type.String({ enum: [...values], 'x-rule': rule ?? `one of ${values.join(', ')}` });
+
+/** KooMessage's `{status: "200", message: "success", data}` answer. */
+export const Envelope = <T extends TSchema>(data: T) => Type.Object({
+  status: Type.String({ examples: ['200'] }), message: Type.String({ examples: ['success'] }), data,
 });

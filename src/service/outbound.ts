@@ -104,3 +104,25 @@ export function outboundFailure(error: unknown): string {
   }
   return error instanceof Error ? String((error.cause as Error | undefined)?.message ?? error.message) : String(error);
 }
+
+/** A GET that reads at most `maxBytes` of the answer (more sets `tooLarge` and stops reading). Redirects are not followed. */
+export type OutboundGet = (url: string, options: { timeoutMs: number; maxBytes: number }) => Promise<{ status: number; bytes: Buffer; tooLarge: boolean }>;
+
+/** GETs through the guarded dispatcher unless private addresses are allowed (material fetches). */
+export function outboundGet(options: { allowPrivate: boolean; resolve?: Resolver }): OutboundGet {
+  const dispatcher = options.allowPrivate ? new Agent() : guardedDispatcher(options.resolve);
+  return async (url, { timeoutMs, maxBytes }) => {
+    const response = await request(url, { method: 'GET', headers: { 'user-agent': 'aimledger-materials' }, dispatcher, signal: AbortSignal.timeout(timeoutMs) });
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        response.body.destroy();
+        return { status: response.statusCode, bytes: Buffer.alloc(0), tooLarge: true };
+      }
+      parts.push(chunk as Buffer);
+    }
+    return { status: response.statusCode, bytes: Buffer.concat(parts), tooLarge: false };
+  };
+}

@@ -33,8 +33,12 @@ export class Templates {
     for (const [i, sign] of (input.sms_signs ?? []).entries()) {
       if (!(await this.store.signatures.find(accountId, sign))) throw new InvalidParameter(`sms_signs[${i}] "${sign}" is not a signature of this account`);
     }
-    const missing = await this.store.materials.missing(accountId, checked.materialIds);
-    if (missing.length > 0) throw new InvalidParameter(`material ${missing[0]} (src_type 1) is not a material of this account`);
+    const kinds = await this.store.materials.kinds(accountId, checked.materialIds);
+    for (const ref of checked.materialRefs) {
+      const kind = kinds.get(ref.id);
+      if (!kind) throw new InvalidParameter(`${ref.field} names ${ref.id}, which is not a material of this account (src_type 1)`);
+      if (!ref.kinds.includes(kind)) throw new InvalidParameter(`${ref.field} names ${ref.id}, a${kind === 'image' ? 'n' : ''} ${kind}; it takes ${ref.kinds.map((k) => `a${k === 'image' ? 'n' : ''} ${k}`).join(' or ')}`);
+    }
     const now = this.clock().getTime();
     const review = this.options.autoApprove ? 'approved' as const : 'reviewing' as const;
     return this.store.transaction(async (tx) => {

@@ -1,4 +1,5 @@
 import type { ColumnDefinitionBuilder, Dialect, Kysely } from 'kysely';
+import type { FileStore } from './file-store.js';
 import type { Database } from './schema.js';
 import type { PartitionManager } from './partitions.js';
 
@@ -37,6 +38,11 @@ export interface DialectAdapter {
   readonly deferredJoin: boolean;
   /** The column type of raw bytes. */
   readonly binaryType: 'blob' | 'bytea';
+  /**
+   * Where material bytes live outside the database (SQLite: a folder beside the database file),
+   * or null: in the database (material_blobs), where every instance reads them (PostgreSQL).
+   */
+  readonly materialFiles: FileStore | null;
   /**
    * Bulk load into a table on the given connection (PostgreSQL: COPY FROM STDIN); null where
    * multi-row INSERTs are already the fast path (SQLite).

@@ -43,6 +43,8 @@ export async function testStack(store: Store, options: {
   allowPrivate?: boolean; receipts?: Partial<ReceiptOptions>; kannel?: KannelOptions;
   /** Approve new templates at creation. */
   templateAutoApprove?: boolean;
+  /** Material quota and URL fetches. */
+  materials?: { quotaBytes?: number; allowUrlFetch?: boolean; fetchTimeoutMs?: number };
   /** App settings beyond the services (rate limits, logger, …). */
   app?: Partial<AppDeps>;
 } = {}): Promise<{ app: FastifyInstance; worker: OutboxWorker }> {
@@ -54,6 +56,7 @@ export async function testStack(store: Store, options: {
     ...(options.receipts ? { receipts: options.receipts } : {}),
     ...(options.kannel ? { kannel: options.kannel } : {}),
     ...(options.templateAutoApprove !== undefined ? { templateAutoApprove: options.templateAutoApprove } : {}),
+    ...(options.materials ? { materials: options.materials } : {}),
   });
   const app = await buildApp({ ...services.deps, ...options.app });
   openApps.add(app);

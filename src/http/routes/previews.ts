@@ -32,3 +32,17 @@ export async function previewRoutes(app: FastifyInstance, deps: Pick<AppDeps, 's
     return reply.header('content-security-policy', cardCsp(nonce)).type('text/html; charset=utf-8').send(html);
   });
 }
+
+const OBJECT_KEY = /^[A-Za-z0-9_-]{24}$/;
+
+/** `/materials/<key>`: a material's bytes, without credentials (cards load them), at a URL nobody can guess. */
+export async function materialContentRoutes(app: FastifyInstance, deps: Pick<AppDeps, 'materials'>): Promise<void> {
+  app.get('/materials/:key', { schema: { hide: true } }, async (request, reply) => {
+    const { key } = request.params as { key: string };
+    const found = OBJECT_KEY.test(key) ? await deps.materials.content(key) : undefined;
+    reply.header('x-content-type-options', 'nosniff').header('content-security-policy', "default-src 'none'; sandbox");
+    if (!found) return reply.status(404).type('text/plain; charset=utf-8').send('No such material.\n');
+    // The key names these bytes for ever: a new upload gets a new key.
+    return reply.header('cache-control', 'public, max-age=31536000, immutable').type(found.contentType).send(found.bytes);
+  });
+}

@@ -9,7 +9,7 @@ import { FACTORY_TYPES, templatesQuery } from '../../domain/templates-query.js';
 import { formatIsoMillis } from '../../domain/time.js';
 import type { AppDeps } from '../deps.js';
 import { principalOf, requireOperation } from '../auth.js';
-import { ContractTime, Nullable, PageInfo, RequiredText, Text } from '../schemas.js';
+import { ContractTime, Envelope, Nullable, OneOf, PageInfo, RequiredText, Text } from '../schemas.js';
 import { errorResponses } from './common.js';
 
 export const TemplatesQuerystring = Type.Object({
@@ -27,7 +27,6 @@ export const TemplatesQuerystring = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
 });
 
-const enumOf = (values: readonly string[], rule?: string) => Type.String({ enum: [...values], 'x-rule': rule ?? `one of ${values.join(', ')}` });
 const Int = (minimum: number, maximum: number) => Type.Integer({ minimum, maximum });
 
 const TemplateAction = Type.Object({
@@ -49,20 +48,20 @@ const TemplateAction = Type.Object({
 }, { title: 'AimPersonalTemplateContentAction' });
 
 const TemplateContent = Type.Object({
-  type: enumOf(CONTENT_TYPES),
+  type: OneOf(CONTENT_TYPES),
   position_number: Int(0, 1000),
   content: Type.Optional(Text(1000)),
   content_child: Type.Optional(Text(1000)),
   src: Type.Optional(Text(1000)),
   src_type: Type.Optional(Int(1, 10)),
   cover: Type.Optional(Text(1000)),
-  action_type: Type.Optional(enumOf(ACTION_TYPES)),
+  action_type: Type.Optional(OneOf(ACTION_TYPES)),
   action: Type.Optional(TemplateAction),
-  is_text_title: Type.Optional(enumOf(['true', 'false'], 'true or false')),
+  is_text_title: Type.Optional(OneOf(['true', 'false'], 'true or false')),
   currency_display: Type.Optional(Int(0, 1)),
   visible: Type.Optional(Int(0, 1)),
-  ratio: Type.Optional(enumOf(['threeToFour', 'oneToOne'])),
-  button_type: Type.Optional(enumOf(['static', 'dynamic'])),
+  ratio: Type.Optional(OneOf(['threeToFour', 'oneToOne'])),
+  button_type: Type.Optional(OneOf(['static', 'dynamic'])),
   oppo_background: Type.Optional(Text(1000)),
   vivo_background: Type.Optional(Text(1000)),
 }, { title: 'AimPersonalTemplateContent' });
@@ -70,7 +69,7 @@ const TemplateContent = Type.Object({
 export const CreateTemplateBody = Type.Object({
   tpl_name: RequiredText(17, { minLength: 1 }),
   use_id: Type.Integer({ enum: [1, 2], description: '1 commercial, 2 trial (the name must then contain 测试).', 'x-rule': '1 (commercial) or 2 (trial)' }),
-  card_id: enumOf(CARD_IDS, 'one of the layouts the definition lists (e.g. StandardImageAndText, PureText)'),
+  card_id: OneOf(CARD_IDS, 'one of the layouts the definition lists (e.g. StandardImageAndText, PureText)'),
   scene: Type.Optional(Text(10)),
   sub_type: Type.Optional(Int(0, 100)),
   pages: Type.Array(Type.Object({
@@ -83,17 +82,13 @@ export const CreateTemplateBody = Type.Object({
     example: RequiredText(100, { minLength: 1 }),
   }, { title: 'AimPersonalTemplateParam' }), { maxItems: 20, 'x-rule': 'a list of at most 20 params' })),
   factorys: Type.Optional(Type.Array(Type.Object({
-    factory_type: enumOf(VENDORS),
+    factory_type: OneOf(VENDORS),
     state: Int(0, 1),
   }, { title: 'AimPersonalTemplateFactory' }), { maxItems: VENDORS.length, 'x-rule': `a list of at most ${VENDORS.length} vendors` })),
   sms_signs: Type.Optional(Type.Array(RequiredText(20, { minLength: 1 }), { maxItems: 3, 'x-rule': 'a list of at most 3 signatures of 1 to 20 characters' })),
   sms_example: Type.Optional(Text(70)),
   sms_template: Type.Optional(Text(2000)),
 }, { $id: 'CreateAimPersonalTemplateRequestBody', title: 'CreateAimPersonalTemplateRequestBody' });
-
-const Envelope = <T extends ReturnType<typeof Type.Object> | ReturnType<typeof Type.Null>>(data: T) => Type.Object({
-  status: Type.String({ examples: ['200'] }), message: Type.String({ examples: ['success'] }), data,
-});
 
 export const TemplateCreated = Envelope(Type.Object({ tpl_id: Type.String({ examples: ['600000001'] }) }));
 const Done = Envelope(Type.Null());
@@ -142,9 +137,9 @@ export const TemplateStateBody = Type.Object({
 export const TemplateReviewBody = Type.Object({
   account: RequiredText(64, { minLength: 1, description: 'The account the template belongs to, by name.' }),
   tpl_id: RequiredText(36, { minLength: 1 }),
-  decision: enumOf(['approve', 'reject'], 'approve or reject'),
+  decision: OneOf(['approve', 'reject'], 'approve or reject'),
   reason: Type.Optional(Text(200)),
-  factory: Type.Optional(enumOf(VENDORS)),
+  factory: Type.Optional(OneOf(VENDORS)),
 }, { $id: 'TemplateReviewBody', title: 'TemplateReviewBody' });
 
 const TemplateStatus = Type.Object({

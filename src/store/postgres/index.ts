@@ -108,6 +108,7 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     deferredJoin: false,
     binaryType: 'bytea',
+    materialFiles: null,
     copyRows: (db, table, columns, rows) => copyRows(db as Kysely<unknown>, table, columns, rows),
     exportBatchSize: 1000,
     optimizeStatements: ['vacuum (analyze) send_details', 'vacuum (analyze) send_detail_counts', 'vacuum (analyze) send_detail_ids'],

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { SqliteDialect } from 'kysely';
 import type { DialectAdapter } from '../dialect.js';
 import { DatabaseOpenError } from '../open-error.js';
+import { FolderFileStore, MemoryFileStore } from '../file-store.js';
 import { withStatementCache } from './statement-cache.js';
 
 /** How long a write waits for another process's write lock before giving up (SQLITE_BUSY). */
@@ -80,6 +81,8 @@ export function sqliteAdapter(path: string): DialectAdapter {
   // The wait blocks the event loop, so it is kept short.
   db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
+  // Material bytes in a folder beside the file (kept out of the database, which they would bloat).
+  const materialFiles = path === ':memory:' ? new MemoryFileStore() : new FolderFileStore(`${resolve(path)}-materials`);
   return {
     backend: 'sqlite',
     dialect: new SqliteDialect({ database: withStatementCache(db) }),
@@ -92,10 +95,12 @@ export function sqliteAdapter(path: string): DialectAdapter {
     // backup API would restart on every write by another connection and never finish under load.
     backup: async (file) => {
       db.prepare('VACUUM INTO ?').run(file);
+      await materialFiles.copyTo(`${resolve(file)}-materials`);
     },
     poolStats: () => null,
     deferredJoin: true,
     binaryType: 'blob',
+    materialFiles,
     copyRows: null,
     exportBatchSize: 200,
     optimizeStatements: ['analyze send_details', 'analyze send_detail_counts'],
