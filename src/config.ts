@@ -12,6 +12,12 @@ export interface Config {
   databaseUrl: string;
   host: string;
   port: number;
+  /** The link host's port (AIMLEDGER_LINK_PORT; default the API's + 1, or 0 when that is 0). */
+  linkPort: number;
+  /** The link host's public address (AIMLEDGER_LINK_BASE_URL); its host is the links' domain. Unset: http://<host>:<link port>. */
+  linkBaseUrl: string | undefined;
+  /** More user-agent substrings the link host treats as previews (AIMLEDGER_LINK_PREVIEW_AGENTS, comma-separated). */
+  linkPreviewAgents: string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /**
    * Which proxies' X-Forwarded-For to believe: false (none), a hop count, or the proxies'
@@ -89,6 +95,7 @@ export interface ConfigFlags {
   database?: string;
   host?: string;
   port?: string;
+  linkPort?: string;
   logLevel?: string;
   trustProxy?: string;
   benchRoutes?: boolean;
@@ -180,6 +187,20 @@ function kannelConfig(env: NodeJS.ProcessEnv): KannelConfig {
   };
 }
 
+/** An http(s) URL whose host (and port) is the links' domain; no path. */
+function linkBaseUrl(value: string, name: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`${name} must be a URL like https://s.example.com (got ${JSON.stringify(value)})`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash || url.username) {
+    throw new ConfigError(`${name} must be an http(s) URL with a host and nothing after it, like https://s.example.com (got ${JSON.stringify(value)})`);
+  }
+  return url.origin;
+}
+
 function bool(value: string, name: string): boolean {
   if (value === 'true' || value === '1') return true;
   if (value === 'false' || value === '0' || value === '') return false;
@@ -239,6 +260,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const db = pick(flags.database, 'AIMLEDGER_DATABASE_URL');
   const host = pick(flags.host, 'AIMLEDGER_HOST');
   const p = pick(flags.port, 'AIMLEDGER_PORT');
+  const lp = pick(flags.linkPort, 'AIMLEDGER_LINK_PORT');
+  const linkBase = pick(undefined, 'AIMLEDGER_LINK_BASE_URL');
+  const previewAgents = pick(undefined, 'AIMLEDGER_LINK_PREVIEW_AGENTS');
   const level = pick(flags.logLevel, 'AIMLEDGER_LOG_LEVEL');
   const proxy = pick(flags.trustProxy, 'AIMLEDGER_TRUST_PROXY');
   const retention = pick(flags.retentionMonths, 'AIMLEDGER_RETENTION_MONTHS');
@@ -275,6 +299,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     databaseUrl: db ? databaseUrl(db.value, db.name === '--database-url' ? '--database' : db.name) : DEFAULTS.databaseUrl,
     host: host?.value || DEFAULTS.host,
     port: p ? port(p.value, p.name) : DEFAULTS.port,
+    linkPort: lp ? port(lp.value, lp.name) : ((api) => (api === 0 || api === 65535 ? 0 : api + 1))(p ? port(p.value, p.name) : DEFAULTS.port),
+    linkBaseUrl: linkBase ? linkBaseUrl(linkBase.value, linkBase.name) : undefined,
+    linkPreviewAgents: previewAgents ? previewAgents.value.split(',').map((a) => a.trim()).filter(Boolean) : [],
     logLevel: (level?.value ?? DEFAULTS.logLevel) as Config['logLevel'],
     trustProxy: proxy ? trustProxy(proxy.value, proxy.name) : DEFAULTS.trustProxy,
     benchRoutes: bench ? bool(bench.value, bench.name) : DEFAULTS.benchRoutes,

@@ -18,6 +18,8 @@ import { DeliveryReports } from './service/delivery-reports.js';
 import { SendTasks } from './service/send-tasks.js';
 import { Materials } from './service/materials.js';
 import { Templates } from './service/templates.js';
+import { Links } from './service/links.js';
+import { buildLinkApp } from './http/link-host.js';
 import { DEFAULT_MATERIAL_QUOTA_BYTES } from './domain/material.js';
 import { ensureDemo, type DemoSetup } from './dev/demo.js';
 import { openStore } from './store/open-store.js';
@@ -25,6 +27,11 @@ import type { Store } from './store/store.js';
 
 export interface RunningServer {
   app: FastifyInstance;
+  /** The link host (recipients' short links), on its own listener. */
+  linkApp: FastifyInstance;
+  linkUrl: string;
+  /** The links' domain: aim_url is `<linkDomain>/<aim_code>`. */
+  linkDomain: string;
   pipeline: Pipeline;
   store: Store;
   url: string;
@@ -52,6 +59,8 @@ export function identityFor(store: Store, clock: Clock, keyring: Keyring, thrott
 
 export interface Services {
   deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports' | 'callbacks' | 'templates' | 'materials' | 'kannelDlrSecret' | 'metrics'>;
+  /** Opening recipients' links (the link host's service). */
+  links: Links;
   /** Builds the outbox worker once a logger exists (the app's); wakes on new send tasks. */
   startPipeline(log: Parameters<typeof createPipeline>[3]): Pipeline;
 }
@@ -60,6 +69,8 @@ export interface Services {
 export function servicesFor(store: Store, clock: Clock, keyring: Keyring, options: Omit<PipelineOptions, 'channel'> & {
   throttle?: AuthThrottle; allowPrivate?: boolean; templateAutoApprove?: boolean;
   materials?: { quotaBytes?: number; allowUrlFetch?: boolean; fetchTimeoutMs?: number };
+  /** The links' domain (known once the link host listens) and the extra preview agents. */
+  links?: { domain: () => string; previewAgents?: readonly string[] };
 }): Services {
   const identity = identityFor(store, clock, keyring, options.throttle);
   const metrics = new Metrics(store, clock);
@@ -67,13 +78,15 @@ export function servicesFor(store: Store, clock: Clock, keyring: Keyring, option
   const allowPrivate = options.allowPrivate ?? false;
   const callbacks = new Callbacks(store, clock, allowPrivate, options.receipts?.resolve);
   let notify = () => {};
-  const sendTasks = new SendTasks(store, clock, () => notify());
+  const sendTasks = new SendTasks(store, clock, () => notify(), { linkDomain: options.links?.domain ?? (() => '127.0.0.1:8081') });
+  const links = new Links(store, clock, { previewAgents: options.links?.previewAgents ?? [] });
   const templates = new Templates(store, clock, { autoApprove: options.templateAutoApprove ?? false });
   const materials = new Materials(store, clock, {
     quotaBytes: options.materials?.quotaBytes ?? DEFAULT_MATERIAL_QUOTA_BYTES, allowUrlFetch: options.materials?.allowUrlFetch ?? false,
     fetchTimeoutMs: options.materials?.fetchTimeoutMs ?? 10_000, allowPrivate,
   });
   return {
+    links,
     deps: { store, clock, ...identity, sendTasks, deliveryReports, callbacks, templates, materials, metrics, ...(options.kannel ? { kannelDlrSecret: options.kannel.dlrSecret } : {}) },
     startPipeline: (log) => {
       const pipeline = createPipeline(store, clock, deliveryReports, log, {
@@ -111,11 +124,12 @@ export function loggerOptions(level: Config['logLevel'], stream?: NodeJS.Writabl
   };
 }
 
-function listenFailure(error: unknown, config: Config): unknown {
+function listenFailure(error: unknown, config: Config, which: { port: number; flag: string; variable: string } = { port: config.port, flag: '--port', variable: 'AIMLEDGER_PORT' }): unknown {
   const code = (error as { code?: unknown } | null)?.code;
-  const where = `${config.host}:${config.port}`;
-  if (code === 'EADDRINUSE') return new ListenError(`${where} is already in use by another program: stop it, or choose another port with --port or AIMLEDGER_PORT`, { cause: error });
-  if (code === 'EACCES' || code === 'EPERM') return new ListenError(`not allowed to listen on ${where} (ports below 1024 need privileges): choose another port with --port or AIMLEDGER_PORT`, { cause: error });
+  const where = `${config.host}:${which.port}`;
+  const choose = `choose another port with ${which.flag} or ${which.variable}`;
+  if (code === 'EADDRINUSE') return new ListenError(`${where} is already in use by another program: stop it, or ${choose}`, { cause: error });
+  if (code === 'EACCES' || code === 'EPERM') return new ListenError(`not allowed to listen on ${where} (ports below 1024 need privileges): ${choose}`, { cause: error });
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ListenError(`${config.host} is not an address of this machine: choose another with --host or AIMLEDGER_HOST`, { cause: error });
   return error;
 }
@@ -135,10 +149,13 @@ export async function startServer(config: Config, options: {
     await store.migrate();
     const demo = options.demo ? await ensureDemo(store, clock) : undefined;
     const keyring = await openKeyring(store, { masterKey: config.masterKey, databaseUrl: config.databaseUrl });
+    // The links' domain: AIMLEDGER_LINK_BASE_URL's host, or the link host's own address once it listens.
+    let linkDomain = config.linkBaseUrl ? new URL(config.linkBaseUrl).host : `${config.host}:${config.linkPort}`;
     const services = servicesFor(store, clock, keyring, {
       simulator: config.simulator, allowPrivate: config.callbackAllowPrivate, ...(config.kannel ? { kannel: config.kannel } : {}),
       templateAutoApprove: config.templateAutoApprove ?? options.demo === true,
       materials: { quotaBytes: config.materialQuotaBytes, allowUrlFetch: config.materialUrlFetch },
+      links: { domain: () => linkDomain, previewAgents: config.linkPreviewAgents },
     });
     const lifecycle: Lifecycle = { draining: false };
     const app = await buildApp({
@@ -157,6 +174,16 @@ export async function startServer(config: Config, options: {
       await app.close().catch(() => {});
       throw listenFailure(error, config);
     }
+    const linkApp = await buildLinkApp({ links: services.links, materials: services.deps.materials, logger: loggerOptions(config.logLevel, options.logStream) });
+    let linkUrl: string;
+    try {
+      linkUrl = await linkApp.listen({ host: config.host, port: config.linkPort });
+    } catch (error) {
+      await linkApp.close().catch(() => {});
+      await app.close().catch(() => {});
+      throw listenFailure(error, config, { port: config.linkPort, flag: '--link-port', variable: 'AIMLEDGER_LINK_PORT' });
+    }
+    if (!config.linkBaseUrl) linkDomain = new URL(linkUrl).host;
     // Resumes whatever the outbox holds from before a restart (leases of a dead process expire).
     pipeline.worker.start();
     let running: Promise<void> = Promise.resolve();
@@ -177,7 +204,7 @@ export async function startServer(config: Config, options: {
     sweep.unref();
     let closing: Promise<void> | undefined;
     return {
-      app, pipeline, store, url, ...(demo ? { demo } : {}),
+      app, linkApp, linkUrl, linkDomain, pipeline, store, url, ...(demo ? { demo } : {}),
       close: () => {
         closing ??= (async () => {
           clearInterval(sweep);
@@ -185,7 +212,7 @@ export async function startServer(config: Config, options: {
           // drain time is up); then stop listening and wait for the requests still running.
           lifecycle.draining = true;
           await connections.drain(config.shutdownDrainMs);
-          await app.close();
+          await Promise.all([app.close(), linkApp.close()]);
           // After the last request: the current round finishes, so no claimed job is left half done.
           await pipeline.worker.stop();
           // Maintenance works in short transactions; let the current one finish before closing.

@@ -99,6 +99,9 @@ for (const backend of BACKENDS) {
         assert.equal(created.submission_count, 3);
         const tasks = await client.listSendTasks({ task_id: created.task_id });
         assert.equal(tasks.aim_send_tasks[0]?.sending_number, 3);
+        const links = await client.listResolveDetails({ task_id: created.task_id, offset: 0, limit: 10 });
+        assert.equal(links.page_info.total, 3);
+        assert.ok(links.resolve_details.every((d) => d.resolved_status === 'unresolved'));
         const reports = await client.listSendReports({ tpl_id: TPL_ID });
         assert.equal(reports.status, '200');
         assert.ok(reports.data.data_list.length > 0);

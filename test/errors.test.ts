@@ -21,6 +21,7 @@ const PINNED: Record<ErrorName, [code: string, status: number, summary: string]>
   templateNotFound: ['KM.00001080', 400, 'The AIM template does not exist'],
   templateIdEmpty: ['KM.00001081', 400, 'The AIM template id is empty'],
   templateUnavailable: ['KM.00001082', 400, 'The AIM template is disabled or not approved'],
+  smsTemplateWithoutLink: ['KM.00001377', 400, 'The SMS template has no mark for the resolve link'],
   phoneListEmpty: ['KM.00001083', 400, 'The recipient list is empty'],
   inputEmpty: ['KM.90016414', 400, 'A required parameter is empty'],
   tooManyShortLinks: ['KM.90016416', 400, 'Too many recipients in one task'],

@@ -47,7 +47,7 @@ for (const backend of BACKENDS) {
       assert.equal(iam.get?.operationId, 'KeystoneValidateToken');
       const ops = Object.values(doc.paths).flatMap((p) => Object.values(p as Record<string, { operationId?: string }>).map((o) => o.operationId)).filter(Boolean).sort();
       assert.deepEqual(ops, ['AddCallBack', 'CreateAimPersonalTemplate', 'CreateAimSendTask', 'DeleteAimPersonalTemplate', 'DeleteTemplateMaterial', 'ExportAimSendDetails',
-        'IngestDeliveryReports', 'KeystoneCreateUserTokenByPassword', 'KeystoneValidateToken', 'ListAimCallbacks', 'ListAimSendDetails', 'ListAimSendReports',
+        'IngestDeliveryReports', 'KeystoneCreateUserTokenByPassword', 'KeystoneValidateToken', 'ListAimCallbacks', 'ListAimResolveDetails', 'ListAimSendDetails', 'ListAimSendReports',
         'ListAimSendTasks', 'ListAimTemplateMaterials', 'ListAimTemplates', 'ReviewAimTemplate', 'SetPrimaryVideoThumbnail', 'ShowTemplateVideoThumbnail',
         'UpdatePersonalTemplateState', 'UploadAimTemplateMaterial']);
       const schemes = (doc as unknown as { components: { securitySchemes: Record<string, unknown> } }).components.securitySchemes;

@@ -19,7 +19,7 @@ if (!available && required) throw new Error('AIMLEDGER_TEST_KANNEL is set but Ka
 if (!available) process.stdout.write('Kannel tests skipped: no bearerbox/smsbox (apt-get install kannel).\n');
 
 
-const CONTENT = '您的会员日礼券已到账：${1}，有效期 ${2} 天';
+const CONTENT = '您的会员日礼券已到账：${1}，有效期 ${2} 天，详情 ${aim_url}';
 
 for (const backend of BACKENDS) {
   describe(`Kannel channel on ${backend.name}`, { skip: !available }, () => {
@@ -45,7 +45,7 @@ for (const backend of BACKENDS) {
         await app.inject({ method: 'POST', url: '/v1/aim/callbacks', headers: { 'x-auth-token': token }, payload: { callback_url: `${receiverBase}/r` } });
         const body = taskBody(['13100000001', '13100000002', '13100000016', '13100000004']) as { resolve_task: { params: Array<Record<string, unknown>> } };
         for (const p of body.resolve_task.params) p.sms_params = ['满100减20', '7'];
-        const created = (await postTask(app, token, body)).json() as { task_id: string; resolve_task: { params: Array<{ cust_flag: string; msg_id: string }> } };
+        const created = (await postTask(app, token, body)).json() as { task_id: string; resolve_task: { params: Array<{ cust_flag: string; msg_id: string; aim_url: string }> } };
         // A task whose SMS template has no content cannot be sent: its message fails at once.
         const orphan = taskBody(['13100000009']) as { sms_channel: Record<string, unknown> };
         orphan.sms_channel.sms_tpl_id = '99999';
@@ -72,7 +72,9 @@ for (const backend of BACKENDS) {
         const sent = kannel.operator.messages.filter((m) => m.to.endsWith('13100000001'));
         assert.equal(sent.length, 1);
         assert.equal(sent[0]?.from, CHANNEL);
-        assert.equal(sent[0]?.text, `【${SIGN}】您的会员日礼券已到账：满100减20，有效期 7 天`);
+        const link = created.resolve_task.params.find((p) => p.cust_flag === '13100000001')?.aim_url;
+        assert.match(link ?? '', /^links\.test\/[0-9A-Za-z]{6}$/);
+        assert.equal(sent[0]?.text, `【${SIGN}】您的会员日礼券已到账：满100减20，有效期 7 天，详情 ${link as string}`, 'the text carries the recipient\'s link');
 
         // The callback checks its secret.
         const forged = await app.inject({ url: `/v1/kannel/dlr?msg_id=${created.resolve_task.params[0]?.msg_id}&secret=wrong&type=2&status=x` });

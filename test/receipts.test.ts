@@ -84,7 +84,8 @@ for (const backend of BACKENDS) {
       const tenant = await tenantWithReferences(store, 'te_admin');
       await register(app, tenant.token, { callback_url: `${base}/single`, url_type: 0 });
       await register(app, tenant.token, { callback_url: `${base}/batch`, url_type: 2 });
-      const created = (await postTask(app, tenant.token, taskBody(phones(7)))).json() as { task_id: string };
+      const created = (await postTask(app, tenant.token, taskBody(phones(7)))).json() as { task_id: string; resolve_task: { params: Array<{ msg_id: string; aim_code: string; aim_url: string }> } };
+      const links = new Map(created.resolve_task.params.map((p) => [p.msg_id, p]));
 
       await receiver.down();
       await worker.drain();
@@ -116,7 +117,8 @@ for (const backend of BACKENDS) {
           seen.add(g.receipt.msg_id);
           const d = byMsg.get(g.receipt.msg_id as string) as Json;
           assert.deepEqual(g.receipt, {
-            task_id: created.task_id, cust_flag: d.cust_flag, msg_id: d.msg_id, tpl_id: TPL_ID, sms_sign: SIGN, aim_code: null, aim_url: null,
+            task_id: created.task_id, cust_flag: d.cust_flag, msg_id: d.msg_id, tpl_id: TPL_ID, sms_sign: SIGN,
+            aim_code: links.get(d.msg_id as string)?.aim_code, aim_url: links.get(d.msg_id as string)?.aim_url,
             send_time: d.send_time, receive_time: d.receive_time, send_status: d.send_status === 'success' ? 'DELIVRD' : d.result_code,
             send_status_desc: d.send_status === 'success' ? '发送成功' : `发送失败: ${String(d.result_code)}`, total: 1, sequence: 1,
           });

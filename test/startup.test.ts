@@ -34,6 +34,18 @@ describe('start-up failures are one clear line with a documented exit status', (
     }
   });
 
+  it('the link host\'s port in use: exit 4, naming --link-port', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const res = await cli(['serve', '--port', '0', '--link-port', String(port), '--database', `sqlite:${join(dir, 'link-port.db')}`]);
+      assertOneLine(res, 4, new RegExp(`127\\.0\\.0\\.1:${port} is already in use.*--link-port or AIMLEDGER_LINK_PORT`));
+    } finally {
+      blocker.close();
+    }
+  });
+
   it('PostgreSQL unreachable: exit 3, without the password', async () => {
     const res = await cli(['migrate', '--database', 'postgres://admin:s3cret-pw@127.0.0.1:1/ledger']);
     assertOneLine(res, 3, /database: cannot reach PostgreSQL at 127\.0\.0\.1:1 \(ECONNREFUSED\): is it running/);

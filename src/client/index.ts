@@ -12,6 +12,7 @@ import type { ExportQuerystring, SendDetailsQuerystring, SendDetailsResponseBody
 import type { SendReportsBody, SendReportsResponseBody } from '../http/routes/send-reports.js';
 import type { SendTaskBody, SendTaskCreatedBody, SendTasksQuerystring, SendTasksResponseBody } from '../http/routes/send-tasks.js';
 import type { CreateTemplateBody, TemplateCreated, TemplatesQuerystring, TemplatesResponseBody } from '../http/routes/templates.js';
+import type { ResolveDetailsQuerystring, ResolveDetailsResponseBody } from '../http/routes/resolve-details.js';
 import type { MaterialsQuerystring, MaterialsResponse, MaterialUploaded, ThumbnailsResponse, UploadMaterialBody } from '../http/routes/materials.js';
 
 export { RESULT_WINDOW, SEND_STATUSES, type SendStatus };
@@ -26,6 +27,8 @@ export type SendTasksQuery = Static<typeof SendTasksQuerystring>;
 export type SendReportsQuery = Static<typeof SendReportsBody>;
 export type TemplatesQuery = Static<typeof TemplatesQuerystring>;
 export type CreateTemplateRequest = Static<typeof CreateTemplateBody>;
+export type ResolveDetailsQuery = Static<typeof ResolveDetailsQuerystring>;
+export type { ResolveDetailsResponseBody };
 export type TemplateCreatedBody = Static<typeof TemplateCreated>;
 export type UploadMaterialRequest = Static<typeof UploadMaterialBody>;
 export type MaterialUploadedBody = Static<typeof MaterialUploaded>;
@@ -213,6 +216,11 @@ export class AimLedgerClient {
   /** `GET /v1/aim/templates` (ListAimTemplates). */
   async listTemplates(query: TemplatesQuery = {}): Promise<TemplatesResponseBody> {
     return this.json('GET', '/v1/aim/templates', { query });
+  }
+
+  /** `GET /v1/aim/resolve-details` (ListAimResolveDetails). */
+  async listResolveDetails(query: ResolveDetailsQuery): Promise<ResolveDetailsResponseBody> {
+    return this.json('GET', '/v1/aim/resolve-details', { query });
   }
 
   /** `POST /v1/aim/templates` (CreateAimPersonalTemplate). */

@@ -141,14 +141,19 @@ export function renderCardBody(template: Pick<StoredTemplate, 'cardId' | 'pages'
   return `<main class="card" data-card="${escapeHtml(template.cardId ?? '')}">${body || '<section class="page"><p class="text">This template has no card.</p></section>'}</main>`;
 }
 
-/** The whole HTML document of a template's card. */
-export function renderCard(template: Pick<StoredTemplate, 'tplName' | 'cardId' | 'pages'>, options: RenderOptions): string {
+/** A card's page around its body (from renderCardBody): its title, the style block allowed by `nonce`, an optional banner. */
+export function cardPage(title: string, body: string, nonce: string, banner?: string): string {
   return [
     '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer">',
-    `<title>${escapeHtml(template.tplName)}</title><style nonce="${escapeHtml(options.nonce)}">${STYLE}</style></head><body>`,
-    options.banner ? `<div class="banner">${escapeHtml(options.banner)}</div>` : '',
-    renderCardBody(template, options),
+    `<title>${escapeHtml(title)}</title><style nonce="${escapeHtml(nonce)}">${STYLE}</style></head><body>`,
+    banner ? `<div class="banner">${escapeHtml(banner)}</div>` : '',
+    body,
     '</body></html>',
   ].join('');
+}
+
+/** The whole HTML document of a template's card. */
+export function renderCard(template: Pick<StoredTemplate, 'tplName' | 'cardId' | 'pages'>, options: RenderOptions): string {
+  return cardPage(template.tplName, renderCardBody(template, options), options.nonce, options.banner);
 }

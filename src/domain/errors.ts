@@ -46,6 +46,7 @@ export const ERROR_CATALOGUE = {
   templateNotFound: { code: 'KM.00001080', kind: 'InvalidParameter', summary: 'The AIM template does not exist' },
   templateIdEmpty: { code: 'KM.00001081', kind: 'InvalidParameter', summary: 'The AIM template id is empty' },
   templateUnavailable: { code: 'KM.00001082', kind: 'InvalidParameter', summary: 'The AIM template is disabled or not approved' },
+  smsTemplateWithoutLink: { code: 'KM.00001377', kind: 'InvalidParameter', summary: 'The SMS template has no mark for the resolve link' },
   phoneListEmpty: { code: 'KM.00001083', kind: 'InvalidParameter', summary: 'The recipient list is empty' },
   inputEmpty: { code: 'KM.90016414', kind: 'InvalidParameter', summary: 'A required parameter is empty' },
   tooManyShortLinks: { code: 'KM.90016416', kind: 'InvalidParameter', summary: 'Too many recipients in one task' },

@@ -62,6 +62,7 @@ export type Operation =
   | 'send-tasks:list'
   | 'send-reports:list'
   | 'templates:list'
+  | 'resolve-details:list'
   | 'templates:manage'
   | 'templates:review'
   | 'send-tasks:create'
@@ -75,6 +76,7 @@ const PERMISSIONS: Record<Operation, readonly Role[]> = {
   'send-tasks:list': READERS,
   'send-reports:list': READERS,
   'templates:list': READERS,
+  'resolve-details:list': READERS,
   'templates:manage': ['te_user', 'te_admin'],
   'templates:review': [OPERATOR_ROLE],
   'send-tasks:create': ['te_user', 'te_admin'],

@@ -29,6 +29,8 @@ export interface OutboundMessage {
   /** The AIM template the message links to. */
   tplId: string;
   smsParams: string[] | null;
+  /** The recipient's link (`<domain>/<aim_code>`), where the SMS template marks it; absent in jobs queued before links. */
+  aimUrl?: string | null;
 }
 
 /** A dispatch job's payload: everything the channel needs, so dispatch reads nothing else. */

@@ -1,5 +1,6 @@
 import type { DeliveryReport } from './delivery-report.js';
 import type { StoredMessage } from './send-detail.js';
+import type { ShortChainReceipt } from './link.js';
 import { formatContractTime } from './time.js';
 
 /** KooMessage's SmsCallback: the receipt of one message that reached a final status. */
@@ -20,12 +21,16 @@ export interface SmsReceipt {
   sequence: number;
 }
 
-/** What a receipt job carries, from the moment the status became final to the push. */
+/** What a receipt job carries, from the moment the status became final (or the link resolved) to the push. */
 export interface ReceiptPayload {
   urlType: number;
   domainId: string;
-  receipt: SmsReceipt;
+  /** `sms` (a message's final status) or `shortchain` (a link resolved); sms when absent. */
+  callbackType?: CallbackType;
+  receipt: SmsReceipt | ShortChainReceipt;
 }
+
+export type CallbackType = 'sms' | 'shortchain';
 
 /** The url_types whose URLs get message receipts: 0 one push per message, 2 pushes in batches. */
 export const RECEIPT_URL_TYPES = [0, 2] as const;
@@ -36,11 +41,11 @@ export const BATCH_GATHER_MS = 1000;
 /** Most receipts one batch push carries (a claim's worth). */
 export const MAX_RECEIPTS_PER_PUSH = 100;
 
-/** The receipt of a message that just reached `status` through `report`. */
-export function smsReceipt(message: StoredMessage, report: DeliveryReport, status: 'success' | 'fail'): SmsReceipt {
+/** The receipt of a message that just reached `status` through `report`, with the link it carries. */
+export function smsReceipt(message: StoredMessage, report: DeliveryReport, status: 'success' | 'fail', link: { aimCode: string; aimUrl: string } | null = null): SmsReceipt {
   return {
     task_id: message.taskId, cust_flag: message.custFlag, msg_id: message.msgId, tpl_id: message.tplId,
-    sms_sign: message.smsSign, aim_code: null, aim_url: null,
+    sms_sign: message.smsSign, aim_code: link?.aimCode ?? null, aim_url: link?.aimUrl ?? null,
     send_time: formatContractTime(message.sendTime), receive_time: formatContractTime(report.receiveTime),
     send_status: report.status,
     send_status_desc: status === 'success' ? '发送成功' : `发送失败: ${report.resultCode ?? report.status}`,
@@ -57,16 +62,18 @@ export function receiptRunAt(urlType: number, now: number): number {
 export interface ReceiptEnvelope {
   request_id: string;
   domain_id: string;
-  callback_type: 'sms';
+  callback_type: CallbackType;
   body: string;
   retry: boolean;
 }
 
-export function receiptEnvelope(requestId: string, urlType: number, domainId: string, receipts: SmsReceipt[], retry: boolean): ReceiptEnvelope {
+export function receiptEnvelope(
+  requestId: string, urlType: number, domainId: string, receipts: Array<SmsReceipt | ShortChainReceipt>, retry: boolean, callbackType: CallbackType = 'sms',
+): ReceiptEnvelope {
   return {
     request_id: requestId,
     domain_id: domainId,
-    callback_type: 'sms',
+    callback_type: callbackType,
     body: JSON.stringify(urlType === 2 ? receipts : receipts[0]),
     retry,
   };

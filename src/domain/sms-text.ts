@@ -1,10 +1,10 @@
 /**
  * The SMS text as KooMessage builds it: the signature in 【】 brackets, then the SMS template's
- * content with `${1}`, `${2}`, … replaced by `sms_params` in order (a variable without a value
- * becomes empty).
+ * content with `${aim_url}` replaced by the recipient's link and `${1}`, `${2}`, … by
+ * `sms_params` in order (a variable without a value becomes empty).
  */
-export function smsText(sign: string, content: string, params: readonly string[] | null): string {
-  return `【${sign}】${content.replace(/\$\{(\d+)\}/g, (_m, n: string) => params?.[Number(n) - 1] ?? '')}`;
+export function smsText(sign: string, content: string, params: readonly string[] | null, link: string | null = null): string {
+  return `【${sign}】${content.replace(/\$\{(\d+|aim_url)\}/g, (_m, n: string) => (n === 'aim_url' ? link ?? '' : params?.[Number(n) - 1] ?? ''))}`;
 }
 
 export type DlrVerdict = { status: string; resultCode: string | null };

@@ -18,6 +18,7 @@ import { healthRoutes } from './routes/health.js';
 import { iamRoutes } from './routes/iam.js';
 import { materialContentRoutes, previewRoutes } from './routes/previews.js';
 import { materialRoutes } from './routes/materials.js';
+import { resolveDetailsRoutes } from './routes/resolve-details.js';
 import { kannelRoutes } from './routes/kannel.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { deliveryReportRoutes } from './routes/delivery-reports.js';
@@ -198,7 +199,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // with the contract's codes (validation.ts).
   await app.register(async (aim) => {
     aim.setValidatorCompiler(contractValidatorCompiler);
-    for (const routes of [sendDetailsRoutes, callbackRoutes, sendTaskRoutes, sendReportRoutes, templateRoutes, materialRoutes, deliveryReportRoutes]) {
+    for (const routes of [sendDetailsRoutes, callbackRoutes, sendTaskRoutes, sendReportRoutes, templateRoutes, materialRoutes, resolveDetailsRoutes, deliveryReportRoutes]) {
       await aim.register(async (scope) => routes(scope, routeDeps));
     }
   });

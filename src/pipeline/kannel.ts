@@ -44,7 +44,7 @@ export class KannelChannel implements ChannelAdapter {
     const url = new URL(this.options.sendsmsUrl);
     const params = new URLSearchParams({
       username: this.options.username, password: this.options.password, from: message.channelNumber, to: message.phone,
-      text: smsText(message.smsSign, content, message.smsParams), coding: '2', charset: 'UTF-8',
+      text: smsText(message.smsSign, content, message.smsParams, message.aimUrl ?? null), coding: '2', charset: 'UTF-8',
       // Kannel fills in %d (the report type) and %A (the SMSC's answer) when it calls back.
       'dlr-mask': String(DLR_MASK), 'dlr-url': dlr.toString(),
     });

@@ -56,13 +56,13 @@ export function receiptHandler(
   return {
     key: (job) => {
       const payload = job.payload;
-      return payload.urlType === 2 ? `batch:${job.accountId}` : `single:${job.id}`;
+      return payload.urlType === 2 ? `batch:${job.accountId}:${payload.callbackType ?? 'sms'}` : `single:${job.id}`;
     },
     async run(jobs: Array<OutboxJob<ReceiptPayload>>) {
       const first = jobs[0] as OutboxJob<ReceiptPayload>;
       const payload = first.payload;
       const receipts = jobs.map((j) => j.payload.receipt);
-      const msgIds = receipts.map((r) => r.msg_id);
+      const msgIds = receipts.map((r) => ('msg_id' in r ? r.msg_id : r.aim_code));
       const oldest = Math.min(...jobs.map((j) => j.createdAt));
       if (clock().getTime() - oldest > options.giveUpAfterMs) {
         log.error({ accountId: first.accountId, msgIds }, 'receipts undeliverable for the whole retry period; dropped');
@@ -73,7 +73,7 @@ export function receiptHandler(
         log.warn({ accountId: first.accountId, msgIds }, 'receipt URL was removed; receipts dropped');
         return;
       }
-      const envelope = receiptEnvelope(randomUUID(), payload.urlType, payload.domainId, receipts, jobs.some((j) => j.attempts > 1));
+      const envelope = receiptEnvelope(randomUUID(), payload.urlType, payload.domainId, receipts, jobs.some((j) => j.attempts > 1), payload.callbackType ?? 'sms');
       await push(post, callback.callbackUrl, envelope, options.timeoutMs, 'receipt', metrics);
       for (const job of jobs) metrics?.receiptLag.observe(Math.max(0, clock().getTime() - job.createdAt) / 1000);
     },

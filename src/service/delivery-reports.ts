@@ -5,6 +5,7 @@ import {
 } from '../domain/delivery-report.js';
 import { JOB_KINDS } from '../domain/jobs.js';
 import { RECEIPT_URL_TYPES, receiptRunAt, smsReceipt } from '../domain/receipt.js';
+import { aimUrl } from '../domain/link.js';
 import type { StoredMessage } from '../domain/send-detail.js';
 import type { Metrics } from '../metrics.js';
 import type { Repositories, Store } from '../store/store.js';
@@ -117,11 +118,16 @@ class ReportWrites {
     await tx.details.settle(this.settled, now);
     await tx.deliveryReports.settle(this.reports, now);
     const targets = new Map<number, Array<{ urlType: number; domainId: string }>>();
+    const links = new Map<string, { aimCode: string; aimUrl: string }>();
     for (const accountId of new Set(this.receipts.map((r) => r.message.accountId))) {
-      targets.set(accountId, await tx.callbacks.targets(accountId, RECEIPT_URL_TYPES));
+      const found = await tx.callbacks.targets(accountId, RECEIPT_URL_TYPES);
+      targets.set(accountId, found);
+      if (found.length === 0) continue;
+      const ofAccount = this.receipts.filter((r) => r.message.accountId === accountId).map((r) => r.message.msgId);
+      for (const [msgId, link] of await tx.links.byMessages(accountId, ofAccount)) links.set(msgId, { aimCode: link.aimCode, aimUrl: aimUrl(link.domain, link.aimCode) });
     }
     await tx.outbox.enqueue(this.receipts.flatMap(({ message, report, status }) => {
-      const receipt = smsReceipt(message, report, status);
+      const receipt = smsReceipt(message, report, status, links.get(message.msgId) ?? null);
       return (targets.get(message.accountId) ?? []).map((t) => ({
         kind: JOB_KINDS.receipt,
         accountId: message.accountId,

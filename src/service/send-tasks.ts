@@ -10,12 +10,24 @@ import type { Store } from '../store/store.js';
 import { recordDetails } from './ledger.js';
 import type { NewSendTask, SendTaskSummary } from '../domain/send-task.js';
 import type { TemplateInfo } from '../domain/reference-data.js';
+import { aimUrl, LINK_MARK, newAimCode, type Link } from '../domain/link.js';
 
 export interface CreatedSendTask {
   task: NewSendTask;
   template: TemplateInfo;
   details: SendDetail[];
+  /** Each recipient's link, in the order of the recipients. */
+  links: Link[];
 }
+
+export interface SendTaskOptions {
+  /** The domain of the links (aim_url is `<domain>/<aim_code>`): the link host's, known once it listens. */
+  linkDomain: () => string;
+}
+
+const DAY_MS = 86_400_000;
+/** Draws of a taken code before giving up (at 62^6 codes a second collision is already rare). */
+const CODE_DRAWS = 8;
 
 /** `<uuid>_<9 digits>`, the shape of KooMessage's msg_id. */
 function newMsgId(): string {
@@ -29,6 +41,7 @@ export class SendTasks {
     private readonly clock: Clock,
     /** Called after a task commits, to wake the dispatcher. */
     private readonly onCreated: () => void = () => {},
+    private readonly options: SendTaskOptions = { linkDomain: () => '127.0.0.1:8081' },
   ) {}
 
   /**
@@ -53,6 +66,11 @@ export class SendTasks {
       throw new InvalidParameter(`sms_channel.sms_app_name does not belong to signature ${JSON.stringify(channel.smsSign)}`);
     }
 
+    const smsContent = await this.store.smsTemplates.find(accountId, channel.smsTplId);
+    if (smsContent !== undefined && !smsContent.includes(LINK_MARK)) {
+      throw new InvalidParameter(`SMS template ${channel.smsTplId} has no ${LINK_MARK}: it must mark where the recipient's link goes`, ErrorCodes.smsTemplateWithoutLink);
+    }
+
     const createdAt = this.clock().getTime();
     const task: NewSendTask = {
       taskId: randomUUID(), taskName: request.taskName, tplId: resolve.tplId, smsSign: channel.smsSign, createdAt,
@@ -65,14 +83,22 @@ export class SendTasks {
       smsSign: channel.smsSign, custFlag: p.custFlag, sendAccount: p.custFlag, sendStatus: 'sending',
       sendTime: toWholeSeconds(createdAt), receiveTime: null, resultCode: null,
     }));
-    const jobs = details.map((d, i): OutboxJobInput => ({
+    const domain = this.options.linkDomain();
+    const links: Link[] = details.map((d, i) => ({
+      domain, aimCode: newAimCode(), accountId, resolveId: randomUUID().replaceAll('-', ''), taskId: task.taskId, taskName: task.taskName,
+      tplId: template.tplId, tplName: template.tplName, custFlag: d.custFlag as string, sendAccount: principal.user.name, msgId: d.msgId,
+      dyncParams: resolve.params[i]?.dyncParams ?? null, customUrl: resolve.params[i]?.customUrl ?? null, smsSign: channel.smsSign,
+      codeType: 'individual', expiresAt: createdAt + resolve.expirationTime * DAY_MS, resolvingTimes: 1, resolvedTimes: 0,
+      resolvedStatus: 'unresolved', resolvedTime: null, createdAt,
+    }));
+    const jobs = () => details.map((d, i): OutboxJobInput => ({
       kind: JOB_KINDS.dispatch,
       accountId,
       runAt: createdAt,
       payload: {
         msgId: d.msgId, accountId, phone: d.custFlag as string, smsSign: channel.smsSign, channelNumber: channel.channelNumber,
         smsTplId: channel.smsTplId, smsAppName: channel.smsAppName, tplId: template.tplId,
-        smsParams: resolve.params[i]?.smsParams ?? null,
+        smsParams: resolve.params[i]?.smsParams ?? null, aimUrl: aimUrl(domain, (links[i] as Link).aimCode),
       },
     }));
     await this.store.details.prepareFor(details);
@@ -80,10 +106,17 @@ export class SendTasks {
       await tx.tasks.insert(accountId, task);
       const inserted = await recordDetails(tx, accountId, details, createdAt);
       if (inserted.length !== details.length) throw new Error('a new send task\'s msg_id already existed');
-      await tx.outbox.enqueue(jobs, createdAt);
+      let pending = links;
+      for (let draw = 0; pending.length > 0; draw++) {
+        if (draw === CODE_DRAWS) throw new Error(`no free link code in ${domain} after ${CODE_DRAWS} draws`);
+        const taken = await tx.links.insert(pending);
+        pending = pending.filter((l) => taken.has(l.aimCode));
+        for (const l of pending) l.aimCode = newAimCode();
+      }
+      await tx.outbox.enqueue(jobs(), createdAt);
     });
     this.onCreated();
-    return { task, template, details };
+    return { task, template, details, links };
   }
 
   async list(principal: Principal, query: SendTasksQuery): Promise<{ rows: SendTaskSummary[]; total: number }> {

@@ -40,6 +40,7 @@ export class KyselyStore implements Store {
   get settings() { return this.repositories.settings; }
   get templates() { return this.repositories.templates; }
   get materials() { return this.repositories.materials; }
+  get links() { return this.repositories.links; }
   get signatures() { return this.repositories.signatures; }
   get smsTemplates() { return this.repositories.smsTemplates; }
   get callbacks() { return this.repositories.callbacks; }

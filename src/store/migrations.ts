@@ -515,6 +515,51 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         await db.schema.createIndex('template_materials_resource_idx').on('template_materials').columns(['account_id', 'aim_resource_id']).execute();
       },
     },
+    '0017_links': {
+      // Per-recipient short links and what became of them: one row per link (its recipient,
+      // template, variables, expiry and resolve count), and every open of it.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('links')
+          .addColumn('domain', 'text', (c) => c.notNull())
+          .addColumn('aim_code', 'text', (c) => c.notNull())
+          .addColumn('account_id', 'integer', (c) => c.notNull())
+          .addColumn('resolve_id', 'text', (c) => c.notNull().unique())
+          .addColumn('task_id', 'text', (c) => c.notNull())
+          .addColumn('task_name', 'text', (c) => c.notNull())
+          .addColumn('tpl_id', 'text', (c) => c.notNull())
+          .addColumn('tpl_name', 'text', (c) => c.notNull())
+          .addColumn('cust_flag', 'text', (c) => c.notNull())
+          .addColumn('send_account', 'text', (c) => c.notNull())
+          .addColumn('msg_id', 'text')
+          .addColumn('dync_params', 'text')
+          .addColumn('custom_url', 'text')
+          .addColumn('sms_sign', 'text')
+          .addColumn('code_type', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('resolving_times', 'integer', (c) => c.notNull())
+          .addColumn('resolved_times', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('resolved_status', 'text', (c) => c.notNull().defaultTo('unresolved'))
+          .addColumn('resolved_time', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('links_pk', ['domain', 'aim_code'])
+          .execute();
+        await db.schema.createIndex('links_task_idx').on('links').columns(['account_id', 'task_id']).execute();
+        await db.schema.createIndex('links_msg_idx').on('links').columns(['account_id', 'msg_id']).execute();
+        await db.schema.createIndex('links_created_idx').on('links').columns(['account_id', 'created_at desc', 'aim_code']).execute();
+        await db.schema
+          .createTable('link_events')
+          .addColumn('id', 'integer', (c) => adapter.autoIncrementId(c))
+          .addColumn('account_id', 'integer', (c) => c.notNull())
+          .addColumn('domain', 'text', (c) => c.notNull())
+          .addColumn('aim_code', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('user_agent', 'text')
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('link_events_link_idx').on('link_events').columns(['domain', 'aim_code', 'at']).execute();
+      },
+    },
   };
 }
 

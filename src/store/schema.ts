@@ -111,6 +111,44 @@ export interface Database {
     tpl_id: string;
     aim_resource_id: string;
   };
+  /** Per-recipient short links. */
+  links: {
+    domain: string;
+    aim_code: string;
+    account_id: number;
+    resolve_id: string;
+    task_id: string;
+    task_name: string;
+    tpl_id: string;
+    tpl_name: string;
+    cust_flag: string;
+    /** The user name that sent it. */
+    send_account: string;
+    msg_id: string | null;
+    /** JSON. */
+    dync_params: string | null;
+    custom_url: string | null;
+    sms_sign: string | null;
+    /** individual | group */
+    code_type: string;
+    expires_at: number;
+    resolving_times: number;
+    resolved_times: Generated<number>;
+    /** unresolved | success | fail */
+    resolved_status: Generated<string>;
+    resolved_time: number | null;
+    created_at: number;
+  };
+  /** Every open of a link: resolve, reopen, preview (not a person) or refused (expired, used up). */
+  link_events: {
+    id: Generated<number>;
+    account_id: number;
+    domain: string;
+    aim_code: string;
+    kind: string;
+    user_agent: string | null;
+    at: number;
+  };
   /** A template's review by each vendor it was submitted to. */
   template_vendors: {
     account_id: number;

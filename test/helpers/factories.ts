@@ -5,6 +5,7 @@ import type { Clock } from '../../src/domain/clock.js';
 import type { Account, Role } from '../../src/domain/identity.js';
 import type { SendDetail, SendDetailsFilter, SendStatus } from '../../src/domain/send-detail.js';
 import { buildApp } from '../../src/http/app.js';
+import { buildLinkApp } from '../../src/http/link-host.js';
 import type { AppDeps } from '../../src/http/deps.js';
 import { AuthThrottle } from '../../src/identity/auth-throttle.js';
 import { Keyring } from '../../src/identity/keyring.js';
@@ -16,6 +17,9 @@ import type { ReceiptOptions } from '../../src/pipeline/receipts.js';
 import type { SimulatorOptions } from '../../src/pipeline/simulator.js';
 import { IdentityAdmin } from '../../src/service/identity-admin.js';
 import type { Store } from '../../src/store/store.js';
+
+/** The links' domain in tests: the link host answers requests with this Host. */
+export const LINK_DOMAIN = 'links.test';
 
 /** A fixed "now" for the whole suite; data and the one-year rule are relative to it. */
 export const NOW = Date.parse('2026-06-15T12:00:00Z');
@@ -45,9 +49,11 @@ export async function testStack(store: Store, options: {
   templateAutoApprove?: boolean;
   /** Material quota and URL fetches. */
   materials?: { quotaBytes?: number; allowUrlFetch?: boolean; fetchTimeoutMs?: number };
+  /** More preview agents for the link host. */
+  previewAgents?: string[];
   /** App settings beyond the services (rate limits, logger, …). */
   app?: Partial<AppDeps>;
-} = {}): Promise<{ app: FastifyInstance; worker: OutboxWorker }> {
+} = {}): Promise<{ app: FastifyInstance; worker: OutboxWorker; linkApp: FastifyInstance }> {
   const clock = options.clock ?? fixedClock;
   const services = servicesFor(store, clock, testKeyring, {
     simulator: options.simulator ?? TEST_SIMULATOR, throttle: options.throttle ?? new AuthThrottle(),
@@ -57,6 +63,7 @@ export async function testStack(store: Store, options: {
     ...(options.kannel ? { kannel: options.kannel } : {}),
     ...(options.templateAutoApprove !== undefined ? { templateAutoApprove: options.templateAutoApprove } : {}),
     ...(options.materials ? { materials: options.materials } : {}),
+    links: { domain: () => LINK_DOMAIN, previewAgents: options.previewAgents ?? [] },
   });
   const app = await buildApp({ ...services.deps, ...options.app });
   openApps.add(app);
@@ -64,7 +71,12 @@ export async function testStack(store: Store, options: {
     openApps.delete(app);
   });
   const { worker } = services.startPipeline(app.log);
-  return { app, worker };
+  const linkApp = await buildLinkApp({ links: services.links, materials: services.deps.materials });
+  openApps.add(linkApp);
+  linkApp.addHook('onClose', async () => {
+    openApps.delete(linkApp);
+  });
+  return { app, worker, linkApp };
 }
 
 export interface TestTenant {

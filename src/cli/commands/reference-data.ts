@@ -5,6 +5,7 @@ import { IdentityAdmin } from '../../service/identity-admin.js';
 import { ReferenceData } from '../../service/reference-data.js';
 import { Templates } from '../../service/templates.js';
 import { VENDORS, vendorStateCode } from '../../domain/aim-template.js';
+import { LINK_MARK } from '../../domain/link.js';
 import { UsageError, databaseOption, withStore } from '../shared.js';
 
 /** `template`, `sms-template` and `sign`: what send tasks name. */
@@ -62,7 +63,7 @@ export function registerReferenceData(program: Command): void {
 
   const smsTemplate = program.command('sms-template').description('manage SMS template contents (the text a gateway channel such as Kannel sends)');
   smsTemplate.command('add')
-    .description('set the content of an SMS template: ${1}, ${2}, … take the task\'s sms_params in order')
+    .description('set the content of an SMS template: ${aim_url} is where the recipient\'s link goes; ${1}, ${2}, … take the task\'s sms_params in order')
     .requiredOption('--account <name>', 'account name')
     .requiredOption('--id <id>', 'the SMS template id send tasks name in sms_channel.sms_tpl_id')
     .requiredOption('--content <text>', 'the text after the 【signature】')
@@ -70,6 +71,9 @@ export function registerReferenceData(program: Command): void {
     .action(async (opts: ConfigFlags & { account: string; id: string; content: string }) => {
       if (!/^[A-Za-z0-9_-]{1,32}$/.test(opts.id)) throw new UsageError('--id must be 1 to 32 letters, digits, _ or -');
       if (opts.content.length === 0 || opts.content.length > 500) throw new UsageError('--content must be 1 to 500 characters');
+      if (!opts.content.includes(LINK_MARK)) {
+        throw new UsageError(`--content must mark where the recipient's link goes with ${LINK_MARK} (a send task naming an SMS template without it is refused with KM.00001377)`);
+      }
       await withStore(opts, async (store) => {
         const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
         await store.smsTemplates.upsert(target.id, opts.id, opts.content, systemClock().getTime());

@@ -40,6 +40,7 @@ export function registerServe(program: Command): void {
   program.command('serve')
     .description('serve the HTTP API (migrates the database first)')
     .option('--port <n>', 'port to listen on; default AIMLEDGER_PORT or 8080')
+    .option('--link-port <n>', 'port of the link host (recipients\' short links); default AIMLEDGER_LINK_PORT or the API port + 1')
     .option('--host <h>', 'address to listen on; default AIMLEDGER_HOST or 127.0.0.1')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent; default AIMLEDGER_LOG_LEVEL or info')
     .option('--trust-proxy <hops|addresses>', 'believe X-Forwarded-For from this many proxy hops, or from these proxy addresses/CIDRs (comma-separated); default AIMLEDGER_TRUST_PROXY or none')
@@ -72,6 +73,7 @@ export function registerServe(program: Command): void {
       const lines = [
         `aimledger serving on ${base} (store: ${server.store.backend})`,
         `Web console: ${base}/console    API docs: ${base}/docs    OpenAPI: ${base}/openapi.json`,
+        `Link host (recipients' short links): ${server.linkUrl} (links read ${server.linkDomain}/<aim_code>)`,
       ];
       if (server.demo) {
         const { demo } = server;

@@ -4,6 +4,7 @@ import { Type, type Static } from 'typebox';
 import { ErrorCodes } from '../../domain/errors.js';
 import { LIMITS } from '../../domain/send-detail.js';
 import { MAX_RECIPIENTS, SEND_TASK_PATTERNS, sendTaskRequest, sendTasksQuery } from '../../domain/send-task.js';
+import { aimUrl } from '../../domain/link.js';
 import { formatIsoMillis } from '../../domain/time.js';
 import type { AppDeps } from '../deps.js';
 import { principalOf, requireOperation } from '../auth.js';
@@ -86,6 +87,8 @@ export const SendTaskBody = Type.Object({
 const ParamEcho = Type.Object({
   cust_flag: Type.String(),
   msg_id: Type.String({ description: 'Extension: the msg_id of this recipient\'s message, as send-details and receipts show it.' }),
+  aim_code: Type.String({ description: 'Extension: the code of this recipient\'s link.' }),
+  aim_url: Type.String({ description: 'Extension: this recipient\'s link, <domain>/<aim_code>, as the SMS carries it.' }),
   dync_params: Type.Optional(Type.Record(Type.String(), Type.String())),
   custom_url: Type.Optional(Type.String()),
   custom_short_code: Type.Optional(Type.String()),
@@ -166,7 +169,7 @@ export async function sendTaskRoutes(scope: FastifyInstance, deps: AppDeps): Pro
     preValidation: requireOperation(deps.authenticator, 'send-tasks:create'),
   }, async (request) => {
     const req = sendTaskRequest(request.body);
-    const { task, details } = await deps.sendTasks.create(principalOf(request), req);
+    const { task, details, links } = await deps.sendTasks.create(principalOf(request), req);
     const r = req.resolveTask;
     return {
       task_name: task.taskName,
@@ -180,6 +183,8 @@ export async function sendTaskRoutes(scope: FastifyInstance, deps: AppDeps): Pro
         params: r.params.map((p, i) => ({
           cust_flag: p.custFlag,
           msg_id: details[i]?.msgId as string,
+          aim_code: links[i]?.aimCode as string,
+          aim_url: links[i] ? aimUrl(links[i].domain, links[i].aimCode) : '',
           ...(p.dyncParams ? { dync_params: p.dyncParams } : {}),
           ...(p.customUrl !== null ? { custom_url: p.customUrl } : {}),
           ...(p.customShortCode !== null ? { custom_short_code: p.customShortCode } : {}),

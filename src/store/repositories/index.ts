@@ -3,6 +3,7 @@ import { AccessKeysRepository } from './access-keys.js';
 import { AccountsRepository } from './accounts.js';
 import { CallbacksRepository } from './callbacks.js';
 import { DeliveryReportsRepository } from './delivery-reports.js';
+import { LinksRepository } from './links.js';
 import { MaterialsRepository } from './materials.js';
 import { OutboxRepository } from './outbox.js';
 import { RetentionRepository } from './retention.js';
@@ -25,6 +26,7 @@ export interface Repositories {
   readonly settings: SettingsRepository;
   readonly templates: TemplatesRepository;
   readonly materials: MaterialsRepository;
+  readonly links: LinksRepository;
   readonly signatures: SignaturesRepository;
   readonly smsTemplates: SmsTemplatesRepository;
   readonly callbacks: CallbacksRepository;
@@ -45,6 +47,7 @@ export function repositoriesFor(ctx: StoreContext): Repositories {
     settings: new SettingsRepository(ctx),
     templates: new TemplatesRepository(ctx),
     materials: new MaterialsRepository(ctx),
+    links: new LinksRepository(ctx),
     signatures: new SignaturesRepository(ctx),
     smsTemplates: new SmsTemplatesRepository(ctx),
     callbacks: new CallbacksRepository(ctx),
@@ -58,7 +61,7 @@ export function repositoriesFor(ctx: StoreContext): Repositories {
 }
 
 export type {
-  AccessKeysRepository, AccountsRepository, CallbacksRepository, DeliveryReportsRepository, MaterialsRepository, OutboxRepository,
+  AccessKeysRepository, AccountsRepository, CallbacksRepository, DeliveryReportsRepository, LinksRepository, MaterialsRepository, OutboxRepository,
   RetentionRepository, SendDetailsRepository, SendReportsRepository, SendTasksRepository, SettingsRepository,
   SignaturesRepository, SmsTemplatesRepository, TemplatesRepository, TokensRepository, UsersRepository,
 };

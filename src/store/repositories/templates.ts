@@ -91,6 +91,17 @@ export class TemplatesRepository {
     return toStored(row, (await this.vendors(accountId, [tplId])).get(tplId) ?? []);
   }
 
+  /**
+   * The template a link shows: deleted ones too, since links already sent keep rendering until
+   * they expire.
+   */
+  async forLink(accountId: number, tplId: string): Promise<StoredTemplate | undefined> {
+    const row = await this.ctx.db.selectFrom('templates').select(CARD_COLUMNS)
+      .where('account_id', '=', accountId).where('tpl_id', '=', tplId).executeTakeFirst();
+    if (!row) return undefined;
+    return toStored(row, (await this.vendors(accountId, [tplId])).get(tplId) ?? []);
+  }
+
   /** The template a preview URL names, with its account (not deleted). */
   async byPreviewKey(previewKey: string): Promise<{ accountId: number; template: StoredTemplate } | undefined> {
     const row = await this.ctx.db.selectFrom('templates').select([...CARD_COLUMNS, 'account_id'])

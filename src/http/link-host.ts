@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { cardCsp, cardPage } from '../domain/card-render.js';
+import { linkMessagePage, type Links } from '../service/links.js';
+import type { AppDeps } from './deps.js';
+import { materialContentRoutes } from './routes/previews.js';
+
+const AIM_CODE = /^[A-Za-z0-9]{3,10}$/;
+
+export interface LinkHostDeps {
+  links: Links;
+  materials: AppDeps['materials'];
+  logger?: FastifyServerOptions['logger'];
+  /** Unknown codes one address may ask for a minute before it is refused (enumeration). */
+  missesPerMinute?: number;
+}
+
+/**
+ * The link host: public, unauthenticated `GET /<aim_code>` on a listener of its own, apart from
+ * the API. The Host header names the domain (codes are unique per domain). Answers: the
+ * recipient's card, a 302 to its custom_url, 404 for an unknown code, 410 for an expired or
+ * used-up link. An address that asks for many unknown codes is refused for a minute (429).
+ */
+export async function buildLinkApp(deps: LinkHostDeps): Promise<FastifyInstance> {
+  const app = Fastify({ logger: deps.logger ?? false, routerOptions: { ignoreTrailingSlash: true } });
+  const misses = new RateLimiterMemory({ points: deps.missesPerMinute ?? 60, duration: 60 });
+  const page = (reply: import('fastify').FastifyReply, status: number, html: string, nonce: string) => reply.status(status)
+    .header('content-security-policy', cardCsp(nonce)).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8').send(html);
+
+  app.get('/:code', async (request, reply) => {
+    const { code } = request.params as { code: string };
+    const nonce = randomBytes(12).toString('base64');
+    const address = request.ip;
+    const spent = await misses.get(address);
+    if (spent && spent.remainingPoints <= 0) {
+      return reply.status(429).header('retry-after', String(Math.ceil(spent.msBeforeNext / 1000))).type('text/plain; charset=utf-8').send('Too many unknown links.\n');
+    }
+    const domain = request.host.toLowerCase();
+    const answer = AIM_CODE.test(code)
+      ? await deps.links.open(domain, code, request.method, request.headers['user-agent'])
+      : { status: 404 as const, title: 'Not found', message: 'This link does not exist.' };
+    if (answer.status === 404) await misses.consume(address).catch(() => undefined);
+    if (answer.status === 302) return reply.status(302).header('location', answer.location).header('cache-control', 'no-store').send();
+    if (answer.status === 200) return page(reply, 200, cardPage(answer.title, answer.card, nonce), nonce);
+    return page(reply, answer.status, linkMessagePage(answer.title, answer.message), nonce);
+  });
+
+  // The card's materials, as on the API's host (cards load them from the page's own origin).
+  await materialContentRoutes(app, deps);
+  return app;
+}

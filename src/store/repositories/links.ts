@@ -1,0 +1,117 @@
+import type { Selectable } from 'kysely';
+import type { Link, ResolvedStatus } from '../../domain/link.js';
+import type { ResolveDetailsFilter } from '../../domain/resolve-details-query.js';
+import { chunks } from '../compare.js';
+import type { StoreContext } from '../context.js';
+import type { Database } from '../schema.js';
+
+const COLUMNS = [
+  'domain', 'aim_code', 'account_id', 'resolve_id', 'task_id', 'task_name', 'tpl_id', 'tpl_name', 'cust_flag', 'send_account', 'msg_id', 'dync_params', 'custom_url', 'sms_sign', 'code_type',
+  'expires_at', 'resolving_times', 'resolved_times', 'resolved_status', 'resolved_time', 'created_at',
+] as const;
+
+type Row = Pick<Selectable<Database['links']>, (typeof COLUMNS)[number]>;
+
+function toLink(r: Row): Link {
+  return {
+    domain: r.domain, aimCode: r.aim_code, accountId: r.account_id, resolveId: r.resolve_id, taskId: r.task_id, taskName: r.task_name, tplId: r.tpl_id,
+    tplName: r.tpl_name, custFlag: r.cust_flag, sendAccount: r.send_account, msgId: r.msg_id,
+    dyncParams: r.dync_params ? JSON.parse(r.dync_params) as Record<string, string> : null, customUrl: r.custom_url, smsSign: r.sms_sign,
+    codeType: r.code_type as Link['codeType'], expiresAt: Number(r.expires_at), resolvingTimes: r.resolving_times, resolvedTimes: r.resolved_times,
+    resolvedStatus: r.resolved_status as ResolvedStatus, resolvedTime: r.resolved_time === null ? null : Number(r.resolved_time), createdAt: Number(r.created_at),
+  };
+}
+
+/** Short links and their opens. */
+export class LinksRepository {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /** Stores the links whose codes are free in their domain; answers the codes that were taken (draw again for those). */
+  async insert(links: Link[]): Promise<Set<string>> {
+    const inserted = new Set<string>();
+    for (const part of chunks(links, COLUMNS.length, this.ctx.adapter.maxParameters)) {
+      const rows = await this.ctx.db.insertInto('links').values(part.map((l) => ({
+        domain: l.domain, aim_code: l.aimCode, account_id: l.accountId, resolve_id: l.resolveId, task_id: l.taskId, task_name: l.taskName, tpl_id: l.tplId,
+        tpl_name: l.tplName, cust_flag: l.custFlag, send_account: l.sendAccount, msg_id: l.msgId,
+        dync_params: l.dyncParams ? JSON.stringify(l.dyncParams) : null, custom_url: l.customUrl, sms_sign: l.smsSign, code_type: l.codeType,
+        expires_at: l.expiresAt, resolving_times: l.resolvingTimes, resolved_times: l.resolvedTimes, resolved_status: l.resolvedStatus,
+        resolved_time: l.resolvedTime, created_at: l.createdAt,
+      }))).onConflict((oc) => oc.columns(['domain', 'aim_code']).doNothing()).returning('aim_code').execute();
+      for (const r of rows) inserted.add(r.aim_code);
+    }
+    return new Set(links.map((l) => l.aimCode).filter((code) => !inserted.has(code)));
+  }
+
+  async find(domain: string, aimCode: string): Promise<Link | undefined> {
+    const row = await this.ctx.db.selectFrom('links').select(COLUMNS).where('domain', '=', domain).where('aim_code', '=', aimCode).executeTakeFirst();
+    return row && toLink(row);
+  }
+
+  /** The links of these messages, by msg_id. */
+  async byMessages(accountId: number, msgIds: string[]): Promise<Map<string, Link>> {
+    const out = new Map<string, Link>();
+    for (const part of chunks(msgIds, 1, this.ctx.adapter.maxParameters - 1)) {
+      const rows = await this.ctx.db.selectFrom('links').select(COLUMNS).where('account_id', '=', accountId).where('msg_id', 'in', part).execute();
+      for (const r of rows) out.set(r.msg_id as string, toLink(r));
+    }
+    return out;
+  }
+
+  /** ListAimResolveDetails: newest first (created_at desc, aim_code), with the exact total. */
+  async list(accountId: number, f: ResolveDetailsFilter, offset: number, limit: number): Promise<{ rows: Link[]; total: number }> {
+    let q = this.ctx.db.selectFrom('links').where('account_id', '=', accountId)
+      .where('created_at', '>=', f.createdFrom).where('created_at', '<=', f.createdTo);
+    if (f.taskId !== undefined) q = q.where('task_id', '=', f.taskId);
+    if (f.taskName !== undefined) q = q.where('task_name', '=', f.taskName);
+    if (f.tplId !== undefined) q = q.where('tpl_id', '=', f.tplId);
+    if (f.tplName !== undefined) q = q.where('tpl_name', '=', f.tplName);
+    if (f.custFlag !== undefined) q = q.where('cust_flag', '=', f.custFlag);
+    if (f.smsSign !== undefined) q = q.where('sms_sign', '=', f.smsSign);
+    if (f.domain !== undefined) q = q.where('domain', '=', f.domain);
+    if (f.aimCode !== undefined) q = q.where('aim_code', '=', f.aimCode);
+    if (f.resolvedStatus !== undefined) q = q.where('resolved_status', '=', f.resolvedStatus);
+    const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = limit === 0 ? [] : await q.select(COLUMNS).orderBy('created_at', 'desc').orderBy('aim_code', 'asc').limit(limit).offset(offset).execute();
+    return { rows: rows.map(toLink), total: Number(n) };
+  }
+
+  /** A task's links, in the order they were made. */
+  async ofTask(accountId: number, taskId: string): Promise<Link[]> {
+    const rows = await this.ctx.db.selectFrom('links').select(COLUMNS).where('account_id', '=', accountId).where('task_id', '=', taskId)
+      .orderBy('created_at').orderBy('cust_flag').orderBy('aim_code').execute();
+    return rows.map(toLink);
+  }
+
+  /**
+   * Counts one resolve, unless the link ran out or expired meanwhile (another open won the race):
+   * answers whether it counted.
+   */
+  async resolve(domain: string, aimCode: string, now: number): Promise<boolean> {
+    const result = await this.ctx.db.updateTable('links')
+      .set((eb) => ({ resolved_times: eb('resolved_times', '+', 1), resolved_status: 'success', resolved_time: eb.fn.coalesce('resolved_time', eb.val(now)) }))
+      .where('domain', '=', domain).where('aim_code', '=', aimCode)
+      .where((eb) => eb('resolved_times', '<', eb.ref('resolving_times')))
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** An attempt refused (expired, used up) on a link never resolved: its status becomes fail. */
+  async markFailed(domain: string, aimCode: string, now: number): Promise<void> {
+    await this.ctx.db.updateTable('links').set({ resolved_status: 'fail', resolved_time: now })
+      .where('domain', '=', domain).where('aim_code', '=', aimCode).where('resolved_status', '=', 'unresolved').execute();
+  }
+
+  async recordEvent(event: { accountId: number; domain: string; aimCode: string; kind: 'resolve' | 'reopen' | 'preview' | 'refused'; userAgent: string | null; at: number }): Promise<void> {
+    await this.ctx.db.insertInto('link_events').values({
+      account_id: event.accountId, domain: event.domain, aim_code: event.aimCode, kind: event.kind, user_agent: event.userAgent?.slice(0, 300) ?? null, at: event.at,
+    }).execute();
+  }
+
+  /** How often each kind of event happened to a link. */
+  async eventCounts(domain: string, aimCode: string): Promise<Record<string, number>> {
+    const rows = await this.ctx.db.selectFrom('link_events').select(['kind', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('domain', '=', domain).where('aim_code', '=', aimCode).groupBy('kind').execute();
+    return Object.fromEntries(rows.map((r) => [r.kind, Number(r.n)]));
+  }
+}

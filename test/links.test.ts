@@ -1,0 +1,244 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../src/config.js';
+import type { Clock } from '../src/domain/clock.js';
+import { ConfigError } from '../src/domain/errors.js';
+import { isPersonOpening, openOutcome } from '../src/domain/link.js';
+import { smsText } from '../src/domain/sms-text.js';
+import type { ChannelAdapter, OutboundMessage } from '../src/pipeline/channel.js';
+import type { KyselyStore } from '../src/store/kysely-store.js';
+import { BACKENDS, useStore } from './helpers/backends.js';
+import { cardBody } from './helpers/card-body.js';
+import { LINK_DOMAIN, NOW, testStack } from './helpers/factories.js';
+import { operatorToken, phones, postTask, taskBody, tenantWithReferences } from './helpers/pipeline.js';
+import { Receiver } from './helpers/receiver.js';
+
+type Json = Record<string, unknown>;
+
+const BROWSER = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36';
+const DAY_MS = 86_400_000;
+
+describe('link rules (no database)', () => {
+  it('a person is a GET from a browser; previews, scanners, libraries and HEAD are not', () => {
+    assert.equal(isPersonOpening('GET', BROWSER), true);
+    assert.equal(isPersonOpening('GET', 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 MicroMessenger/8.0'), true);
+    for (const agent of ['WhatsApp/2.23.20.0', 'facebookexternalhit/1.1', 'TelegramBot (like TwitterBot)', 'Slackbot-LinkExpanding 1.0', 'curl/8.5.0',
+      'Mozilla/5.0 (compatible; Googlebot/2.1)', 'python-requests/2.31', 'Mozilla/5.0 HeadlessChrome/120.0', '', undefined]) {
+      assert.equal(isPersonOpening('GET', agent), false, String(agent));
+    }
+    assert.equal(isPersonOpening('HEAD', BROWSER), false);
+    assert.equal(isPersonOpening('GET', 'Mozilla/5.0 AcmeScanner/1.0'), true);
+    assert.equal(isPersonOpening('GET', 'Mozilla/5.0 AcmeScanner/1.0', ['acmescanner']), false, 'the list can be extended');
+  });
+
+  it('an individual link resolves once and reopens until it expires; a group link counts every person until used up', () => {
+    const individual = { expiresAt: 1000, codeType: 'individual' as const, resolvingTimes: 1, resolvedTimes: 0 };
+    assert.deepEqual(openOutcome(individual, 0, true), { kind: 'open', resolve: true });
+    assert.deepEqual(openOutcome(individual, 0, false), { kind: 'open', resolve: false });
+    assert.deepEqual(openOutcome({ ...individual, resolvedTimes: 1 }, 0, true), { kind: 'open', resolve: false });
+    assert.deepEqual(openOutcome(individual, 1000, true), { kind: 'expired' });
+    const group = { expiresAt: 1000, codeType: 'group' as const, resolvingTimes: 2, resolvedTimes: 1 };
+    assert.deepEqual(openOutcome(group, 0, true), { kind: 'open', resolve: true });
+    assert.deepEqual(openOutcome({ ...group, resolvedTimes: 2 }, 0, true), { kind: 'used-up' });
+  });
+
+  it('the link host\'s settings: its port follows the API\'s, its base URL is an origin, more preview agents', () => {
+    assert.equal(loadConfig({}, {}).linkPort, 8081);
+    assert.equal(loadConfig({ port: '9000' }, {}).linkPort, 9001);
+    assert.equal(loadConfig({ port: '0' }, {}).linkPort, 0);
+    assert.equal(loadConfig({}, { AIMLEDGER_LINK_PORT: '7000' }).linkPort, 7000);
+    assert.equal(loadConfig({}, { AIMLEDGER_LINK_BASE_URL: 'https://s.example.com' }).linkBaseUrl, 'https://s.example.com');
+    assert.deepEqual(loadConfig({}, { AIMLEDGER_LINK_PREVIEW_AGENTS: 'acme, scan/1 ,' }).linkPreviewAgents, ['acme', 'scan/1']);
+    for (const bad of ['s.example.com', 'ftp://s.example.com', 'https://s.example.com/x', 'https://u@s.example.com']) {
+      assert.throws(() => loadConfig({}, { AIMLEDGER_LINK_BASE_URL: bad }), (e: Error) => e instanceof ConfigError && e.message.startsWith('AIMLEDGER_LINK_BASE_URL must be'), bad);
+    }
+  });
+
+  it('the SMS text puts the link where the template marks it', () => {
+    assert.equal(smsText('华为云', '账单已出，详情 ${aim_url} 金额${1}元', ['12'], 'links.test/Ab12Cd'), '【华为云】账单已出，详情 links.test/Ab12Cd 金额12元');
+  });
+});
+
+for (const backend of BACKENDS) {
+  describe(`short links on ${backend.name}`, () => {
+    let store!: KyselyStore;
+    useStore(backend, (opened) => (store = opened));
+
+    async function cardTemplate(app: FastifyInstance, token: string): Promise<string> {
+      const res = await app.inject({ method: 'POST', url: '/v1/aim/templates', headers: { 'x-auth-token': token }, payload: cardBody() });
+      assert.equal(res.statusCode, 200, res.body);
+      return (res.json() as { data: { tpl_id: string } }).data.tpl_id;
+    }
+
+    function sendBody(tplId: string, recipients: Json[], extra: Json = {}) {
+      const body = taskBody([]);
+      return { ...body, resolve_task: { ...(body.resolve_task as Json), tpl_id: tplId, params: recipients, ...extra } };
+    }
+
+    const open = (linkApp: FastifyInstance, url: string, agent = BROWSER, method: 'GET' | 'HEAD' = 'GET') => {
+      const [domain, code] = url.split('/');
+      return linkApp.inject({ method, url: `/${code as string}`, headers: { host: domain as string, 'user-agent': agent } });
+    };
+
+    it('a send task gives each recipient a link, carried by its SMS; the link host shows the recipient\'s card and counts the resolve once', { timeout: 30_000 }, async () => {
+      let now = NOW;
+      const clock: Clock = () => new Date(now);
+      const sent: OutboundMessage[] = [];
+      const adapter: ChannelAdapter = { name: 'capture', send: async (message) => { sent.push(message); } };
+      const receiver = new Receiver();
+      const base = await receiver.start();
+      const { app, worker, linkApp } = await testStack(store, { clock, adapter, templateAutoApprove: true, allowPrivate: true });
+      const tenant = await tenantWithReferences(store, 'te_admin');
+      await app.inject({ method: 'POST', url: '/v1/aim/callbacks', headers: { 'x-auth-token': tenant.token }, payload: { callback_url: `${base}/r`, url_type: 0 } });
+      const tplId = await cardTemplate(app, tenant.token);
+      await store.smsTemplates.upsert(tenant.account.id, '15010661', '账单已出，详情 ${aim_url}', now);
+      const res = await postTask(app, tenant.token, sendBody(tplId, [
+        { cust_flag: '13100000001', dync_params: { param1: '李"四' } },
+        { cust_flag: '13100000002', dync_params: { param1: '王五' } },
+        { cust_flag: '13100000003', custom_url: 'https://shop.example.com/landing' },
+      ]));
+      assert.equal(res.statusCode, 200, res.body);
+      const params = (res.json() as { resolve_task: { params: Json[] }; task_id: string; failed_short_chains: unknown[] }).resolve_task.params;
+      const taskId = (res.json() as { task_id: string }).task_id;
+      for (const p of params) {
+        assert.match(p.aim_code as string, /^[0-9A-Za-z]{6}$/);
+        assert.equal(p.aim_url, `${LINK_DOMAIN}/${p.aim_code as string}`);
+      }
+      assert.equal(new Set(params.map((p) => p.aim_code)).size, 3);
+      await worker.drain();
+      assert.deepEqual(new Map(sent.map((m) => [m.msgId, m.aimUrl])), new Map(params.map((p) => [p.msg_id, p.aim_url])), 'each SMS carries its recipient\'s link');
+
+      // Previews and scanners first: nothing counts, nothing is pushed.
+      const [first, second, third] = params.map((p) => p.aim_url as string) as [string, string, string];
+      assert.equal((await open(linkApp, first, 'WhatsApp/2.23.20.0')).statusCode, 200);
+      assert.equal((await open(linkApp, first, BROWSER, 'HEAD')).statusCode, 200);
+      let link = (await store.links.find(LINK_DOMAIN, first.split('/')[1] as string))!;
+      assert.deepEqual([link.resolvedStatus, link.resolvedTimes], ['unresolved', 0]);
+
+      now += 60_000;
+      const page = await open(linkApp, first);
+      assert.equal(page.statusCode, 200);
+      assert.match(String(page.headers['content-security-policy']), /default-src 'none'/);
+      assert.equal(page.headers['cache-control'], 'no-store');
+      assert.ok(page.body.includes('尊敬的李&quot;四,您的账单已出。拒收请回复R'), 'the card with the recipient\'s own value, escaped');
+      assert.ok(page.body.includes('href="https://shop.example.com/%E6%9D%8E%22%E5%9B%9B"'));
+      assert.equal((await open(linkApp, first)).statusCode, 200, 'the recipient can reopen it');
+      link = (await store.links.find(LINK_DOMAIN, first.split('/')[1] as string))!;
+      assert.deepEqual([link.resolvedStatus, link.resolvedTimes, link.resolvedTime], ['success', 1, now]);
+      assert.deepEqual(await store.links.eventCounts(LINK_DOMAIN, link.aimCode), { preview: 2, resolve: 1, reopen: 1 });
+
+      const redirect = await open(linkApp, third);
+      assert.equal(redirect.statusCode, 302);
+      assert.equal(redirect.headers.location, 'https://shop.example.com/landing');
+      assert.equal(redirect.headers['cache-control'], 'no-store');
+
+      // The carrier reports delivery: each sms receipt carries the message's link.
+      const operator = await operatorToken(store, clock);
+      const reports = params.map((p) => ({ msg_id: p.msg_id, status: 'DELIVRD', receive_time: '2026-06-15T12:05:00Z' }));
+      assert.equal((await app.inject({ method: 'POST', url: '/v1/aim/delivery-reports', headers: { 'x-auth-token': operator }, payload: { reports } })).statusCode, 200);
+      await worker.drain();
+      const pushed = receiver.received.filter((r) => r.envelope.callback_type === 'shortchain').map((r) => JSON.parse(r.envelope.body) as Json);
+      assert.deepEqual(pushed.sort((a, b) => String(a.aim_code).localeCompare(String(b.aim_code))), [first, third].sort((a, b) => a.localeCompare(b)).map((url) => ({
+        task_id: taskId, cust_flag: params.find((p) => p.aim_url === url)?.cust_flag, tpl_id: tplId, aim_url: url, aim_code: url.split('/')[1], status: 0, describe: 'resolved',
+      })).sort((a, b) => String(a.aim_code).localeCompare(String(b.aim_code))), 'one shortchain receipt per resolve, none for previews or reopens');
+      const smsReceipts = receiver.received.filter((r) => r.envelope.callback_type === 'sms').map((r) => JSON.parse(r.envelope.body) as Json);
+      assert.equal(smsReceipts.length, 3);
+      for (const r of smsReceipts) assert.equal(r.aim_url, params.find((p) => p.msg_id === r.msg_id)?.aim_url, 'sms receipts carry the link');
+
+      // The template deleted: links already sent still show it. Past the expiry: 410, and a link never opened fails.
+      await app.inject({ method: 'DELETE', url: `/v1/aim/template/${tplId}`, headers: { 'x-auth-token': tenant.token } });
+      assert.equal((await open(linkApp, second)).statusCode, 200);
+      now = NOW + 7 * DAY_MS;
+      const fresh = await store.links.find(LINK_DOMAIN, second.split('/')[1] as string);
+      assert.equal(fresh?.resolvedStatus, 'success');
+      const gone = await open(linkApp, first);
+      assert.equal(gone.statusCode, 410);
+      assert.equal((await store.links.find(LINK_DOMAIN, first.split('/')[1] as string))?.resolvedStatus, 'success', 'a resolved link stays resolved');
+      await receiver.down();
+    });
+
+    it('an expired link never opened fails; unknown codes are 404 and an address guessing many is refused', async () => {
+      let now = NOW;
+      const clock: Clock = () => new Date(now);
+      const { app, linkApp } = await testStack(store, { clock, templateAutoApprove: true });
+      const tenant = await tenantWithReferences(store, 'te_admin');
+      const tplId = await cardTemplate(app, tenant.token);
+      const res = await postTask(app, tenant.token, sendBody(tplId, [{ cust_flag: '13100000009', dync_params: { param1: '赵六' } }], { expiration_time: 1 }));
+      const url = ((res.json() as { resolve_task: { params: Json[] } }).resolve_task.params[0] as Json).aim_url as string;
+      now += DAY_MS;
+      assert.equal((await open(linkApp, url, 'WhatsApp/2')).statusCode, 410);
+      assert.equal((await store.links.find(LINK_DOMAIN, url.split('/')[1] as string))?.resolvedStatus, 'unresolved', 'a preview of an expired link changes nothing');
+      assert.equal((await open(linkApp, url)).statusCode, 410);
+      assert.equal((await store.links.find(LINK_DOMAIN, url.split('/')[1] as string))?.resolvedStatus, 'fail');
+      assert.equal((await linkApp.inject({ url: `/${url.split('/')[1] as string}`, headers: { host: 'other.test', 'user-agent': BROWSER } })).statusCode, 404, 'the code belongs to its domain');
+
+      let last = 0;
+      for (let i = 0; i < 60; i++) last = (await linkApp.inject({ url: `/zz${String(i).padStart(4, '0')}`, headers: { host: LINK_DOMAIN, 'user-agent': BROWSER }, remoteAddress: '203.0.113.7' })).statusCode;
+      assert.equal(last, 404);
+      const refused = await linkApp.inject({ url: '/zzzzzz', headers: { host: LINK_DOMAIN, 'user-agent': BROWSER }, remoteAddress: '203.0.113.7' });
+      assert.equal(refused.statusCode, 429);
+      assert.ok(Number(refused.headers['retry-after']) > 0);
+      assert.equal((await open(linkApp, url)).statusCode, 410, 'another address is not affected');
+    });
+
+    it('resolve details list each link of a send task with its state; filters, the 24-hour default window, the 10000 window', async () => {
+      let now = NOW - 2 * DAY_MS;
+      const clock: Clock = () => new Date(now);
+      const { app, linkApp } = await testStack(store, { clock, templateAutoApprove: true });
+      const tenant = await tenantWithReferences(store, 'te_admin');
+      const tplId = await cardTemplate(app, tenant.token);
+      await postTask(app, tenant.token, sendBody(tplId, [{ cust_flag: '13100000100' }]));
+      now = NOW - 3600_000;
+      const res = await postTask(app, tenant.token, sendBody(tplId, ['13100000101', '13100000102', '13100000103'].map((p) => ({ cust_flag: p }))));
+      const task = res.json() as { task_id: string; task_name: string; resolve_task: { params: Json[] } };
+      const urls = task.resolve_task.params.map((p) => p.aim_url as string);
+      now = NOW;
+      await open(linkApp, urls[0] as string);
+      const get = async (query: string) => {
+        const r = await app.inject({ url: `/v1/aim/resolve-details?${query}`, headers: { 'x-auth-token': tenant.token } });
+        if (r.statusCode >= 500) throw new Error(r.body);
+        return { status: r.statusCode, body: r.json() as { resolve_details: Json[]; page_info: Json; error_code?: string } };
+      };
+      const all = await get(`task_id=${task.task_id}&offset=0&limit=10`);
+      assert.equal(all.status, 200);
+      assert.equal(all.body.page_info.total, 3);
+      const first = all.body.resolve_details.find((d) => d.aim_url === urls[0]) as Json;
+      assert.deepEqual({ ...first, resolve_id: null }, {
+        resolve_id: null, task_id: task.task_id, task_name: task.task_name, tpl_id: tplId, tpl_name: '账单提醒', cust_flag: '13100000101',
+        send_account: 'alice', aim_url: urls[0], resolved_status: 'success', resolved_time: new Date(NOW).toISOString().replace('.000', ''),
+        generate_date: new Date(NOW - 3600_000).toISOString().replace('.000', ''), expire_date: new Date(NOW - 3600_000 + 7 * DAY_MS).toISOString().replace('.000', ''),
+        result_code: '0',
+      });
+      assert.match(first.resolve_id as string, /^[0-9a-f]{32}$/);
+      assert.equal((await get('offset=0&limit=10')).body.page_info.total, 3, 'the last 24 hours by default: the older task is left out');
+      assert.equal((await get(`offset=0&limit=10&begin_time=${new Date(NOW - 3 * DAY_MS).toISOString()}`)).body.page_info.total, 3, 'begin_time alone is ignored');
+      const wide = `begin_time=${new Date(NOW - 3 * DAY_MS).toISOString()}&end_time=${new Date(NOW).toISOString()}`;
+      assert.equal((await get(`offset=0&limit=10&${wide}`)).body.page_info.total, 4);
+      assert.equal((await get(`offset=0&limit=10&resolved_status=success`)).body.page_info.total, 1);
+      assert.equal((await get(`offset=0&limit=10&resolved_status=unresolved`)).body.page_info.total, 2);
+      assert.equal((await get(`offset=0&limit=10&aim_url=${encodeURIComponent(urls[1] as string)}`)).body.resolve_details[0]?.cust_flag, '13100000102');
+      assert.equal((await get(`offset=0&limit=10&aim_url=nonsense`)).body.page_info.total, 0);
+      assert.equal((await get(`offset=0&limit=10&cust_flag=13100000103&tpl_id=${tplId}&sms_sign=${encodeURIComponent('华为云')}`)).body.page_info.total, 1);
+      const beyond = await get('offset=9999&limit=2');
+      assert.deepEqual([beyond.body.resolve_details.length, beyond.body.page_info.total], [0, 3]);
+      assert.equal((await get('offset=0&limit=10&resolved_status=maybe')).status, 400);
+      const backwards = await get(`offset=0&limit=10&begin_time=${new Date(NOW).toISOString()}&end_time=${new Date(NOW - DAY_MS).toISOString()}`);
+      assert.deepEqual([backwards.status, backwards.body.error_code], [400, 'KM.90016458']);
+      assert.equal((await get('limit=10')).status, 400, 'offset is required');
+      const stranger = await tenantWithReferences(store, 'readonly');
+      assert.equal((await app.inject({ url: `/v1/aim/resolve-details?task_id=${task.task_id}&offset=0&limit=10`, headers: { 'x-auth-token': stranger.token } })).json().page_info.total, 0);
+    });
+
+    it('an SMS template without the link mark is refused with KM.00001377', async () => {
+      const { app } = await testStack(store, { templateAutoApprove: true });
+      const tenant = await tenantWithReferences(store, 'te_admin');
+      const tplId = await cardTemplate(app, tenant.token);
+      await store.smsTemplates.upsert(tenant.account.id, '15010661', '您的账单已出', NOW);
+      const refused = await postTask(app, tenant.token, sendBody(tplId, phones(1).map((p) => ({ cust_flag: p }))));
+      assert.equal(refused.statusCode, 400);
+      assert.equal((refused.json() as Json).error_code, 'KM.00001377');
+      assert.equal((await store.tasks.list(tenant.account.id, { createdFrom: 0, createdTo: NOW + DAY_MS }, 0, 10)).total, 0, 'nothing stored');
+    });
+  });
+}
