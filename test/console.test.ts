@@ -97,6 +97,11 @@ for (const backend of BACKENDS) {
         await page.fill('input[name=task_id]', task.task_id);
         await page.click('[data-test=search]');
         await page.waitForFunction(() => document.querySelector('[data-test=range]')?.textContent === '1–31 of 31');
+        // Its links, one per recipient, none opened yet.
+        await page.waitForSelector('[data-test=task-links]');
+        assert.equal(await page.locator('[data-test=task-link]').count(), 31);
+        assert.deepEqual(new Set(await page.$$eval('[data-test=task-link] td:nth-child(3)', (cells) => cells.map((c) => c.textContent))), new Set(['Not opened']));
+        assert.match(await page.textContent('[data-test=task-link] td:nth-child(2)') ?? '', /^links\.test\/[0-9A-Za-z]{6}$/);
         await page.click('[data-test=row] >> nth=0');
         await page.waitForSelector('[data-test=drawer]');
         assert.equal(await page.textContent('[data-test=drawer] dd[data-field=task_id]'), task.task_id);

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config.js';
 import type { Clock } from '../src/domain/clock.js';
 import { ConfigError } from '../src/domain/errors.js';
+import { runMaintenance } from '../src/service/maintenance.js';
 import { isPersonOpening, openOutcome } from '../src/domain/link.js';
 import { smsText } from '../src/domain/sms-text.js';
 import type { ChannelAdapter, OutboundMessage } from '../src/pipeline/channel.js';
@@ -142,6 +143,11 @@ for (const backend of BACKENDS) {
       assert.deepEqual(pushed.sort((a, b) => String(a.aim_code).localeCompare(String(b.aim_code))), [first, third].sort((a, b) => a.localeCompare(b)).map((url) => ({
         task_id: taskId, cust_flag: params.find((p) => p.aim_url === url)?.cust_flag, tpl_id: tplId, aim_url: url, aim_code: url.split('/')[1], status: 0, describe: 'resolved',
       })).sort((a, b) => String(a.aim_code).localeCompare(String(b.aim_code))), 'one shortchain receipt per resolve, none for previews or reopens');
+      // The task's and the template's resolve counters.
+      const tasks = (await app.inject({ url: `/v1/aim/send-tasks?task_id=${taskId}`, headers: { 'x-auth-token': tenant.token } })).json() as { aim_send_tasks: Json[] };
+      assert.deepEqual([tasks.aim_send_tasks[0]?.resolve_count, tasks.aim_send_tasks[0]?.support_resolve_count], [2, -1]);
+      const report = (await app.inject({ method: 'POST', url: '/v1/aim/send-reports', headers: { 'x-auth-token': tenant.token }, payload: { tpl_id: tplId } })).json() as { data: { data_list: Json[] } };
+      assert.deepEqual(report.data.data_list.map((r) => [r.send_count, r.resolve_success_count, r.support_resolve_count]), [[3, 2, 0]]);
       const smsReceipts = receiver.received.filter((r) => r.envelope.callback_type === 'sms').map((r) => JSON.parse(r.envelope.body) as Json);
       assert.equal(smsReceipts.length, 3);
       for (const r of smsReceipts) assert.equal(r.aim_url, params.find((p) => p.msg_id === r.msg_id)?.aim_url, 'sms receipts carry the link');
@@ -228,6 +234,25 @@ for (const backend of BACKENDS) {
       assert.equal((await get('limit=10')).status, 400, 'offset is required');
       const stranger = await tenantWithReferences(store, 'readonly');
       assert.equal((await app.inject({ url: `/v1/aim/resolve-details?task_id=${task.task_id}&offset=0&limit=10`, headers: { 'x-auth-token': stranger.token } })).json().page_info.total, 0);
+    });
+
+    it('retention takes links and their opens made before the cutoff, and keeps the rest', async () => {
+      const tenant = await tenantWithReferences(store, 'te_admin');
+      const link = (aimCode: string, createdAt: number) => ({
+        domain: 'retention.test', aimCode, accountId: tenant.account.id, resolveId: `r-${aimCode}`, taskId: 't', taskName: 'n', tplId: '600000001',
+        tplName: 'x', custFlag: '13100000001', sendAccount: 'alice', msgId: null, dyncParams: null, customUrl: null, smsSign: null,
+        codeType: 'individual' as const, expiresAt: createdAt + DAY_MS, resolvingTimes: 1, resolvedTimes: 0, resolvedStatus: 'unresolved' as const,
+        resolvedTime: null, createdAt,
+      });
+      const old = NOW - 500 * DAY_MS;
+      assert.equal((await store.links.insert([link('Old001', old), link('New001', NOW - DAY_MS)])).size, 0);
+      await store.links.recordEvent({ accountId: tenant.account.id, domain: 'retention.test', aimCode: 'Old001', kind: 'preview', userAgent: null, at: old });
+      await store.links.recordEvent({ accountId: tenant.account.id, domain: 'retention.test', aimCode: 'New001', kind: 'preview', userAgent: null, at: NOW - DAY_MS });
+      await runMaintenance(store, NOW, 13);
+      assert.equal(await store.links.find('retention.test', 'Old001'), undefined);
+      assert.deepEqual(await store.links.eventCounts('retention.test', 'Old001'), {});
+      assert.equal((await store.links.find('retention.test', 'New001'))?.aimCode, 'New001');
+      assert.deepEqual(await store.links.eventCounts('retention.test', 'New001'), { preview: 1 });
     });
 
     it('an SMS template without the link mark is refused with KM.00001377', async () => {

@@ -91,6 +91,13 @@ const LABELS = {
   videoId: ['所属视频的 material_id', 'Its video\'s material_id'],
   uploaded: ['已上传', 'Uploaded'],
   none2: ['暂无', 'None yet'],
+  links: ['短链（{total} 条）', 'Links ({total})'],
+  aimUrl: ['短链', 'Link'],
+  linkState: ['解析状态', 'State'],
+  resolvedTime: ['解析时间', 'Opened at'],
+  opened: ['已解析', 'Opened'],
+  notOpened: ['未解析', 'Not opened'],
+  refused: ['解析失败', 'Refused (expired)'],
 } as const;
 
 export type Label = keyof typeof LABELS;

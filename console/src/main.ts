@@ -189,9 +189,25 @@ async function renderDetails(main: HTMLElement): Promise<void> {
       el('td', {}, r.tpl_name ?? '—'), el('td', { class: `status ${r.send_status}` }, statusLabel(r.send_status)),
       el('td', {}, local(r.receive_time)), el('td', {}, r.result_code ?? '—'))));
     results.append(el('table', {}, el('thead', {}, head), body));
+    if (state.filter.task_id) await renderTaskLinks(results, state.filter.task_id);
   } catch (error) {
     showError(error);
   }
+}
+
+/** A task's links (one per recipient) and what became of them. */
+async function renderTaskLinks(target: HTMLElement, taskId: string): Promise<void> {
+  if (!client) return;
+  const now = Date.now();
+  const utc = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Links of any age within the queryable year (the API's default is the last day).
+  const page = await client.listResolveDetails({ task_id: taskId, offset: 0, limit: 100, begin_time: utc(now - 364 * 86_400_000), end_time: utc(now) });
+  const head = el('tr', {}, ...(['phone', 'aimUrl', 'linkState', 'resolvedTime'] as const).map((l) => el('th', {}, t(l))));
+  target.append(el('h3', {}, t('links', { total: page.page_info.total })), el('table', { 'data-test': 'task-links' }, el('thead', {}, head), el('tbody', {},
+    ...page.resolve_details.map((d) => el('tr', { 'data-test': 'task-link' },
+      el('td', {}, d.cust_flag), el('td', { class: 'mono' }, d.aim_url),
+      el('td', { class: `link-state ${d.resolved_status}` }, t(d.resolved_status === 'success' ? 'opened' : d.resolved_status === 'fail' ? 'refused' : 'notOpened')),
+      el('td', {}, local(d.resolved_time)))))));
 }
 
 function openDrawer(row: SendDetailRow): void {

@@ -76,4 +76,6 @@ export interface SendReportRow {
   total: number;
   success: number;
   fail: number;
+  /** Links of these messages that were resolved. */
+  resolved: number;
 }

@@ -170,6 +170,8 @@ export interface SendTaskSummary {
   /** Recipients submitted (details for imported tasks). */
   submissionCount: number;
   details: { total: number; sending: number; success: number; fail: number };
+  /** Links of the task that were resolved. */
+  resolveCount: number;
 }
 
 export interface TaskRecord {

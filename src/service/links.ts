@@ -4,6 +4,7 @@ import { escapeHtml, renderCardBody } from '../domain/card-render.js';
 import { JOB_KINDS } from '../domain/jobs.js';
 import { isPersonOpening, openOutcome, shortChainReceipt, type Link } from '../domain/link.js';
 import { RECEIPT_URL_TYPES, receiptRunAt } from '../domain/receipt.js';
+import { dayStart } from '../domain/time.js';
 import type { Repositories, Store } from '../store/store.js';
 
 export interface LinkOptions {
@@ -42,7 +43,10 @@ export class Links {
     await this.store.transaction(async (tx) => {
       const counted = outcome.resolve && await tx.links.resolve(domain, aimCode, now);
       await tx.links.recordEvent({ ...event, kind: counted ? 'resolve' : person ? 'reopen' : 'preview' });
-      if (counted) await this.queueReceipts(tx, link, now);
+      if (counted) {
+        await tx.links.countResolve(link.accountId, link.tplId, dayStart(link.createdAt));
+        await this.queueReceipts(tx, link, now);
+      }
     });
     if (link.customUrl) return { status: 302, location: link.customUrl };
     const template = await this.store.templates.forLink(link.accountId, link.tplId);

@@ -560,6 +560,20 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         await db.schema.createIndex('link_events_link_idx').on('link_events').columns(['domain', 'aim_code', 'at']).execute();
       },
     },
+    '0018_link_resolve_counts': {
+      // Resolves per template and day of the links' sending, counted when they happen: send
+      // reports' resolve_success_count without counting links.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('link_resolve_counts')
+          .addColumn('account_id', 'integer', (c) => c.notNull())
+          .addColumn('tpl_id', 'text', (c) => c.notNull())
+          .addColumn('day', 'bigint', (c) => c.notNull())
+          .addColumn('n', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('link_resolve_counts_pk', ['account_id', 'tpl_id', 'day'])
+          .execute();
+      },
+    },
   };
 }
 

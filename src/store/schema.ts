@@ -139,6 +139,13 @@ export interface Database {
     resolved_time: number | null;
     created_at: number;
   };
+  /** Resolves per template and day the links were sent (UTC day start). */
+  link_resolve_counts: {
+    account_id: number;
+    tpl_id: string;
+    day: number;
+    n: number;
+  };
   /** Every open of a link: resolve, reopen, preview (not a person) or refused (expired, used up). */
   link_events: {
     id: Generated<number>;

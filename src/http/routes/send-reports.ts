@@ -73,7 +73,7 @@ export async function sendReportRoutes(scope: FastifyInstance, deps: AppDeps): P
           send_count: r.total,
           send_success_count: r.success,
           send_fail_count: r.fail,
-          resolve_success_count: 0,
+          resolve_success_count: r.resolved,
         })),
         page_info: { offset, limit, total: page.total },
       },

@@ -229,7 +229,7 @@ export async function sendTaskRoutes(scope: FastifyInstance, deps: AppDeps): Pro
         creation_time: formatIsoMillis(t.createdAt),
         submission_count: t.submissionCount,
         send_count: t.details.total,
-        resolve_count: 0,
+        resolve_count: t.resolveCount,
         support_resolve_count: -1,
         failed_short_chains: null,
         success_number: t.details.success,

@@ -96,6 +96,13 @@ export class LinksRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /** Counts a resolve for its template and the day its link was made. */
+  async countResolve(accountId: number, tplId: string, day: number): Promise<void> {
+    await this.ctx.db.insertInto('link_resolve_counts').values({ account_id: accountId, tpl_id: tplId, day, n: 1 })
+      .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'day']).doUpdateSet({ n: (eb) => eb('link_resolve_counts.n', '+', 1) }))
+      .execute();
+  }
+
   /** An attempt refused (expired, used up) on a link never resolved: its status becomes fail. */
   async markFailed(domain: string, aimCode: string, now: number): Promise<void> {
     await this.ctx.db.updateTable('links').set({ resolved_status: 'fail', resolved_time: now })

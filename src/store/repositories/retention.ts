@@ -70,6 +70,11 @@ export class RetentionRepository {
     await root.deleteFrom('send_detail_hour_counts').where('n', '=', 0).execute();
     await root.deleteFrom('send_status_hour_counts').where('n', '=', 0).execute();
     await root.deleteFrom('send_task_counts').where('n', '=', 0).execute();
+    // Links made before the cutoff expired long ago (at most 180 days after they were made); their
+    // trail goes with the messages they belonged to.
+    await root.deleteFrom('link_events').where('at', '<', cutoff).execute();
+    await root.deleteFrom('links').where('created_at', '<', cutoff).execute();
+    await root.deleteFrom('link_resolve_counts').where('day', '<', cutoff).execute();
     return deleted;
   }
 }

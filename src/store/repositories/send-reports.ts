@@ -32,7 +32,7 @@ export class SendReportsRepository {
         if (n === 0) continue;
         const period = filter.monthly ? monthStart(s.day) : s.day;
         const key = `${period}\u0000${s.tpl_id}`;
-        const row = rows.get(key) ?? { period, tplId: s.tpl_id, tplName: null, total: 0, success: 0, fail: 0 };
+        const row = rows.get(key) ?? { period, tplId: s.tpl_id, tplName: null, total: 0, success: 0, fail: 0, resolved: 0 };
         row.total += n;
         if (s.send_status === STATUS_CODES.success) row.success += n;
         if (s.send_status === STATUS_CODES.fail) row.fail += n;
@@ -44,6 +44,13 @@ export class SendReportsRepository {
       const names = ids.length === 0 ? [] : await db.selectFrom('templates').select(['tpl_id', 'tpl_name'])
         .where('account_id', '=', accountId).where('tpl_id', 'in', ids).execute();
       const nameOf = new Map(names.map((t) => [t.tpl_id, t.tpl_name]));
+      // Resolves counted when they happened, by the day their links were sent.
+      const resolves = ids.length === 0 ? [] : await db.selectFrom('link_resolve_counts').select(['tpl_id', 'day', 'n'])
+        .where('account_id', '=', accountId).where('tpl_id', 'in', ids).where('day', '>=', filter.fromDay).where('day', '<=', filter.toDay).execute();
+      for (const r of resolves) {
+        const row = rows.get(`${filter.monthly ? monthStart(Number(r.day)) : Number(r.day)}\u0000${r.tpl_id}`);
+        if (row) row.resolved += Number(r.n);
+      }
       return { rows: page.map((r) => ({ ...r, tplName: nameOf.get(r.tplId) ?? null })), total: ordered.length };
     });
   }

@@ -65,6 +65,10 @@ export class SendTasksRepository {
         entry.total += Number(c.n);
         byTask.set(c.task_id as string, entry);
       }
+      const resolved = await db.selectFrom('links').select(['task_id', (eb) => eb.fn.countAll<number>().as('n')])
+        .where('account_id', '=', accountId).where('task_id', 'in', tasks.map((t) => t.task_id)).where('resolved_times', '>', 0)
+        .groupBy('task_id').execute();
+      const resolvedOf = new Map(resolved.map((r) => [r.task_id, Number(r.n)]));
       return {
         total,
         rows: tasks.map((t) => {
@@ -72,7 +76,7 @@ export class SendTasksRepository {
           return {
             taskId: t.task_id, taskName: t.task_name, tplId: t.tpl_id, smsSign: t.sms_sign, smsTplId: t.sms_tpl_id,
             channelNumber: t.channel_number, smsAppName: t.sms_app_name, taskState: t.task_state, createdAt: t.created_at,
-            submissionCount: t.submission_count ?? details.total, details,
+            submissionCount: t.submission_count ?? details.total, details, resolveCount: resolvedOf.get(t.task_id) ?? 0,
           };
         }),
       };
