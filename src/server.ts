@@ -19,6 +19,7 @@ import { SendTasks } from './service/send-tasks.js';
 import { Materials } from './service/materials.js';
 import { Templates } from './service/templates.js';
 import { Links } from './service/links.js';
+import { ResolveTasks } from './service/resolve-tasks.js';
 import { buildLinkApp } from './http/link-host.js';
 import { DEFAULT_MATERIAL_QUOTA_BYTES } from './domain/material.js';
 import { ensureDemo, type DemoSetup } from './dev/demo.js';
@@ -58,7 +59,7 @@ export function identityFor(store: Store, clock: Clock, keyring: Keyring, thrott
 }
 
 export interface Services {
-  deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports' | 'callbacks' | 'templates' | 'materials' | 'kannelDlrSecret' | 'metrics'>;
+  deps: Pick<AppDeps, 'store' | 'clock' | 'authenticator' | 'iam' | 'sendTasks' | 'deliveryReports' | 'callbacks' | 'templates' | 'materials' | 'resolveTasks' | 'kannelDlrSecret' | 'metrics'>;
   /** Opening recipients' links (the link host's service). */
   links: Links;
   /** Builds the outbox worker once a logger exists (the app's); wakes on new send tasks. */
@@ -78,7 +79,9 @@ export function servicesFor(store: Store, clock: Clock, keyring: Keyring, option
   const allowPrivate = options.allowPrivate ?? false;
   const callbacks = new Callbacks(store, clock, allowPrivate, options.receipts?.resolve);
   let notify = () => {};
-  const sendTasks = new SendTasks(store, clock, () => notify(), { linkDomain: options.links?.domain ?? (() => '127.0.0.1:8081') });
+  const linkDomain = options.links?.domain ?? (() => '127.0.0.1:8081');
+  const sendTasks = new SendTasks(store, clock, () => notify(), { linkDomain });
+  const resolveTasks = new ResolveTasks(store, clock, { linkDomain });
   const links = new Links(store, clock, { previewAgents: options.links?.previewAgents ?? [] });
   const templates = new Templates(store, clock, { autoApprove: options.templateAutoApprove ?? false });
   const materials = new Materials(store, clock, {
@@ -87,7 +90,7 @@ export function servicesFor(store: Store, clock: Clock, keyring: Keyring, option
   });
   return {
     links,
-    deps: { store, clock, ...identity, sendTasks, deliveryReports, callbacks, templates, materials, metrics, ...(options.kannel ? { kannelDlrSecret: options.kannel.dlrSecret } : {}) },
+    deps: { store, clock, ...identity, sendTasks, deliveryReports, callbacks, templates, materials, resolveTasks, metrics, ...(options.kannel ? { kannelDlrSecret: options.kannel.dlrSecret } : {}) },
     startPipeline: (log) => {
       const pipeline = createPipeline(store, clock, deliveryReports, log, {
         ...options, channel: options.kannel ? 'kannel' : 'simulator', receipts: { ...options.receipts, allowPrivate }, metrics,

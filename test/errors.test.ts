@@ -24,6 +24,8 @@ const PINNED: Record<ErrorName, [code: string, status: number, summary: string]>
   smsTemplateWithoutLink: ['KM.00001377', 400, 'The SMS template has no mark for the resolve link'],
   phoneListEmpty: ['KM.00001083', 400, 'The recipient list is empty'],
   inputEmpty: ['KM.90016414', 400, 'A required parameter is empty'],
+  paramsEmpty: ['KM.90016415', 400, 'The list of params is empty'],
+  signatureCount: ['KM.90016417', 400, 'sms_signs must hold 1 to 5 signatures'],
   tooManyShortLinks: ['KM.90016416', 400, 'Too many recipients in one task'],
   invalidAimCodeType: ['KM.90016418', 400, 'aim_code_type must be individual'],
   invalidTime: ['KM.90016458', 400, 'A time is malformed, or begin_time is later than end_time'],

@@ -255,6 +255,72 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await store.links.eventCounts('retention.test', 'New001'), { preview: 1 });
     });
 
+    it('resolve tasks: a group link counts people up to resolving_times; individual links one each; the definition\'s rules', async () => {
+      const { app, linkApp } = await testStack(store, { templateAutoApprove: true });
+      const tenant = await tenantWithReferences(store, 'te_admin');
+      const withParams = await cardTemplate(app, tenant.token);
+      const plain = cardBody({ params: [] });
+      const pages = plain.pages as Array<{ contents: Json[] }>;
+      pages[0]!.contents[0] = { ...pages[0]!.contents[0], action: { target: 'https://shop.example.com/a' } };
+      pages[0]!.contents[1] = { ...pages[0]!.contents[1], content: '您的账单已出。拒收请回复R' };
+      const created = await app.inject({ method: 'POST', url: '/v1/aim/templates', headers: { 'x-auth-token': tenant.token }, payload: plain });
+      const plainId = (created.json() as { data: { tpl_id: string } }).data.tpl_id;
+      const post = async (body: Json) => {
+        const r = await app.inject({ method: 'POST', url: '/v1/aim/resolve-tasks', headers: { 'x-auth-token': tenant.token }, payload: body });
+        if (r.statusCode >= 500) throw new Error(r.body);
+        return { status: r.statusCode, body: r.json() as Json & { params: Json[]; error_code?: string; error_msg?: string } };
+      };
+      const base = { tpl_id: plainId, aim_code_type: 'group', expiration_time: 30, resolving_times: 3, sms_signs: ['华为云'], params: [{ cust_flag: 'campaign-1' }] };
+
+      const group = await post(base);
+      assert.equal(group.status, 200, JSON.stringify(group.body));
+      assert.deepEqual({ ...group.body, task_id: null, params: null }, {
+        task_id: null, tpl_id: plainId, aim_code_type: 'group', domain: null, expiration_time: 30, resolving_times: 3, resolved_times: 0, sms_signs: ['华为云'], params: null,
+      });
+      const link = group.body.params[0] as Json;
+      assert.deepEqual(Object.keys(link).sort(), ['aim_code', 'aim_url', 'cust_flag', 'cust_id', 'expire_date', 'generate_date', 'resolved_date', 'resolved_times', 'result_code']);
+      assert.equal(link.cust_id, tenant.account.domainId);
+      for (let i = 0; i < 3; i++) assert.equal((await open(linkApp, link.aim_url as string)).statusCode, 200);
+      assert.equal((await open(linkApp, link.aim_url as string, 'WhatsApp/2')).statusCode, 410, 'used up: even previews see it gone');
+      assert.equal((await open(linkApp, link.aim_url as string)).statusCode, 410);
+      const listed = (await app.inject({ url: `/v1/aim/resolve-tasks?task_id=${group.body.task_id as string}`, headers: { 'x-auth-token': tenant.token } })).json() as { resolve_tasks: Json[]; page_info: Json };
+      assert.equal(listed.page_info.total, 1);
+      assert.deepEqual([listed.resolve_tasks[0]?.resolved_times, (listed.resolve_tasks[0]?.params as Json[]).length], [3, 1]);
+      assert.equal(((await app.inject({ url: `/v1/aim/resolve-tasks?aim_url=${encodeURIComponent(link.aim_url as string)}`, headers: { 'x-auth-token': tenant.token } })).json() as { page_info: Json }).page_info.total, 1);
+
+      const individual = await post({ ...base, tpl_id: withParams, aim_code_type: 'individual', expiration_time: 7, resolving_times: 5, params: [
+        { cust_flag: '13100000201', dync_params: { param1: '甲' } }, { cust_flag: '13100000202', dync_params: { param1: '乙' }, custom_url: 'https://shop.example.com/x' },
+      ] });
+      assert.equal(individual.status, 200, JSON.stringify(individual.body));
+      assert.equal(individual.body.resolving_times, 1, 'individual links resolve once');
+      assert.equal(individual.body.params.length, 2);
+      const details = (await app.inject({ url: `/v1/aim/resolve-details?task_id=${individual.body.task_id as string}&offset=0&limit=10`, headers: { 'x-auth-token': tenant.token } })).json() as { page_info: Json };
+      assert.equal(details.page_info.total, 2, 'resolve details list a resolve task\'s links by its id');
+
+      const cases: Array<[string, Json, string, RegExp]> = [
+        ['group, two params', { ...base, params: [{ cust_flag: 'a' }, { cust_flag: 'b' }] }, 'KM.90016416', /exactly one link/],
+        ['group of a template with variables', { ...base, tpl_id: withParams }, 'KM.90016418', /individual/],
+        ['group resolving once', { ...base, resolving_times: 1 }, 'KM.80000002', /at least 2/],
+        ['individual for 8 days', { ...base, aim_code_type: 'individual', expiration_time: 8 }, 'KM.80000002', /1 to 7 days/],
+        ['group for 181 days', { ...base, expiration_time: 181 }, 'KM.80000002', /expiration_time/],
+        ['six signatures', { ...base, sms_signs: ['a', 'b', 'c', 'd', 'e', 'f'] }, 'KM.90016417', /sms_signs/],
+        ['no signature', { ...base, sms_signs: [] }, 'KM.90016417', /sms_signs/],
+        ['a bracketed signature', { ...base, sms_signs: ['【华为云】'] }, 'KM.80000002', /sms_signs\[0\]/],
+        ['no params', { ...base, params: [] }, 'KM.90016415', /params/],
+        ['101 params', { ...base, aim_code_type: 'individual', expiration_time: 1, params: Array.from({ length: 101 }, (_, i) => ({ cust_flag: `c${i}` })) }, 'KM.90016416', /params/],
+        ['custom codes', { ...base, generation_type: '2', domain: 'go.example.com', params: [{ cust_flag: 'x', custom_short_code: 'abc123' }] }, 'KM.80000002', /generation_type 2/],
+        ['unknown template', { ...base, tpl_id: '999999999' }, 'KM.00001080', /does not exist/],
+        ['bad code type', { ...base, aim_code_type: 'broadcast' }, 'KM.80000002', /aim_code_type/],
+      ];
+      for (const [why, body, code, message] of cases) {
+        const r = await post(body);
+        assert.deepEqual([r.status, r.body.error_code], [400, code], `${why}: ${JSON.stringify(r.body)}`);
+        assert.match(r.body.error_msg as string, message, why);
+      }
+      const reader = await tenantWithReferences(store, 'readonly');
+      assert.equal((await app.inject({ method: 'POST', url: '/v1/aim/resolve-tasks', headers: { 'x-auth-token': reader.token }, payload: base })).statusCode, 403);
+    });
+
     it('an SMS template without the link mark is refused with KM.00001377', async () => {
       const { app } = await testStack(store, { templateAutoApprove: true });
       const tenant = await tenantWithReferences(store, 'te_admin');

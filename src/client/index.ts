@@ -13,6 +13,7 @@ import type { SendReportsBody, SendReportsResponseBody } from '../http/routes/se
 import type { SendTaskBody, SendTaskCreatedBody, SendTasksQuerystring, SendTasksResponseBody } from '../http/routes/send-tasks.js';
 import type { CreateTemplateBody, TemplateCreated, TemplatesQuerystring, TemplatesResponseBody } from '../http/routes/templates.js';
 import type { ResolveDetailsQuerystring, ResolveDetailsResponseBody } from '../http/routes/resolve-details.js';
+import type { ResolveTaskBody, ResolveTaskCreated, ResolveTasksQuerystring, ResolveTasksResponse } from '../http/routes/resolve-tasks.js';
 import type { MaterialsQuerystring, MaterialsResponse, MaterialUploaded, ThumbnailsResponse, UploadMaterialBody } from '../http/routes/materials.js';
 
 export { RESULT_WINDOW, SEND_STATUSES, type SendStatus };
@@ -28,6 +29,10 @@ export type SendReportsQuery = Static<typeof SendReportsBody>;
 export type TemplatesQuery = Static<typeof TemplatesQuerystring>;
 export type CreateTemplateRequest = Static<typeof CreateTemplateBody>;
 export type ResolveDetailsQuery = Static<typeof ResolveDetailsQuerystring>;
+export type CreateResolveTaskRequest = Static<typeof ResolveTaskBody>;
+export type ResolveTaskCreatedBody = Static<typeof ResolveTaskCreated>;
+export type ResolveTasksQuery = Static<typeof ResolveTasksQuerystring>;
+export type ResolveTasksResponseBody = Static<typeof ResolveTasksResponse>;
 export type { ResolveDetailsResponseBody };
 export type TemplateCreatedBody = Static<typeof TemplateCreated>;
 export type UploadMaterialRequest = Static<typeof UploadMaterialBody>;
@@ -221,6 +226,16 @@ export class AimLedgerClient {
   /** `GET /v1/aim/resolve-details` (ListAimResolveDetails). */
   async listResolveDetails(query: ResolveDetailsQuery): Promise<ResolveDetailsResponseBody> {
     return this.json('GET', '/v1/aim/resolve-details', { query });
+  }
+
+  /** `POST /v1/aim/resolve-tasks` (CreateResolveTask). */
+  async createResolveTask(body: CreateResolveTaskRequest): Promise<ResolveTaskCreatedBody> {
+    return this.json('POST', '/v1/aim/resolve-tasks', { body });
+  }
+
+  /** `GET /v1/aim/resolve-tasks` (ListResolveTasks). */
+  async listResolveTasks(query: ResolveTasksQuery = {}): Promise<ResolveTasksResponseBody> {
+    return this.json('GET', '/v1/aim/resolve-tasks', { query });
   }
 
   /** `POST /v1/aim/templates` (CreateAimPersonalTemplate). */

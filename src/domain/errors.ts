@@ -49,6 +49,8 @@ export const ERROR_CATALOGUE = {
   smsTemplateWithoutLink: { code: 'KM.00001377', kind: 'InvalidParameter', summary: 'The SMS template has no mark for the resolve link' },
   phoneListEmpty: { code: 'KM.00001083', kind: 'InvalidParameter', summary: 'The recipient list is empty' },
   inputEmpty: { code: 'KM.90016414', kind: 'InvalidParameter', summary: 'A required parameter is empty' },
+  paramsEmpty: { code: 'KM.90016415', kind: 'InvalidParameter', summary: 'The list of params is empty' },
+  signatureCount: { code: 'KM.90016417', kind: 'InvalidParameter', summary: 'sms_signs must hold 1 to 5 signatures' },
   tooManyShortLinks: { code: 'KM.90016416', kind: 'InvalidParameter', summary: 'Too many recipients in one task' },
   invalidAimCodeType: { code: 'KM.90016418', kind: 'InvalidParameter', summary: 'aim_code_type must be individual' },
   invalidTime: { code: 'KM.90016458', kind: 'InvalidParameter', summary: 'A time is malformed, or begin_time is later than end_time' },

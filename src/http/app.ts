@@ -19,6 +19,7 @@ import { iamRoutes } from './routes/iam.js';
 import { materialContentRoutes, previewRoutes } from './routes/previews.js';
 import { materialRoutes } from './routes/materials.js';
 import { resolveDetailsRoutes } from './routes/resolve-details.js';
+import { resolveTaskRoutes } from './routes/resolve-tasks.js';
 import { kannelRoutes } from './routes/kannel.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { deliveryReportRoutes } from './routes/delivery-reports.js';
@@ -199,7 +200,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // with the contract's codes (validation.ts).
   await app.register(async (aim) => {
     aim.setValidatorCompiler(contractValidatorCompiler);
-    for (const routes of [sendDetailsRoutes, callbackRoutes, sendTaskRoutes, sendReportRoutes, templateRoutes, materialRoutes, resolveDetailsRoutes, deliveryReportRoutes]) {
+    for (const routes of [sendDetailsRoutes, callbackRoutes, sendTaskRoutes, sendReportRoutes, templateRoutes, materialRoutes, resolveDetailsRoutes, resolveTaskRoutes, deliveryReportRoutes]) {
       await aim.register(async (scope) => routes(scope, routeDeps));
     }
   });

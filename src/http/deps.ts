@@ -8,6 +8,7 @@ import type { DeliveryReports } from '../service/delivery-reports.js';
 import type { IamService } from '../service/iam.js';
 import type { SendTasks } from '../service/send-tasks.js';
 import type { Materials } from '../service/materials.js';
+import type { ResolveTasks } from '../service/resolve-tasks.js';
 import type { Templates } from '../service/templates.js';
 import type { Store } from '../store/store.js';
 
@@ -24,6 +25,7 @@ export interface AppDeps {
   callbacks: Callbacks;
   templates: Templates;
   materials: Materials;
+  resolveTasks: ResolveTasks;
   /** Prometheus metrics served at /metrics; absent, none are kept. */
   metrics?: Metrics;
   /** Requests per minute per account on /v1/aim/* (default 6000); 0 turns the limit off. */

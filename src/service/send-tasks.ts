@@ -6,7 +6,8 @@ import { RESULT_WINDOW, type SendDetail } from '../domain/send-detail.js';
 import type { SendTaskRequest, SendTasksQuery } from '../domain/send-task.js';
 import { toWholeSeconds } from '../domain/time.js';
 import { JOB_KINDS, type OutboxJobInput } from '../domain/jobs.js';
-import type { Store } from '../store/store.js';
+import type { Repositories, Store } from '../store/store.js';
+import { sendableTemplate } from './templates.js';
 import { recordDetails } from './ledger.js';
 import type { NewSendTask, SendTaskSummary } from '../domain/send-task.js';
 import type { TemplateInfo } from '../domain/reference-data.js';
@@ -28,6 +29,20 @@ export interface SendTaskOptions {
 const DAY_MS = 86_400_000;
 /** Draws of a taken code before giving up (at 62^6 codes a second collision is already rare). */
 const CODE_DRAWS = 8;
+
+/**
+ * Stores new links, drawing a new code for any whose code its domain has already (at 62^6 codes a
+ * collision is rare, and a second one for the same link rarer still).
+ */
+export async function insertLinks(tx: Repositories, links: Link[]): Promise<void> {
+  let pending = links;
+  for (let draw = 0; pending.length > 0; draw++) {
+    if (draw === CODE_DRAWS) throw new Error(`no free link code in ${pending[0]?.domain ?? ''} after ${CODE_DRAWS} draws`);
+    const taken = await tx.links.insert(pending);
+    pending = pending.filter((l) => taken.has(l.aimCode));
+    for (const l of pending) l.aimCode = newAimCode();
+  }
+}
 
 /** `<uuid>_<9 digits>`, the shape of KooMessage's msg_id. */
 function newMsgId(): string {
@@ -51,12 +66,7 @@ export class SendTasks {
   async create(principal: Principal, request: SendTaskRequest): Promise<CreatedSendTask> {
     const accountId = principal.account.id;
     const { smsChannel: channel, resolveTask: resolve } = request;
-    const template = await this.store.templates.find(accountId, resolve.tplId);
-    if (!template) throw new InvalidParameter(`template ${resolve.tplId} does not exist`, ErrorCodes.templateNotFound);
-    if (template.tplState !== 1) throw new InvalidParameter(`template ${resolve.tplId} is disabled`, ErrorCodes.templateUnavailable);
-    if (template.auditState !== 2) {
-      throw new InvalidParameter(`template ${resolve.tplId} is ${template.auditState === 3 ? 'rejected' : 'still under review'}: only approved templates are sent`, ErrorCodes.templateUnavailable);
-    }
+    const template = await sendableTemplate(this.store, accountId, resolve.tplId);
     const signature = await this.store.signatures.find(accountId, channel.smsSign);
     if (!signature) throw new InvalidParameter(`sms_channel.sms_sign ${JSON.stringify(channel.smsSign)} is not a signature of this account`);
     if (signature.channelNumber !== null && signature.channelNumber !== channel.channelNumber) {
@@ -106,13 +116,7 @@ export class SendTasks {
       await tx.tasks.insert(accountId, task);
       const inserted = await recordDetails(tx, accountId, details, createdAt);
       if (inserted.length !== details.length) throw new Error('a new send task\'s msg_id already existed');
-      let pending = links;
-      for (let draw = 0; pending.length > 0; draw++) {
-        if (draw === CODE_DRAWS) throw new Error(`no free link code in ${domain} after ${CODE_DRAWS} draws`);
-        const taken = await tx.links.insert(pending);
-        pending = pending.filter((l) => taken.has(l.aimCode));
-        for (const l of pending) l.aimCode = newAimCode();
-      }
+      await insertLinks(tx, links);
       await tx.outbox.enqueue(jobs(), createdAt);
     });
     this.onCreated();

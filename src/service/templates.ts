@@ -5,6 +5,7 @@ import {
 import type { Clock } from '../domain/clock.js';
 import { ErrorCodes, InvalidParameter } from '../domain/errors.js';
 import { JOB_KINDS } from '../domain/jobs.js';
+import type { TemplateInfo } from '../domain/reference-data.js';
 import type { Repositories, Store } from '../store/store.js';
 
 export interface TemplateOptions {
@@ -14,6 +15,17 @@ export interface TemplateOptions {
 
 /** The url_type whose URL gets template-status receipts. */
 const TEMPLATE_STATUS_URL_TYPE = 1;
+
+/** A template links and messages may name: the account's, not deleted, approved and enabled. */
+export async function sendableTemplate(store: Store, accountId: number, tplId: string): Promise<TemplateInfo> {
+  const template = await store.templates.find(accountId, tplId);
+  if (!template) throw new InvalidParameter(`template ${tplId} does not exist`, ErrorCodes.templateNotFound);
+  if (template.tplState !== 1) throw new InvalidParameter(`template ${tplId} is disabled`, ErrorCodes.templateUnavailable);
+  if (template.auditState !== 2) {
+    throw new InvalidParameter(`template ${tplId} is ${template.auditState === 3 ? 'rejected' : 'still under review'}: only approved templates are sent`, ErrorCodes.templateUnavailable);
+  }
+  return template;
+}
 
 function notFound(tplId: string): InvalidParameter {
   return new InvalidParameter(`template ${tplId} does not exist`, ErrorCodes.templateNotFound);

@@ -41,6 +41,7 @@ export class KyselyStore implements Store {
   get templates() { return this.repositories.templates; }
   get materials() { return this.repositories.materials; }
   get links() { return this.repositories.links; }
+  get resolveTasks() { return this.repositories.resolveTasks; }
   get signatures() { return this.repositories.signatures; }
   get smsTemplates() { return this.repositories.smsTemplates; }
   get callbacks() { return this.repositories.callbacks; }

@@ -574,6 +574,25 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
           .execute();
       },
     },
+    '0019_resolve_tasks': {
+      // Links made for customers who send the SMS through their own channel (CreateResolveTask).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('resolve_tasks')
+          .addColumn('account_id', 'integer', (c) => c.notNull())
+          .addColumn('task_id', 'text', (c) => c.notNull())
+          .addColumn('tpl_id', 'text', (c) => c.notNull())
+          .addColumn('aim_code_type', 'text', (c) => c.notNull())
+          .addColumn('domain', 'text')
+          .addColumn('expiration_time', 'integer', (c) => c.notNull())
+          .addColumn('resolving_times', 'integer', (c) => c.notNull())
+          .addColumn('sms_signs', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('resolve_tasks_pk', ['account_id', 'task_id'])
+          .execute();
+        await db.schema.createIndex('resolve_tasks_created_idx').on('resolve_tasks').columns(['account_id', 'created_at desc', 'task_id']).execute();
+      },
+    },
   };
 }
 

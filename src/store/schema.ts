@@ -139,6 +139,20 @@ export interface Database {
     resolved_time: number | null;
     created_at: number;
   };
+  /** Resolve tasks: links for customers who send the SMS themselves. */
+  resolve_tasks: {
+    account_id: number;
+    task_id: string;
+    tpl_id: string;
+    /** group | individual */
+    aim_code_type: string;
+    domain: string | null;
+    expiration_time: number;
+    resolving_times: number;
+    /** JSON list. */
+    sms_signs: string;
+    created_at: number;
+  };
   /** Resolves per template and day the links were sent (UTC day start). */
   link_resolve_counts: {
     account_id: number;

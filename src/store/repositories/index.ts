@@ -6,6 +6,7 @@ import { DeliveryReportsRepository } from './delivery-reports.js';
 import { LinksRepository } from './links.js';
 import { MaterialsRepository } from './materials.js';
 import { OutboxRepository } from './outbox.js';
+import { ResolveTasksRepository } from './resolve-tasks.js';
 import { RetentionRepository } from './retention.js';
 import { SendDetailsRepository } from './send-details.js';
 import { SendReportsRepository } from './send-reports.js';
@@ -27,6 +28,7 @@ export interface Repositories {
   readonly templates: TemplatesRepository;
   readonly materials: MaterialsRepository;
   readonly links: LinksRepository;
+  readonly resolveTasks: ResolveTasksRepository;
   readonly signatures: SignaturesRepository;
   readonly smsTemplates: SmsTemplatesRepository;
   readonly callbacks: CallbacksRepository;
@@ -48,6 +50,7 @@ export function repositoriesFor(ctx: StoreContext): Repositories {
     templates: new TemplatesRepository(ctx),
     materials: new MaterialsRepository(ctx),
     links: new LinksRepository(ctx),
+    resolveTasks: new ResolveTasksRepository(ctx),
     signatures: new SignaturesRepository(ctx),
     smsTemplates: new SmsTemplatesRepository(ctx),
     callbacks: new CallbacksRepository(ctx),
@@ -62,6 +65,6 @@ export function repositoriesFor(ctx: StoreContext): Repositories {
 
 export type {
   AccessKeysRepository, AccountsRepository, CallbacksRepository, DeliveryReportsRepository, LinksRepository, MaterialsRepository, OutboxRepository,
-  RetentionRepository, SendDetailsRepository, SendReportsRepository, SendTasksRepository, SettingsRepository,
+  ResolveTasksRepository, RetentionRepository, SendDetailsRepository, SendReportsRepository, SendTasksRepository, SettingsRepository,
   SignaturesRepository, SmsTemplatesRepository, TemplatesRepository, TokensRepository, UsersRepository,
 };

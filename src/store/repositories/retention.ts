@@ -75,6 +75,7 @@ export class RetentionRepository {
     await root.deleteFrom('link_events').where('at', '<', cutoff).execute();
     await root.deleteFrom('links').where('created_at', '<', cutoff).execute();
     await root.deleteFrom('link_resolve_counts').where('day', '<', cutoff).execute();
+    await root.deleteFrom('resolve_tasks').where('created_at', '<', cutoff).execute();
     return deleted;
   }
 }
