@@ -46,7 +46,7 @@ for (const backend of BACKENDS) {
       assert.ok(iam.post?.responses['201'] && iam.post.responses['429']);
       assert.equal(iam.get?.operationId, 'KeystoneValidateToken');
       const ops = Object.values(doc.paths).flatMap((p) => Object.values(p as Record<string, { operationId?: string }>).map((o) => o.operationId)).filter(Boolean).sort();
-      assert.deepEqual(ops, ['AddCallBack', 'CreateAimPersonalTemplate', 'CreateAimSendTask', 'CreateResolveTask', 'DeleteAimPersonalTemplate', 'DeleteTemplateMaterial', 'ExportAimSendDetails',
+      assert.deepEqual(ops, ['AddCallBack', 'CheckMobileCapability', 'CreateAimPersonalTemplate', 'CreateAimSendTask', 'CreateResolveTask', 'DeleteAimPersonalTemplate', 'DeleteTemplateMaterial', 'ExportAimSendDetails',
         'IngestDeliveryReports', 'KeystoneCreateUserTokenByPassword', 'KeystoneValidateToken', 'ListAimCallbacks', 'ListAimResolveDetails', 'ListAimSendDetails', 'ListAimSendReports',
         'ListAimSendTasks', 'ListAimTemplateMaterials', 'ListAimTemplates', 'ListResolveTasks', 'ReviewAimTemplate', 'SetPrimaryVideoThumbnail', 'ShowTemplateVideoThumbnail',
         'UpdatePersonalTemplateState', 'UploadAimTemplateMaterial']);

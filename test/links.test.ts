@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { createHash } from 'node:crypto';
 import { loadConfig } from '../src/config.js';
+import { CAPABILITY_SETTING, capabilitySource } from '../src/domain/capability.js';
 import type { Clock } from '../src/domain/clock.js';
 import { ConfigError } from '../src/domain/errors.js';
 import { runMaintenance } from '../src/service/maintenance.js';
@@ -319,6 +321,40 @@ for (const backend of BACKENDS) {
       }
       const reader = await tenantWithReferences(store, 'readonly');
       assert.equal((await app.inject({ method: 'POST', url: '/v1/aim/resolve-tasks', headers: { 'x-auth-token': reader.token }, payload: base })).statusCode, 403);
+    });
+
+    it('CheckMobileCapability answers from the operator\'s source: prefixes for plain numbers, digests for hashed ones, the template\'s approval', async () => {
+      const { app } = await testStack(store);
+      const tenant = await tenantWithReferences(store, 'readonly');
+      const check = async (body: Json) => {
+        const r = await app.inject({ method: 'POST', url: '/v1/aim/mobile-capabilities/check', headers: { 'x-auth-token': tenant.token }, payload: body });
+        if (r.statusCode >= 500) throw new Error(r.body);
+        return { status: r.statusCode, body: r.json() as Json };
+      };
+      const numbers = ['13100000000', '8617000000001', '008617100000002', '17200000003'];
+      assert.deepEqual((await check({ mobiles: numbers })).body, { supported_mobiles: numbers, unsupported_mobiles: [] }, 'every number by default');
+      const hashed = createHash('sha1').update('8613100000000').digest('hex');
+      await store.settings.set(CAPABILITY_SETTING, JSON.stringify(capabilitySource(['170', '171'], [hashed.toUpperCase()])));
+      assert.deepEqual((await check({ mobiles: numbers, encryption_alg: 'NONE' })).body, {
+        supported_mobiles: ['13100000000', '17200000003'], unsupported_mobiles: ['8617000000001', '008617100000002'],
+      });
+      const other = createHash('sha1').update('8613100000001').digest('hex');
+      assert.deepEqual((await check({ mobiles: [hashed, other], encryption_alg: 'SHA1' })).body, { supported_mobiles: [other], unsupported_mobiles: [hashed] });
+      const underReview = await store.templates.create(tenant.account.id, {
+        tplName: 'x', cardId: 'PureText', scene: null, useId: 1, subType: null, pages: '[]', params: [], smsSigns: [], smsExample: null, smsTemplate: null,
+        vendors: ['HUAWEI'], materialIds: [], review: 'reviewing', previewKey: 'k'.repeat(24),
+      }, NOW);
+      assert.deepEqual((await check({ mobiles: ['13100000000'], tpl_id: underReview })).body, { tpl_id: underReview, supported_mobiles: [], unsupported_mobiles: ['13100000000'] });
+      assert.deepEqual((await check({ mobiles: ['13100000000'], tpl_id: '600000001' })).body, { tpl_id: '600000001', supported_mobiles: ['13100000000'], unsupported_mobiles: [] });
+      for (const [body, code] of [
+        [{ mobiles: [] }, 'KM.90016414'], [{ mobiles: Array.from({ length: 101 }, (_, i) => String(13100000000 + i)) }, 'KM.80000002'],
+        [{ mobiles: ['13100000000'], encryption_alg: 'SHA1' }, 'KM.80000002'], [{ mobiles: [hashed], encryption_alg: 'NONE' }, 'KM.80000002'],
+        [{ mobiles: ['13100000000'], encryption_alg: 'MD5' }, 'KM.80000002'], [{ mobiles: ['13100000000'], tpl_id: '999999999' }, 'KM.00001080'],
+      ] as const) {
+        const r = await check(body as Json);
+        assert.deepEqual([r.status, r.body.error_code], [400, code], JSON.stringify(body).slice(0, 80));
+      }
+      await store.settings.set(CAPABILITY_SETTING, JSON.stringify(capabilitySource([], [])));
     });
 
     it('an SMS template without the link mark is refused with KM.00001377', async () => {

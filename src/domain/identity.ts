@@ -63,6 +63,7 @@ export type Operation =
   | 'send-reports:list'
   | 'templates:list'
   | 'resolve-details:list'
+  | 'capabilities:check'
   | 'templates:manage'
   | 'templates:review'
   | 'send-tasks:create'
@@ -77,6 +78,7 @@ const PERMISSIONS: Record<Operation, readonly Role[]> = {
   'send-reports:list': READERS,
   'templates:list': READERS,
   'resolve-details:list': READERS,
+  'capabilities:check': READERS,
   'templates:manage': ['te_user', 'te_admin'],
   'templates:review': [OPERATOR_ROLE],
   'send-tasks:create': ['te_user', 'te_admin'],

@@ -69,6 +69,8 @@ export class OutboxWorker {
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private readonly inflight = new Set<Promise<void>>();
+  /** Groups finished so far (drain looks again when one finished during its claim). */
+  private finished = 0;
   /** Claims under way (the loop's and drain's): their jobs are not in `inflight` yet. */
   private readonly claims = new Set<Promise<unknown>>();
   /** Jobs done but not yet removed: removed together, one statement for many (see complete()). */
@@ -122,6 +124,7 @@ export class OutboxWorker {
     }
     for (const group of groups.values()) {
       const task = this.runGroup(group).finally(() => {
+        this.finished += 1;
         this.inflight.delete(task);
         this.notify();
       });
@@ -133,9 +136,13 @@ export class OutboxWorker {
   /** Rounds until nothing is due and nothing runs (tests use it). */
   async drain(): Promise<void> {
     for (;;) {
+      const finishedBefore = this.finished;
       const claimed = await this.runOnce();
-      // Another claim under way (the running loop's) may hold jobs this one skipped.
+      // Another claim under way (the running loop's) may hold jobs this one skipped. And a group
+      // that finished while this claim ran may have queued jobs due after the claim's "now" (a
+      // dispatch scheduling its report): look once more before calling it drained.
       if (claimed === 0 && this.inflight.size === 0 && this.claims.size === 0) {
+        if (this.finished !== finishedBefore) continue;
         await this.flushDone();
         return;
       }

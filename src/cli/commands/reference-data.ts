@@ -6,6 +6,7 @@ import { ReferenceData } from '../../service/reference-data.js';
 import { Templates } from '../../service/templates.js';
 import { VENDORS, vendorStateCode } from '../../domain/aim-template.js';
 import { LINK_MARK } from '../../domain/link.js';
+import { CAPABILITY_SETTING, capabilitySource, parseCapabilitySource } from '../../domain/capability.js';
 import { UsageError, databaseOption, withStore } from '../shared.js';
 
 /** `template`, `sms-template` and `sign`: what send tasks name. */
@@ -90,6 +91,31 @@ export function registerReferenceData(program: Command): void {
         return store.smsTemplates.list(target.id);
       });
       process.stdout.write(['ID\tCONTENT', ...rows.map((r) => `${r.smsTplId}\t${r.content}`)].join('\n') + '\n');
+    });
+
+  const capability = program.command('capability').description('the numbers that cannot show intelligent messages (CheckMobileCapability\'s source)');
+  capability.command('set')
+    .description('replace the source: national-number prefixes and SHA-1 digests of numbers that cannot show AIMs (every other number can)')
+    .option('--unsupported-prefixes <list>', 'comma-separated prefixes, e.g. 170,171', '')
+    .option('--unsupported-sha1 <list>', 'comma-separated SHA-1 digests of <country code><number>', '')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { unsupportedPrefixes: string; unsupportedSha1: string }) => {
+      const split = (text: string) => text.split(',').map((v) => v.trim()).filter(Boolean);
+      let source;
+      try {
+        source = capabilitySource(split(opts.unsupportedPrefixes), split(opts.unsupportedSha1));
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+      await withStore(opts, (store) => store.settings.set(CAPABILITY_SETTING, JSON.stringify(source)));
+      process.stderr.write(`capability source set: ${source.unsupportedPrefixes.length} prefixes, ${source.unsupportedSha1.length} digests unsupported\n`);
+    });
+  capability.command('show')
+    .description('print the source')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags) => {
+      const source = parseCapabilitySource(await withStore(opts, (store) => store.settings.get(CAPABILITY_SETTING)));
+      process.stdout.write(`${JSON.stringify(source, null, 2)}\n`);
     });
 
   const sign = program.command('sign').description('manage SMS signatures (what send tasks name in sms_channel.sms_sign)');

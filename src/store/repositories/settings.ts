@@ -9,6 +9,12 @@ export class SettingsRepository {
     return row?.value;
   }
 
+  /** Stores `value`, replacing what the setting held. */
+  async set(name: string, value: string): Promise<void> {
+    await this.ctx.db.insertInto('settings').values({ name, value })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ value })).execute();
+  }
+
   /** Stores `value` unless the setting exists; returns the value that is stored now. */
   async init(name: string, value: string): Promise<string> {
     await this.ctx.db.insertInto('settings').values({ name, value })
