@@ -104,6 +104,8 @@ for (const backend of BACKENDS) {
         assert.ok(links.resolve_details.every((d) => d.resolved_status === 'unresolved'));
         const resolveTask = await client.createResolveTask({ tpl_id: TPL_ID, aim_code_type: 'individual', expiration_time: 1, resolving_times: 1, sms_signs: ['华为云'], params: [{ cust_flag: 'c1' }] });
         assert.equal((await client.listResolveTasks({ task_id: resolveTask.task_id })).resolve_tasks[0]?.params[0]?.aim_code, resolveTask.params[0]?.aim_code);
+        const day = new Date().toISOString().slice(0, 10);
+        assert.equal((await client.listTemplateReports({ tpl_ids: [TPL_ID], begin_time: `${day}T00:00:00Z`, end_time: `${day}T23:59:59Z` })).page_info.total, 0, 'nothing opened yet');
         const reports = await client.listSendReports({ tpl_id: TPL_ID });
         assert.equal(reports.status, '200');
         assert.ok(reports.data.data_list.length > 0);

@@ -48,7 +48,7 @@ for (const backend of BACKENDS) {
       const ops = Object.values(doc.paths).flatMap((p) => Object.values(p as Record<string, { operationId?: string }>).map((o) => o.operationId)).filter(Boolean).sort();
       assert.deepEqual(ops, ['AddCallBack', 'CheckMobileCapability', 'CreateAimPersonalTemplate', 'CreateAimSendTask', 'CreateResolveTask', 'DeleteAimPersonalTemplate', 'DeleteTemplateMaterial', 'ExportAimSendDetails',
         'IngestDeliveryReports', 'KeystoneCreateUserTokenByPassword', 'KeystoneValidateToken', 'ListAimCallbacks', 'ListAimResolveDetails', 'ListAimSendDetails', 'ListAimSendReports',
-        'ListAimSendTasks', 'ListAimTemplateMaterials', 'ListAimTemplates', 'ListResolveTasks', 'ReviewAimTemplate', 'SetPrimaryVideoThumbnail', 'ShowTemplateVideoThumbnail',
+        'ListAimSendTasks', 'ListAimTemplateMaterials', 'ListAimTemplateReports', 'ListAimTemplates', 'ListResolveTasks', 'ReviewAimTemplate', 'SetPrimaryVideoThumbnail', 'ShowTemplateVideoThumbnail',
         'UpdatePersonalTemplateState', 'UploadAimTemplateMaterial']);
       const schemes = (doc as unknown as { components: { securitySchemes: Record<string, unknown> } }).components.securitySchemes;
       assert.deepEqual(Object.keys(schemes).sort(), ['akskSignature', 'iamToken']);

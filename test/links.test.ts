@@ -125,11 +125,16 @@ for (const backend of BACKENDS) {
       assert.match(String(page.headers['content-security-policy']), /default-src 'none'/);
       assert.equal(page.headers['cache-control'], 'no-store');
       assert.ok(page.body.includes('尊敬的李&quot;四,您的账单已出。拒收请回复R'), 'the card with the recipient\'s own value, escaped');
-      assert.ok(page.body.includes('href="https://shop.example.com/%E6%9D%8E%22%E5%9B%9B"'));
+      // The card's links go through the link host's counted redirect, on to the recipient's own URL.
+      const code1 = first.split('/')[1] as string;
+      assert.ok(page.body.includes(`href="/${code1}/c/0"`), 'the image\'s link is tracked');
+      const click = await linkApp.inject({ url: `/${code1}/c/0`, headers: { host: LINK_DOMAIN, 'user-agent': BROWSER } });
+      assert.deepEqual([click.statusCode, click.headers.location], [302, 'https://shop.example.com/%E6%9D%8E%22%E5%9B%9B']);
+      assert.equal((await linkApp.inject({ url: `/${code1}/c/9`, headers: { host: LINK_DOMAIN, 'user-agent': BROWSER } })).statusCode, 404, 'no such link on the card');
       assert.equal((await open(linkApp, first)).statusCode, 200, 'the recipient can reopen it');
       link = (await store.links.find(LINK_DOMAIN, first.split('/')[1] as string))!;
       assert.deepEqual([link.resolvedStatus, link.resolvedTimes, link.resolvedTime], ['success', 1, now]);
-      assert.deepEqual(await store.links.eventCounts(LINK_DOMAIN, link.aimCode), { preview: 2, resolve: 1, reopen: 1 });
+      assert.deepEqual(await store.links.eventCounts(LINK_DOMAIN, link.aimCode), { preview: 2, resolve: 1, reopen: 1, click: 1 });
 
       const redirect = await open(linkApp, third);
       assert.equal(redirect.statusCode, 302);
@@ -355,6 +360,64 @@ for (const backend of BACKENDS) {
         assert.deepEqual([r.status, r.body.error_code], [400, code], JSON.stringify(body).slice(0, 80));
       }
       await store.settings.set(CAPABILITY_SETTING, JSON.stringify(capabilitySource([], [])));
+    });
+
+    it('template reports: resolves, exposures and clicks per template and day, unique by recipient or by the visitor cookie', async () => {
+      const { app, linkApp } = await testStack(store, { templateAutoApprove: true });
+      const tenant = await tenantWithReferences(store, 'te_admin');
+      const tplId = await cardTemplate(app, tenant.token);
+      const res = await postTask(app, tenant.token, sendBody(tplId, [{ cust_flag: '13100000301', dync_params: { param1: 'a' } }, { cust_flag: '13100000302', dync_params: { param1: 'b' } }]));
+      const [one, two] = (res.json() as { resolve_task: { params: Json[] } }).resolve_task.params.map((p) => p.aim_url as string) as [string, string];
+      await open(linkApp, one);
+      await open(linkApp, one);
+      await open(linkApp, two);
+      await open(linkApp, two, 'WhatsApp/2');
+      const clickOn = (url: string, agent = BROWSER, cookie?: string) => linkApp.inject({
+        url: `/${url.split('/')[1] as string}/c/0`, headers: { host: LINK_DOMAIN, 'user-agent': agent, ...(cookie ? { cookie } : {}) },
+      });
+      await clickOn(one);
+      await clickOn(one);
+      await clickOn(two, 'Slackbot-LinkExpanding 1.0');
+
+      // A group link: visitors told apart by the link host's cookie.
+      const plain = cardBody({ params: [] });
+      const pages = plain.pages as Array<{ contents: Json[] }>;
+      pages[0]!.contents[0] = { ...pages[0]!.contents[0], action: { target: 'https://shop.example.com/a' } };
+      pages[0]!.contents[1] = { ...pages[0]!.contents[1], content: '您的账单已出。拒收请回复R' };
+      const plainId = ((await app.inject({ method: 'POST', url: '/v1/aim/templates', headers: { 'x-auth-token': tenant.token }, payload: plain })).json() as { data: { tpl_id: string } }).data.tpl_id;
+      const group = (await app.inject({ method: 'POST', url: '/v1/aim/resolve-tasks', headers: { 'x-auth-token': tenant.token }, payload: {
+        tpl_id: plainId, aim_code_type: 'group', expiration_time: 30, resolving_times: 100, sms_signs: ['华为云'], params: [{ cust_flag: 'campaign' }],
+      } })).json() as { params: Json[] };
+      const groupCode = (group.params[0]?.aim_url as string).split('/')[1] as string;
+      const visit = (cookie?: string) => linkApp.inject({ url: `/${groupCode}`, headers: { host: LINK_DOMAIN, 'user-agent': BROWSER, ...(cookie ? { cookie } : {}) } });
+      const firstVisit = await visit();
+      const cookie = String(firstVisit.headers['set-cookie']).split(';')[0] as string;
+      assert.match(cookie, /^aim_v=[A-Za-z0-9_-]{22}$/);
+      assert.match(String(firstVisit.headers['set-cookie']), /HttpOnly; SameSite=Lax/);
+      assert.equal((await visit(cookie)).headers['set-cookie'], undefined, 'a known visitor keeps its cookie');
+      await visit();
+
+      const query = async (body: Json) => {
+        const r = await app.inject({ method: 'POST', url: '/v1/aim/template-reports/query', headers: { 'x-auth-token': tenant.token }, payload: body });
+        if (r.statusCode >= 500) throw new Error(r.body);
+        return { status: r.statusCode, body: r.json() as { template_reports: Json[]; page_info: Json; error_code?: string } };
+      };
+      const day = new Date(NOW).toISOString().slice(0, 10);
+      const range = { begin_time: `${day}T00:00:00Z`, end_time: `${day}T23:59:59Z` };
+      const report = await query({ tpl_ids: [tplId, plainId, tplId], ...range, factory_type: ['huawei'] });
+      assert.equal(report.status, 200, JSON.stringify(report.body));
+      const byTpl = new Map(report.body.template_reports.map((r) => [r.tpl_id, r]));
+      assert.deepEqual(byTpl.get(tplId), {
+        tpl_id: tplId, start_time: `${day}T00:00:00Z`, end_time: new Date(Date.parse(`${day}T00:00:00Z`) + DAY_MS).toISOString().replace('.000', ''),
+        resolving_times: 2, expose_pv: 3, expose_uv: 2, click_pv: 2, click_uv: 1,
+      });
+      assert.deepEqual([byTpl.get(plainId)?.resolving_times, byTpl.get(plainId)?.expose_pv, byTpl.get(plainId)?.expose_uv], [3, 3, 2]);
+      assert.equal(report.body.page_info.total, 2);
+      assert.equal((await query({ tpl_ids: [tplId], begin_time: '2026-01-01T00:00:00Z', end_time: '2026-06-15T00:00:00Z' })).body.page_info.total, 0, 'over 90 days: empty');
+      const backwards = await query({ tpl_ids: [tplId], begin_time: range.end_time, end_time: range.begin_time });
+      assert.deepEqual([backwards.status, backwards.body.error_code], [400, 'KM.90016458']);
+      assert.equal((await query({ tpl_ids: [], ...range })).status, 400);
+      assert.equal((await query({ tpl_ids: [tplId], ...range, factory_type: ['nokia'] })).status, 400);
     });
 
     it('an SMS template without the link mark is refused with KM.00001377', async () => {

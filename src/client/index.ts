@@ -13,6 +13,7 @@ import type { SendReportsBody, SendReportsResponseBody } from '../http/routes/se
 import type { SendTaskBody, SendTaskCreatedBody, SendTasksQuerystring, SendTasksResponseBody } from '../http/routes/send-tasks.js';
 import type { CreateTemplateBody, TemplateCreated, TemplatesQuerystring, TemplatesResponseBody } from '../http/routes/templates.js';
 import type { ResolveDetailsQuerystring, ResolveDetailsResponseBody } from '../http/routes/resolve-details.js';
+import type { TemplateReportsBody, TemplateReportsResponseBody } from '../http/routes/template-reports.js';
 import type { ResolveTaskBody, ResolveTaskCreated, ResolveTasksQuerystring, ResolveTasksResponse } from '../http/routes/resolve-tasks.js';
 import type { MaterialsQuerystring, MaterialsResponse, MaterialUploaded, ThumbnailsResponse, UploadMaterialBody } from '../http/routes/materials.js';
 
@@ -30,6 +31,8 @@ export type TemplatesQuery = Static<typeof TemplatesQuerystring>;
 export type CreateTemplateRequest = Static<typeof CreateTemplateBody>;
 export type ResolveDetailsQuery = Static<typeof ResolveDetailsQuerystring>;
 export type CreateResolveTaskRequest = Static<typeof ResolveTaskBody>;
+export type TemplateReportsQuery = Static<typeof TemplateReportsBody>;
+export type { TemplateReportsResponseBody };
 export type ResolveTaskCreatedBody = Static<typeof ResolveTaskCreated>;
 export type ResolveTasksQuery = Static<typeof ResolveTasksQuerystring>;
 export type ResolveTasksResponseBody = Static<typeof ResolveTasksResponse>;
@@ -226,6 +229,11 @@ export class AimLedgerClient {
   /** `GET /v1/aim/resolve-details` (ListAimResolveDetails). */
   async listResolveDetails(query: ResolveDetailsQuery): Promise<ResolveDetailsResponseBody> {
     return this.json('GET', '/v1/aim/resolve-details', { query });
+  }
+
+  /** `POST /v1/aim/template-reports/query` (ListAimTemplateReports). */
+  async listTemplateReports(query: TemplateReportsQuery): Promise<TemplateReportsResponseBody> {
+    return this.json('POST', '/v1/aim/template-reports/query', { body: query });
   }
 
   /** `POST /v1/aim/resolve-tasks` (CreateResolveTask). */

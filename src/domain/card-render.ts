@@ -22,8 +22,8 @@ export interface RenderOptions {
   banner?: string;
 }
 
-/** What the card's body needs: the values and where materials are. */
-export type BodyOptions = Omit<RenderOptions, 'nonce' | 'banner'>;
+/** What the card's body needs: the values, where materials are, and how links are tracked (if they are). */
+export type BodyOptions = Omit<RenderOptions, 'nonce' | 'banner'> & { track?: (index: number) => string };
 
 /** The policy the page is served with: nothing runs, nothing is sent anywhere. */
 export function cardCsp(nonce: string): string {
@@ -81,9 +81,12 @@ function source(value: string | undefined, srcType: number | undefined, options:
   return fillUrl(value, options.values, WEB);
 }
 
-function renderContent(c: TemplateContent, options: BodyOptions): string {
+function renderContent(c: TemplateContent, options: BodyOptions, nextAction: () => number): string {
   const { values } = options;
-  const href = actionHref(c.action_type, c.action, values);
+  // Only images and buttons open anything (cardActionTargets counts the same ones).
+  const target = c.type === 'image' || c.type === 'button' ? actionHref(c.action_type, c.action, values) : null;
+  // With tracking, each link goes through the link host's counted redirect, by its place in the card.
+  const href = target && options.track ? options.track(nextAction()) : target;
   const link = (inner: string, cls: string) => (href
     ? `<a class="${cls}" href="${escapeHtml(href)}" rel="noopener noreferrer">${inner}</a>`
     : `<span class="${cls}"${c.action_type ? ` data-action="${escapeHtml(c.action_type)}"` : ''}>${inner}</span>`);
@@ -134,11 +137,37 @@ export function renderCardBody(template: Pick<StoredTemplate, 'cardId' | 'pages'
   } catch {
     pages = [];
   }
-  const body = [...pages].sort((a, b) => a.page_order - b.page_order).map((page) => {
-    const contents = [...page.contents].sort((a, b) => a.position_number - b.position_number).map((c) => renderContent(c, options)).join('');
+  let actions = 0;
+  const body = ordered(pages).map((page) => {
+    const contents = page.contents.map((c) => renderContent(c, options, () => actions++)).join('');
     return `<section class="page">${pages.length > 1 ? `<div class="page-no">${page.page_order} / ${pages.length}</div>` : ''}${contents}</section>`;
   }).join('');
   return `<main class="card" data-card="${escapeHtml(template.cardId ?? '')}">${body || '<section class="page"><p class="text">This template has no card.</p></section>'}</main>`;
+}
+
+/** Pages in page order, each one's contents in position order: the order a card shows them. */
+function ordered(pages: TemplatePage[]): TemplatePage[] {
+  return [...pages].sort((a, b) => a.page_order - b.page_order)
+    .map((page) => ({ ...page, contents: [...page.contents].sort((a, b) => a.position_number - b.position_number) }));
+}
+
+/** The card's link targets in the order renderCardBody numbers them for tracking. */
+export function cardActionTargets(template: Pick<StoredTemplate, 'pages'>, values: Readonly<Record<string, string>>): string[] {
+  let pages: TemplatePage[] = [];
+  try {
+    pages = template.pages ? JSON.parse(template.pages) as TemplatePage[] : [];
+  } catch {
+    pages = [];
+  }
+  const targets: string[] = [];
+  for (const page of ordered(pages)) {
+    for (const c of page.contents) {
+      if (c.type !== 'image' && c.type !== 'button') continue;
+      const href = actionHref(c.action_type, c.action, values);
+      if (href) targets.push(href);
+    }
+  }
+  return targets;
 }
 
 /** A card's page around its body (from renderCardBody): its title, the style block allowed by `nonce`, an optional banner. */

@@ -21,6 +21,7 @@ import { materialRoutes } from './routes/materials.js';
 import { resolveDetailsRoutes } from './routes/resolve-details.js';
 import { resolveTaskRoutes } from './routes/resolve-tasks.js';
 import { capabilityRoutes } from './routes/capabilities.js';
+import { templateReportRoutes } from './routes/template-reports.js';
 import { kannelRoutes } from './routes/kannel.js';
 import { callbackRoutes } from './routes/callbacks.js';
 import { deliveryReportRoutes } from './routes/delivery-reports.js';
@@ -201,7 +202,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // with the contract's codes (validation.ts).
   await app.register(async (aim) => {
     aim.setValidatorCompiler(contractValidatorCompiler);
-    for (const routes of [sendDetailsRoutes, callbackRoutes, sendTaskRoutes, sendReportRoutes, templateRoutes, materialRoutes, resolveDetailsRoutes, resolveTaskRoutes, capabilityRoutes, deliveryReportRoutes]) {
+    for (const routes of [sendDetailsRoutes, callbackRoutes, sendTaskRoutes, sendReportRoutes, templateRoutes, materialRoutes, resolveDetailsRoutes, resolveTaskRoutes, capabilityRoutes, templateReportRoutes, deliveryReportRoutes]) {
       await aim.register(async (scope) => routes(scope, routeDeps));
     }
   });

@@ -42,6 +42,7 @@ export class KyselyStore implements Store {
   get materials() { return this.repositories.materials; }
   get links() { return this.repositories.links; }
   get resolveTasks() { return this.repositories.resolveTasks; }
+  get templateReports() { return this.repositories.templateReports; }
   get signatures() { return this.repositories.signatures; }
   get smsTemplates() { return this.repositories.smsTemplates; }
   get callbacks() { return this.repositories.callbacks; }

@@ -593,6 +593,34 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         await db.schema.createIndex('resolve_tasks_created_idx').on('resolve_tasks').columns(['account_id', 'created_at desc', 'task_id']).execute();
       },
     },
+    '0020_template_day_counts': {
+      // Template reports: resolves, exposures and clicks per template and day they happened, and
+      // who was already counted that day (for the unique counts).
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('template_day_counts')
+          .addColumn('account_id', 'integer', (c) => c.notNull())
+          .addColumn('tpl_id', 'text', (c) => c.notNull())
+          .addColumn('day', 'bigint', (c) => c.notNull())
+          .addColumn('resolving_times', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('expose_pv', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('expose_uv', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('click_pv', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('click_uv', 'integer', (c) => c.notNull().defaultTo(0))
+          .addPrimaryKeyConstraint('template_day_counts_pk', ['account_id', 'tpl_id', 'day'])
+          .execute();
+        await db.schema
+          .createTable('link_visitors')
+          .addColumn('account_id', 'integer', (c) => c.notNull())
+          .addColumn('domain', 'text', (c) => c.notNull())
+          .addColumn('aim_code', 'text', (c) => c.notNull())
+          .addColumn('day', 'bigint', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('visitor', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('link_visitors_pk', ['domain', 'aim_code', 'day', 'kind', 'visitor'])
+          .execute();
+      },
+    },
   };
 }
 

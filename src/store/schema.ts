@@ -139,6 +139,26 @@ export interface Database {
     resolved_time: number | null;
     created_at: number;
   };
+  /** Template reports: per template and day of the events. */
+  template_day_counts: {
+    account_id: number;
+    tpl_id: string;
+    day: number;
+    resolving_times: Generated<number>;
+    expose_pv: Generated<number>;
+    expose_uv: Generated<number>;
+    click_pv: Generated<number>;
+    click_uv: Generated<number>;
+  };
+  /** Who was already counted for a link, a day and a kind (expose or click): the unique counts. */
+  link_visitors: {
+    account_id: number;
+    domain: string;
+    aim_code: string;
+    day: number;
+    kind: string;
+    visitor: string;
+  };
   /** Resolve tasks: links for customers who send the SMS themselves. */
   resolve_tasks: {
     account_id: number;

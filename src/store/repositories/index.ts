@@ -8,6 +8,7 @@ import { MaterialsRepository } from './materials.js';
 import { OutboxRepository } from './outbox.js';
 import { ResolveTasksRepository } from './resolve-tasks.js';
 import { RetentionRepository } from './retention.js';
+import { TemplateReportsRepository } from './template-reports.js';
 import { SendDetailsRepository } from './send-details.js';
 import { SendReportsRepository } from './send-reports.js';
 import { SendTasksRepository } from './send-tasks.js';
@@ -29,6 +30,7 @@ export interface Repositories {
   readonly materials: MaterialsRepository;
   readonly links: LinksRepository;
   readonly resolveTasks: ResolveTasksRepository;
+  readonly templateReports: TemplateReportsRepository;
   readonly signatures: SignaturesRepository;
   readonly smsTemplates: SmsTemplatesRepository;
   readonly callbacks: CallbacksRepository;
@@ -51,6 +53,7 @@ export function repositoriesFor(ctx: StoreContext): Repositories {
     materials: new MaterialsRepository(ctx),
     links: new LinksRepository(ctx),
     resolveTasks: new ResolveTasksRepository(ctx),
+    templateReports: new TemplateReportsRepository(ctx),
     signatures: new SignaturesRepository(ctx),
     smsTemplates: new SmsTemplatesRepository(ctx),
     callbacks: new CallbacksRepository(ctx),
@@ -66,5 +69,5 @@ export function repositoriesFor(ctx: StoreContext): Repositories {
 export type {
   AccessKeysRepository, AccountsRepository, CallbacksRepository, DeliveryReportsRepository, LinksRepository, MaterialsRepository, OutboxRepository,
   ResolveTasksRepository, RetentionRepository, SendDetailsRepository, SendReportsRepository, SendTasksRepository, SettingsRepository,
-  SignaturesRepository, SmsTemplatesRepository, TemplatesRepository, TokensRepository, UsersRepository,
+  SignaturesRepository, SmsTemplatesRepository, TemplateReportsRepository, TemplatesRepository, TokensRepository, UsersRepository,
 };

@@ -109,7 +109,7 @@ export class LinksRepository {
       .where('domain', '=', domain).where('aim_code', '=', aimCode).where('resolved_status', '=', 'unresolved').execute();
   }
 
-  async recordEvent(event: { accountId: number; domain: string; aimCode: string; kind: 'resolve' | 'reopen' | 'preview' | 'refused'; userAgent: string | null; at: number }): Promise<void> {
+  async recordEvent(event: { accountId: number; domain: string; aimCode: string; kind: 'resolve' | 'reopen' | 'preview' | 'refused' | 'click'; userAgent: string | null; at: number }): Promise<void> {
     await this.ctx.db.insertInto('link_events').values({
       account_id: event.accountId, domain: event.domain, aim_code: event.aimCode, kind: event.kind, user_agent: event.userAgent?.slice(0, 300) ?? null, at: event.at,
     }).execute();

@@ -76,6 +76,8 @@ export class RetentionRepository {
     await root.deleteFrom('links').where('created_at', '<', cutoff).execute();
     await root.deleteFrom('link_resolve_counts').where('day', '<', cutoff).execute();
     await root.deleteFrom('resolve_tasks').where('created_at', '<', cutoff).execute();
+    await root.deleteFrom('template_day_counts').where('day', '<', cutoff).execute();
+    await root.deleteFrom('link_visitors').where('day', '<', cutoff).execute();
     return deleted;
   }
 }
