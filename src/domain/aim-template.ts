@@ -484,11 +484,6 @@ export function vendorStateCode(state: VendorReview): 0 | 1 | 2 {
 /** Why a disabled template is disabled (disable_desc). */
 export const DISABLE_DESC = 'Disabled by the account';
 
-/** Fills `${key}` placeholders from `values`; unknown ones are left as they are. */
-export function fillParams(text: string, values: Readonly<Record<string, string>>): string {
-  return text.replace(PLACEHOLDER, (whole, key: string) => values[key] ?? whole);
-}
-
 /** A declared variable as stored. */
 export interface StoredParam {
   /** The dync_params key: `param1` for `${param1}`. */

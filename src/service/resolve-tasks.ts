@@ -70,11 +70,7 @@ export class ResolveTasks {
 
   /** The first link of each task (ListResolveTasks shows one, as the definition says). */
   async firstLinks(principal: Principal, taskIds: string[]): Promise<Map<string, Link>> {
-    const out = new Map<string, Link>();
-    for (const id of taskIds) {
-      const first = (await this.store.links.ofTask(principal.account.id, id))[0];
-      if (first) out.set(id, first);
-    }
-    return out;
+    return this.store.links.firstOfTasks(principal.account.id, taskIds);
   }
+
 }

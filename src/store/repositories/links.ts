@@ -75,11 +75,15 @@ export class LinksRepository {
     return { rows: rows.map(toLink), total: Number(n) };
   }
 
-  /** A task's links, in the order they were made. */
-  async ofTask(accountId: number, taskId: string): Promise<Link[]> {
-    const rows = await this.ctx.db.selectFrom('links').select(COLUMNS).where('account_id', '=', accountId).where('task_id', '=', taskId)
-      .orderBy('created_at').orderBy('cust_flag').orderBy('aim_code').execute();
-    return rows.map(toLink);
+  /** The first link (in the order they were made) of each of these tasks, in one statement. */
+  async firstOfTasks(accountId: number, taskIds: string[]): Promise<Map<string, Link>> {
+    const out = new Map<string, Link>();
+    for (const part of chunks(taskIds, 1, this.ctx.adapter.maxParameters - 1)) {
+      const rows = await this.ctx.db.selectFrom('links').select(COLUMNS).where('account_id', '=', accountId).where('task_id', 'in', part)
+        .orderBy('task_id').orderBy('created_at').orderBy('cust_flag').orderBy('aim_code').execute();
+      for (const r of rows) if (!out.has(r.task_id)) out.set(r.task_id, toLink(r));
+    }
+    return out;
   }
 
   /**
