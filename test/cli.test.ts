@@ -173,6 +173,23 @@ for (const backend of BACKENDS) {
       assert.match(noPassword.stderr, /no password given/);
       assert.match((await run(['user', 'list', '--account', 'ops'])).stdout, /^dave\tte_admin\tactive\tyes\t/m);
 
+      // Short-link domains: registered per account, one account each, custom or standard codes.
+      const added = await run(['domain', 'add', '--account', 'ops', 'Go.Example.com.']);
+      assert.equal(added.code, 0, added.stderr);
+      assert.match(added.stderr, /domain go\.example\.com registered for custom short codes/);
+      assert.equal((await run(['domain', 'add', '--account', 'ops', '--codes', 'standard', 's.example.com'])).code, 0);
+      const taken = await run(['domain', 'add', '--account', 'ops', 'go.example.com']);
+      assert.deepEqual([taken.code, /registered already/.test(taken.stderr)], [1, true], taken.stderr);
+      const badDomain = await run(['domain', 'add', '--account', 'ops', 'not a host']);
+      assert.deepEqual([badDomain.code, /is not a host name/.test(badDomain.stderr)], [1, true], badDomain.stderr);
+      const badKind = await run(['domain', 'add', '--account', 'ops', '--codes', 'mixed', 'x.example.com']);
+      assert.deepEqual([badKind.code, /custom or standard/.test(badKind.stderr)], [1, true], badKind.stderr);
+      const domains = await run(['domain', 'list', '--account', 'ops']);
+      assert.match(domains.stdout, /^DOMAIN\tCODES\tACCOUNT\tCREATED_AT\ngo\.example\.com\tcustom\tops\t\d{4}-.*\ns\.example\.com\tstandard\tops\t/);
+      assert.equal((await run(['domain', 'remove', 's.example.com'])).code, 0);
+      assert.doesNotMatch((await run(['domain', 'list'])).stdout, /s\.example\.com/);
+      assert.match((await run(['domain', 'remove', 's.example.com'])).stderr, /is not registered/);
+
       const tokens = [];
       for (let i = 0; i < 3; i++) tokens.push((await run(['token', 'create', '--account', 'ops', '--user', 'carol'])).stdout.trim());
       assert.equal((await run(['token', 'revoke', tokens[0] as string])).code, 0);

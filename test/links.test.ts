@@ -7,6 +7,7 @@ import { CAPABILITY_SETTING, capabilitySource } from '../src/domain/capability.j
 import type { Clock } from '../src/domain/clock.js';
 import { ConfigError } from '../src/domain/errors.js';
 import { runMaintenance } from '../src/service/maintenance.js';
+import { ReferenceData } from '../src/service/reference-data.js';
 import { isPersonOpening, openOutcome } from '../src/domain/link.js';
 import { smsText } from '../src/domain/sms-text.js';
 import type { ChannelAdapter, OutboundMessage } from '../src/pipeline/channel.js';
@@ -315,7 +316,9 @@ for (const backend of BACKENDS) {
         ['a bracketed signature', { ...base, sms_signs: ['【华为云】'] }, 'KM.80000002', /sms_signs\[0\]/],
         ['no params', { ...base, params: [] }, 'KM.90016415', /params/],
         ['101 params', { ...base, aim_code_type: 'individual', expiration_time: 1, params: Array.from({ length: 101 }, (_, i) => ({ cust_flag: `c${i}` })) }, 'KM.90016416', /params/],
-        ['custom codes', { ...base, generation_type: '2', domain: 'go.example.com', params: [{ cust_flag: 'x', custom_short_code: 'abc123' }] }, 'KM.80000002', /generation_type 2/],
+        ['custom codes on an unregistered domain', { ...base, generation_type: '2', domain: 'go.example.com', params: [{ cust_flag: 'x', custom_short_code: 'abc123' }] }, 'KM.80000002', /not registered for custom short codes/],
+        ['custom codes without a code', { ...base, generation_type: '2', domain: 'go.example.com', params: [{ cust_flag: 'x' }] }, 'KM.80000002', /custom_short_code is required/],
+        ['a domain with standard codes that is not registered', { ...base, domain: 'go.example.com' }, 'KM.80000002', /not registered for standard short codes/],
         ['unknown template', { ...base, tpl_id: '999999999' }, 'KM.00001080', /does not exist/],
         ['bad code type', { ...base, aim_code_type: 'broadcast' }, 'KM.80000002', /aim_code_type/],
       ];
@@ -326,6 +329,80 @@ for (const backend of BACKENDS) {
       }
       const reader = await tenantWithReferences(store, 'readonly');
       assert.equal((await app.inject({ method: 'POST', url: '/v1/aim/resolve-tasks', headers: { 'x-auth-token': reader.token }, payload: base })).statusCode, 403);
+    });
+
+    it('custom short codes on a registered domain: the customer\'s codes, failed_short_chains for taken or repeated ones, the Host picks the domain', async () => {
+      const sent: OutboundMessage[] = [];
+      const adapter: ChannelAdapter = { name: 'capture', send: async (message) => { sent.push(message); } };
+      const { app, worker, linkApp } = await testStack(store, { adapter, templateAutoApprove: true });
+      const tenant = await tenantWithReferences(store, 'te_admin');
+      const other = await tenantWithReferences(store, 'te_admin');
+      const reference = new ReferenceData(store, () => new Date(NOW));
+      await reference.addDomain(tenant.account.id, 'Go.Example.com', 'custom');
+      await reference.addDomain(tenant.account.id, 's.example.com', 'standard');
+      await reference.addDomain(other.account.id, 'other.example.com', 'custom');
+      await assert.rejects(reference.addDomain(other.account.id, 'go.example.com', 'custom'), /registered already/, 'a domain is one account\'s');
+      const tplId = await cardTemplate(app, tenant.token);
+      const custom = { generation_type: '2', domain: 'go.example.com' };
+
+      const res = await postTask(app, tenant.token, sendBody(tplId, [
+        { cust_flag: '13100000301', custom_short_code: 'Spring1', custom_url: 'https://shop.example.com/ignored', dync_params: { param1: '甲' } },
+        { cust_flag: '13100000302', custom_short_code: 'Spring1' },
+        { cust_flag: '13100000303', custom_short_code: 'Spring3' },
+      ], custom));
+      assert.equal(res.statusCode, 200, res.body);
+      const body = res.json() as Json & { resolve_task: { params: Json[] }; failed_short_chains: Json[] };
+      assert.deepEqual(body.resolve_task.params.map((p) => [p.cust_flag, p.aim_code, p.aim_url, p.custom_url]), [
+        ['13100000301', 'Spring1', 'go.example.com/Spring1', undefined], ['13100000303', 'Spring3', 'go.example.com/Spring3', undefined],
+      ], 'custom_url is not used with custom codes');
+      assert.deepEqual(body.failed_short_chains, [{ cust_flag: '13100000302', custom_short_code: 'Spring1', result_code: 'KM.80000002', error_message: 'custom_short_code Spring1 is given twice in this request' }]);
+      assert.deepEqual([body.task_state, body.submission_count, body.send_count], ['Success', 3, 2]);
+      await worker.drain();
+      const mine = sent.filter((m) => m.phone.startsWith('131000003'));
+      assert.deepEqual(mine.map((m) => m.aimUrl).sort(), ['go.example.com/Spring1', 'go.example.com/Spring3'], 'a failed recipient gets no SMS');
+      const details = (await app.inject({ url: `/v1/aim/send-details?task_id=${body.task_id as string}&offset=0&limit=10`, headers: { 'x-auth-token': tenant.token } })).json() as { page_info: Json };
+      assert.equal(details.page_info.total, 2, 'and no detail');
+
+      // A code taken in the domain fails; a task whose every link fails is Failed and sends nothing.
+      const again = (await postTask(app, tenant.token, sendBody(tplId, [{ cust_flag: '13100000304', custom_short_code: 'Spring3' }], custom))).json() as Json & { failed_short_chains: Json[]; resolve_task: { params: Json[] } };
+      assert.deepEqual([again.task_state, again.send_count, again.resolve_task.params.length], ['Failed', 0, 0]);
+      assert.match(again.failed_short_chains[0]?.error_message as string, /Spring3 is taken in go\.example\.com/);
+      const failedTasks = (await app.inject({ url: `/v1/aim/send-tasks?task_id=${again.task_id as string}`, headers: { 'x-auth-token': tenant.token } })).json() as { aim_send_tasks: Json[] };
+      assert.equal(failedTasks.aim_send_tasks[0]?.task_state, 'Failed');
+
+      // The Host header picks the domain: the same code elsewhere is another link.
+      const visit = (host: string, code: string) => linkApp.inject({ url: `/${code}`, headers: { host, 'user-agent': BROWSER } });
+      assert.equal((await visit('go.example.com', 'Spring1')).statusCode, 200);
+      assert.equal((await visit('GO.example.com', 'Spring3')).statusCode, 200);
+      assert.equal((await visit(LINK_DOMAIN, 'Spring1')).statusCode, 404);
+      assert.equal((await store.links.find('go.example.com', 'Spring1'))?.resolvedStatus, 'success');
+
+      // Domains are the registering account's and of their kind.
+      const refusals: Array<[string, FastifyInstance, string, Json]> = [
+        ['another account\'s domain', app, tenant.token, { generation_type: '2', domain: 'other.example.com' }],
+        ['a standard domain with custom codes', app, tenant.token, { generation_type: '2', domain: 's.example.com' }],
+        ['a custom domain with drawn codes', app, tenant.token, { domain: 'go.example.com' }],
+      ];
+      for (const [why, api, token, extra] of refusals) {
+        const r = await postTask(api, token, sendBody(tplId, [{ cust_flag: '13100000305', custom_short_code: 'Other1' }], extra));
+        assert.deepEqual([r.statusCode, (r.json() as Json).error_code], [400, 'KM.80000002'], `${why}: ${r.body}`);
+        assert.match((r.json() as Json).error_msg as string, /is not registered for (custom|standard) short codes for this account/, why);
+      }
+      const standard = (await postTask(app, tenant.token, sendBody(tplId, [{ cust_flag: '13100000306' }], { domain: 's.example.com' }))).json() as { resolve_task: { params: Json[] } };
+      assert.match(standard.resolve_task.params[0]?.aim_url as string, /^s\.example\.com\/[0-9A-Za-z]{6}$/, 'a standard domain takes drawn codes');
+
+      // Resolve tasks: a failed param carries its reason instead of a link.
+      const resolve = await app.inject({ method: 'POST', url: '/v1/aim/resolve-tasks', headers: { 'x-auth-token': tenant.token }, payload: {
+        tpl_id: tplId, aim_code_type: 'individual', expiration_time: 3, resolving_times: 1, sms_signs: ['华为云'], ...custom,
+        params: [{ cust_flag: 'a', custom_short_code: 'Spring1', dync_params: { param1: '乙' } }, { cust_flag: 'b', custom_short_code: 'Autumn1', custom_url: 'https://x.example.com' }],
+      } });
+      assert.equal(resolve.statusCode, 200, resolve.body);
+      const made = resolve.json() as { domain: string; params: Json[] };
+      assert.equal(made.domain, 'go.example.com');
+      assert.deepEqual(made.params.map((p) => [p.cust_flag, p.result_code, p.aim_url ?? null, p.custom_short_code, p.custom_url ?? null]), [
+        ['a', 'KM.80000002', null, 'Spring1', null], ['b', '0', 'go.example.com/Autumn1', 'Autumn1', null],
+      ]);
+      assert.match(made.params[0]?.error_message as string, /taken in go\.example\.com/);
     });
 
     it('CheckMobileCapability answers from the operator\'s source: prefixes for plain numbers, digests for hashed ones, the template\'s approval', async () => {

@@ -25,6 +25,31 @@ export function aimUrl(domain: string, aimCode: string): string {
   return `${domain}/${aimCode}`;
 }
 
+/**
+ * A short-link domain an account registered with the operator (`aimledger domain add`). Links on
+ * a `custom` domain carry the customer's own codes (generation_type 2); links on a `standard`
+ * one drawn codes (generation_type 1 with that domain). Either way the domain's DNS points at the
+ * link host, which tells domains apart by the Host header.
+ */
+export interface LinkDomain {
+  domain: string;
+  accountId: number;
+  codes: 'custom' | 'standard';
+  createdAt: number;
+}
+
+/** A host name as links store it: lower case, without a trailing dot. */
+export function normaliseDomain(domain: string): string {
+  return domain.trim().toLowerCase().replace(/\.$/, '');
+}
+
+/** Why a recipient's link could not be made (failed_short_chains, or a resolve task's param). */
+export interface LinkFailure {
+  /** The index of the recipient's param. */
+  index: number;
+  reason: string;
+}
+
 export type ResolvedStatus = 'unresolved' | 'success' | 'fail';
 
 /** A stored link. */

@@ -142,6 +142,8 @@ export interface NewSendTask {
   generationType: string;
   domain: string | null;
   submissionCount: number;
+  /** Success, or Failed when no recipient's link could be made. */
+  taskState?: 'Success' | 'Failed';
 }
 
 export interface SendTaskFilter {

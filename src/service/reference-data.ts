@@ -3,6 +3,8 @@ import { Conflict, InvalidParameter } from '../domain/errors.js';
 import { LIMITS } from '../domain/send-detail.js';
 import type { Store } from '../store/store.js';
 import type { SignatureRecord, TemplateInfo } from '../domain/reference-data.js';
+import { normaliseDomain, type LinkDomain } from '../domain/link.js';
+import { SEND_TASK_PATTERNS } from '../domain/send-task.js';
 
 const TEMPLATE_ID = /^[0-9]{9}$/;
 
@@ -33,6 +35,18 @@ export class ReferenceData {
     if (await this.store.signatures.find(accountId, sign)) throw new Conflict(`signature ${sign} already exists`);
     const record = { smsSign: sign, channelNumber: input.channelNumber, appName: input.appName };
     await this.store.signatures.upsert(accountId, [record], this.clock().getTime());
+    return record;
+  }
+
+  /**
+   * Registers a short-link domain for an account: `custom` for the customer's own codes
+   * (generation_type 2), `standard` for drawn codes on that domain. A domain belongs to one account.
+   */
+  async addDomain(accountId: number, domain: string, codes: LinkDomain['codes']): Promise<LinkDomain> {
+    if (domain.length > 100 || !new RegExp(SEND_TASK_PATTERNS.domain).test(domain)) throw new InvalidParameter(`${JSON.stringify(domain)} is not a host name such as km2n.cn`);
+    if (codes !== 'custom' && codes !== 'standard') throw new InvalidParameter('codes must be custom or standard');
+    const record: LinkDomain = { domain: normaliseDomain(domain), accountId, codes, createdAt: this.clock().getTime() };
+    if (!(await this.store.links.addDomain(record))) throw new Conflict(`domain ${record.domain} is registered already`);
     return record;
   }
 }

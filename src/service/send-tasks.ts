@@ -6,19 +6,23 @@ import { RESULT_WINDOW, type SendDetail } from '../domain/send-detail.js';
 import type { SendTaskRequest, SendTasksQuery } from '../domain/send-task.js';
 import { toWholeSeconds } from '../domain/time.js';
 import { JOB_KINDS, type OutboxJobInput } from '../domain/jobs.js';
-import type { Repositories, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { sendableTemplate } from './templates.js';
 import { recordDetails } from './ledger.js';
 import type { NewSendTask, SendTaskSummary } from '../domain/send-task.js';
 import type { TemplateInfo } from '../domain/reference-data.js';
-import { aimUrl, LINK_MARK, newAimCode, type Link } from '../domain/link.js';
+import { aimUrl, LINK_MARK, type Link, type LinkFailure } from '../domain/link.js';
+import { insertLinks, linkDomainFor } from './link-codes.js';
 
 export interface CreatedSendTask {
   task: NewSendTask;
   template: TemplateInfo;
-  details: SendDetail[];
-  /** Each recipient's link, in the order of the recipients. */
-  links: Link[];
+  /** The recipients' details, in the order of the recipients; undefined for those whose link failed. */
+  details: Array<SendDetail | undefined>;
+  /** Each recipient's link, in the order of the recipients; undefined for those whose link failed. */
+  links: Array<Link | undefined>;
+  /** Recipients whose link could not be made: they get no SMS and no detail (failed_short_chains). */
+  failures: LinkFailure[];
 }
 
 export interface SendTaskOptions {
@@ -27,22 +31,6 @@ export interface SendTaskOptions {
 }
 
 const DAY_MS = 86_400_000;
-/** Draws of a taken code before giving up (at 62^6 codes a second collision is already rare). */
-const CODE_DRAWS = 8;
-
-/**
- * Stores new links, drawing a new code for any whose code its domain has already (at 62^6 codes a
- * collision is rare, and a second one for the same link rarer still).
- */
-export async function insertLinks(tx: Repositories, links: Link[]): Promise<void> {
-  let pending = links;
-  for (let draw = 0; pending.length > 0; draw++) {
-    if (draw === CODE_DRAWS) throw new Error(`no free link code in ${pending[0]?.domain ?? ''} after ${CODE_DRAWS} draws`);
-    const taken = await tx.links.insert(pending);
-    pending = pending.filter((l) => taken.has(l.aimCode));
-    for (const l of pending) l.aimCode = newAimCode();
-  }
-}
 
 /** `<uuid>_<9 digits>`, the shape of KooMessage's msg_id. */
 function newMsgId(): string {
@@ -93,15 +81,16 @@ export class SendTasks {
       smsSign: channel.smsSign, custFlag: p.custFlag, sendAccount: p.custFlag, sendStatus: 'sending',
       sendTime: toWholeSeconds(createdAt), receiveTime: null, resultCode: null,
     }));
-    const domain = this.options.linkDomain();
+    const domain = await linkDomainFor(this.store, accountId, resolve.generationType, resolve.domain, this.options.linkDomain());
     const links: Link[] = details.map((d, i) => ({
-      domain, aimCode: newAimCode(), accountId, resolveId: randomUUID().replaceAll('-', ''), taskId: task.taskId, taskName: task.taskName,
+      domain, aimCode: '', accountId, resolveId: randomUUID().replaceAll('-', ''), taskId: task.taskId, taskName: task.taskName,
       tplId: template.tplId, tplName: template.tplName, custFlag: d.custFlag as string, sendAccount: principal.user.name, msgId: d.msgId,
       dyncParams: resolve.params[i]?.dyncParams ?? null, customUrl: resolve.params[i]?.customUrl ?? null, smsSign: channel.smsSign,
       codeType: 'individual', expiresAt: createdAt + resolve.expirationTime * DAY_MS, resolvingTimes: 1, resolvedTimes: 0,
       resolvedStatus: 'unresolved', resolvedTime: null, createdAt,
     }));
-    const jobs = () => details.map((d, i): OutboxJobInput => ({
+    const customCodes = resolve.generationType === '2' ? resolve.params.map((p) => p.customShortCode) : null;
+    const dispatch = (d: SendDetail, i: number): OutboxJobInput => ({
       kind: JOB_KINDS.dispatch,
       accountId,
       runAt: createdAt,
@@ -110,17 +99,25 @@ export class SendTasks {
         smsTplId: channel.smsTplId, smsAppName: channel.smsAppName, tplId: template.tplId,
         smsParams: resolve.params[i]?.smsParams ?? null, aimUrl: aimUrl(domain, (links[i] as Link).aimCode),
       },
-    }));
-    await this.store.details.prepareFor(details);
-    await this.store.transaction(async (tx) => {
-      await tx.tasks.insert(accountId, task);
-      const inserted = await recordDetails(tx, accountId, details, createdAt);
-      if (inserted.length !== details.length) throw new Error('a new send task\'s msg_id already existed');
-      await insertLinks(tx, links);
-      await tx.outbox.enqueue(jobs(), createdAt);
     });
+    await this.store.details.prepareFor(details);
+    const failures = await this.store.transaction(async (tx) => {
+      const failed = await insertLinks(tx, links, customCodes);
+      const gone = new Set(failed.map((f) => f.index));
+      const sent = details.filter((_, i) => !gone.has(i));
+      await tx.tasks.insert(accountId, { ...task, taskState: sent.length > 0 ? 'Success' : 'Failed' });
+      const inserted = await recordDetails(tx, accountId, sent, createdAt);
+      if (inserted.length !== sent.length) throw new Error('a new send task\'s msg_id already existed');
+      await tx.outbox.enqueue(details.flatMap((d, i) => (gone.has(i) ? [] : [dispatch(d, i)])), createdAt);
+      return failed;
+    });
+    const gone = new Set(failures.map((f) => f.index));
+    task.taskState = details.length > failures.length ? 'Success' : 'Failed';
     this.onCreated();
-    return { task, template, details, links };
+    return {
+      task, template, failures,
+      details: details.map((d, i) => (gone.has(i) ? undefined : d)), links: links.map((l, i) => (gone.has(i) ? undefined : l)),
+    };
   }
 
   async list(principal: Principal, query: SendTasksQuery): Promise<{ rows: SendTaskSummary[]; total: number }> {

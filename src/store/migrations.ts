@@ -621,6 +621,20 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
           .execute();
       },
     },
+    '0021_link_domains': {
+      // Short-link domains an account registered with the operator: 'custom' ones take the
+      // customer's own codes (generation_type 2), 'standard' ones drawn codes.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('link_domains')
+          .addColumn('domain', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'integer', (c) => c.notNull().references('accounts.id'))
+          .addColumn('codes', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('link_domains_account_idx').on('link_domains').columns(['account_id', 'domain']).execute();
+      },
+    },
   };
 }
 

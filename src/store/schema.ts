@@ -159,6 +159,13 @@ export interface Database {
     kind: string;
     visitor: string;
   };
+  /** Short-link domains registered for an account (custom: the customer's codes; standard: drawn codes). */
+  link_domains: {
+    domain: string;
+    account_id: number;
+    codes: string;
+    created_at: number;
+  };
   /** Resolve tasks: links for customers who send the SMS themselves. */
   resolve_tasks: {
     account_id: number;

@@ -8,6 +8,7 @@ import { VENDORS, vendorStateCode } from '../../domain/aim-template.js';
 import { LINK_MARK } from '../../domain/link.js';
 import { CAPABILITY_SETTING, capabilitySource, parseCapabilitySource } from '../../domain/capability.js';
 import { UsageError, databaseOption, withStore } from '../shared.js';
+import { normaliseDomain } from '../../domain/link.js';
 
 /** `template`, `sms-template` and `sign`: what send tasks name. */
 export function registerReferenceData(program: Command): void {
@@ -116,6 +117,42 @@ export function registerReferenceData(program: Command): void {
     .action(async (opts: ConfigFlags) => {
       const source = parseCapabilitySource(await withStore(opts, (store) => store.settings.get(CAPABILITY_SETTING)));
       process.stdout.write(`${JSON.stringify(source, null, 2)}\n`);
+    });
+
+  const domain = program.command('domain').description('short-link domains of an account (resolve_task.domain; their DNS points at the link host)');
+  domain.command('add')
+    .description('register a domain: custom for the customer\'s own short codes (generation_type 2), standard for drawn codes on it')
+    .requiredOption('--account <name>', 'account name')
+    .option('--codes <kind>', 'custom or standard', 'custom')
+    .argument('<domain>', 'host name, e.g. km2n.cn')
+    .addOption(databaseOption())
+    .action(async (name: string, opts: ConfigFlags & { account: string; codes: string }) => {
+      const created = await withStore(opts, async (store) => {
+        const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        return new ReferenceData(store, systemClock).addDomain(target.id, name, opts.codes as 'custom');
+      });
+      process.stderr.write(`domain ${created.domain} registered for ${created.codes} short codes\n`);
+    });
+  domain.command('list')
+    .description('list registered domains')
+    .option('--account <name>', 'only this account\'s')
+    .addOption(databaseOption())
+    .action(async (opts: ConfigFlags & { account?: string }) => {
+      const rows = await withStore(opts, async (store) => {
+        const target = opts.account === undefined ? undefined : await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
+        const accounts = new Map((await store.accounts.list()).map((a) => [a.id, a.name]));
+        return (await store.links.domains(target?.id)).map((d) => [d.domain, d.codes, accounts.get(d.accountId) ?? String(d.accountId), new Date(d.createdAt).toISOString()].join('\t'));
+      });
+      process.stdout.write(['DOMAIN\tCODES\tACCOUNT\tCREATED_AT', ...rows].join('\n') + '\n');
+    });
+  domain.command('remove')
+    .description('unregister a domain: no new links on it; its links keep resolving until they expire')
+    .argument('<domain>', 'host name')
+    .addOption(databaseOption())
+    .action(async (name: string, opts: ConfigFlags) => {
+      const removed = await withStore(opts, (store) => store.links.removeDomain(normaliseDomain(name)));
+      if (!removed) throw new UsageError(`domain ${name} is not registered`);
+      process.stderr.write(`domain ${normaliseDomain(name)} removed\n`);
     });
 
   const sign = program.command('sign').description('manage SMS signatures (what send tasks name in sms_channel.sms_sign)');

@@ -40,10 +40,12 @@ export const ResolveTaskBody = Type.Object({
 }, { $id: 'CreateResolveTaskRequestBody', title: 'CreateResolveTaskRequestBody', 'x-codes': inputEmpty });
 
 const LinkParam = Type.Object({
-  cust_flag: Type.String(), cust_id: Type.String({ description: 'The account\'s domain_id.' }), aim_code: Type.String(), aim_url: Type.String(),
-  dync_params: Type.Optional(Type.Record(Type.String(), Type.String())), custom_url: Type.Optional(Type.String()),
-  generate_date: Type.String(), expire_date: Type.String(), resolved_times: Type.Integer(), resolved_date: Nullable(Type.String()),
-  result_code: Type.String(), error_message: Type.Optional(Type.String()),
+  cust_flag: Type.String(), cust_id: Type.Optional(Type.String({ description: 'The account\'s domain_id.' })), aim_code: Type.Optional(Type.String()),
+  aim_url: Type.Optional(Type.String()), dync_params: Type.Optional(Type.Record(Type.String(), Type.String())), custom_url: Type.Optional(Type.String()),
+  custom_short_code: Type.Optional(Type.String()), generate_date: Type.Optional(Type.String()), expire_date: Type.Optional(Type.String()),
+  resolved_times: Type.Optional(Type.Integer()), resolved_date: Type.Optional(Nullable(Type.String())),
+  result_code: Type.String({ description: '"0": made. Otherwise the link could not be made (error_message says why) and the param has no aim_code or aim_url.' }),
+  error_message: Type.Optional(Type.String()),
 });
 
 export const ResolveTaskCreated = Type.Object({
@@ -85,6 +87,11 @@ export async function resolveTaskRoutes(scope: FastifyInstance, deps: AppDeps): 
     resolved_date: l.resolvedTime === null ? null : formatContractTime(l.resolvedTime), result_code: '0',
   });
 
+  const failedParam = (p: ResolveTaskInput['params'][number], reason: string): LinkParamBody => ({
+    cust_flag: p.cust_flag, ...(p.dync_params ? { dync_params: p.dync_params } : {}), ...(p.custom_short_code ? { custom_short_code: p.custom_short_code } : {}),
+    result_code: ErrorCodes.invalidParameter, error_message: reason,
+  });
+
   app.post('/v1/aim/resolve-tasks', {
     schema: {
       operationId: 'CreateResolveTask',
@@ -97,10 +104,15 @@ export async function resolveTaskRoutes(scope: FastifyInstance, deps: AppDeps): 
     preValidation: requireOperation(deps.authenticator, 'send-tasks:create'),
   }, async (request) => {
     const principal = principalOf(request);
-    const { task, links } = await deps.resolveTasks.create(principal, request.body as ResolveTaskInput);
+    const body = request.body as ResolveTaskInput;
+    const { task, links, failures } = await deps.resolveTasks.create(principal, body);
+    const failed = new Map(failures.map((f) => [f.index, f.reason]));
     return {
       task_id: task.taskId, tpl_id: task.tplId, aim_code_type: task.aimCodeType, domain: task.domain, expiration_time: task.expirationTime,
-      resolving_times: task.resolvingTimes, resolved_times: 0, sms_signs: task.smsSigns, params: links.map((l) => linkParam(principal.account.domainId, l)),
+      resolving_times: task.resolvingTimes, resolved_times: 0, sms_signs: task.smsSigns,
+      params: links.map((l, i) => (failed.has(i)
+        ? failedParam(body.params[i] as ResolveTaskInput['params'][number], failed.get(i) as string)
+        : { ...linkParam(principal.account.domainId, l), ...(body.generation_type === '2' ? { custom_short_code: l.aimCode } : {}) })),
     };
   });
 

@@ -108,13 +108,20 @@ export const SendTaskCreated = Type.Object({
     params: Type.Array(ParamEcho),
   }),
   task_id: Type.String(),
-  task_state: Type.String({ description: 'Submission state only (Success); delivery comes from send-details or receipts.' }),
+  task_state: Type.String({ description: 'Submission state only: Success, or Failed when no recipient\'s link could be made; delivery comes from send-details or receipts.' }),
   creation_time: Type.String({ examples: ['2026-06-15T12:00:00.522Z'] }),
   submission_count: Type.Integer(),
   send_count: Type.Integer(),
   resolve_count: Type.Integer(),
   support_resolve_count: Type.Integer({ description: '-1: API-sent tasks get no resolve-capability check.' }),
-  failed_short_chains: Type.Array(Type.Unknown()),
+  failed_short_chains: Type.Array(Type.Object({
+    cust_flag: Type.String(),
+    dync_params: Type.Optional(Type.Record(Type.String(), Type.String())),
+    custom_url: Type.Optional(Type.String()),
+    custom_short_code: Type.Optional(Type.String()),
+    result_code: Type.String({ description: 'Not "0": the link could not be made.' }),
+    error_message: Type.String({ description: 'Why, e.g. the custom short code is taken in the domain.' }),
+  }, { description: 'Recipients whose link could not be made (a custom short code given twice or taken in the domain): they get no SMS and no detail.' })),
 }, { $id: 'CreateAIMSendTaskRsp', title: 'CreateAIMSendTaskRsp' });
 
 export type SendTaskCreatedBody = Static<typeof SendTaskCreated>;
@@ -169,8 +176,13 @@ export async function sendTaskRoutes(scope: FastifyInstance, deps: AppDeps): Pro
     preValidation: requireOperation(deps.authenticator, 'send-tasks:create'),
   }, async (request) => {
     const req = sendTaskRequest(request.body);
-    const { task, details, links } = await deps.sendTasks.create(principalOf(request), req);
+    const { task, details, links, failures } = await deps.sendTasks.create(principalOf(request), req);
     const r = req.resolveTask;
+    const optional = (p: (typeof r.params)[number]) => ({
+      ...(p.dyncParams ? { dync_params: p.dyncParams } : {}),
+      ...(p.customUrl !== null ? { custom_url: p.customUrl } : {}),
+      ...(p.customShortCode !== null ? { custom_short_code: p.customShortCode } : {}),
+    });
     return {
       task_name: task.taskName,
       sms_channel: {
@@ -180,25 +192,27 @@ export async function sendTaskRoutes(scope: FastifyInstance, deps: AppDeps): Pro
         tpl_id: r.tplId, resolve_times: r.resolveTimes, aim_code_type: r.aimCodeType, generation_type: r.generationType,
         ...(r.domain !== null ? { domain: r.domain } : {}),
         expiration_time: r.expirationTime,
-        params: r.params.map((p, i) => ({
-          cust_flag: p.custFlag,
-          msg_id: details[i]?.msgId as string,
-          aim_code: links[i]?.aimCode as string,
-          aim_url: links[i] ? aimUrl(links[i].domain, links[i].aimCode) : '',
-          ...(p.dyncParams ? { dync_params: p.dyncParams } : {}),
-          ...(p.customUrl !== null ? { custom_url: p.customUrl } : {}),
-          ...(p.customShortCode !== null ? { custom_short_code: p.customShortCode } : {}),
-          ...(p.smsParams ? { sms_params: p.smsParams } : {}),
-        })),
+        params: r.params.flatMap((p, i) => {
+          const link = links[i];
+          const detail = details[i];
+          if (!link || !detail) return [];
+          return [{
+            cust_flag: p.custFlag, msg_id: detail.msgId, aim_code: link.aimCode, aim_url: aimUrl(link.domain, link.aimCode),
+            ...optional(p), ...(p.smsParams ? { sms_params: p.smsParams } : {}),
+          }];
+        }),
       },
       task_id: task.taskId,
-      task_state: 'Success',
+      task_state: task.taskState ?? 'Success',
       creation_time: formatIsoMillis(task.createdAt),
       submission_count: task.submissionCount,
-      send_count: details.length,
+      send_count: task.submissionCount - failures.length,
       resolve_count: 0,
       support_resolve_count: -1,
-      failed_short_chains: [],
+      failed_short_chains: failures.map((f) => {
+        const p = r.params[f.index] as (typeof r.params)[number];
+        return { cust_flag: p.custFlag, ...optional(p), result_code: ErrorCodes.invalidParameter, error_message: f.reason };
+      }),
     } satisfies SendTaskCreatedBody;
   });
 

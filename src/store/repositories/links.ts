@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { Link, ResolvedStatus } from '../../domain/link.js';
+import type { Link, LinkDomain, ResolvedStatus } from '../../domain/link.js';
 import type { ResolveDetailsFilter } from '../../domain/resolve-details-query.js';
 import { chunks } from '../compare.js';
 import type { StoreContext } from '../context.js';
@@ -40,6 +40,31 @@ export class LinksRepository {
       for (const r of rows) inserted.add(r.aim_code);
     }
     return new Set(links.map((l) => l.aimCode).filter((code) => !inserted.has(code)));
+  }
+
+  /** Registers a domain for an account; answers false when the domain is registered already. */
+  async addDomain(d: LinkDomain): Promise<boolean> {
+    const rows = await this.ctx.db.insertInto('link_domains').values({ domain: d.domain, account_id: d.accountId, codes: d.codes, created_at: d.createdAt })
+      .onConflict((oc) => oc.column('domain').doNothing()).returning('domain').execute();
+    return rows.length > 0;
+  }
+
+  async domain(domain: string): Promise<LinkDomain | undefined> {
+    const r = await this.ctx.db.selectFrom('link_domains').selectAll().where('domain', '=', domain).executeTakeFirst();
+    return r && { domain: r.domain, accountId: r.account_id, codes: r.codes as LinkDomain['codes'], createdAt: Number(r.created_at) };
+  }
+
+  /** Registered domains, of one account or all, by name. */
+  async domains(accountId?: number): Promise<LinkDomain[]> {
+    let q = this.ctx.db.selectFrom('link_domains').selectAll().orderBy('domain');
+    if (accountId !== undefined) q = q.where('account_id', '=', accountId);
+    return (await q.execute()).map((r) => ({ domain: r.domain, accountId: r.account_id, codes: r.codes as LinkDomain['codes'], createdAt: Number(r.created_at) }));
+  }
+
+  /** Unregisters a domain (its links stay and keep resolving until they expire); answers whether it was registered. */
+  async removeDomain(domain: string): Promise<boolean> {
+    const r = await this.ctx.db.deleteFrom('link_domains').where('domain', '=', domain).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
 
   async find(domain: string, aimCode: string): Promise<Link | undefined> {

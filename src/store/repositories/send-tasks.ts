@@ -15,7 +15,7 @@ export class SendTasksRepository {
       created_at: task.createdAt, sms_tpl_id: task.smsTplId, channel_number: task.channelNumber,
       sms_app_name: task.smsAppName, aim_code_type: task.aimCodeType, resolve_times: task.resolveTimes,
       expiration_time: task.expirationTime, generation_type: task.generationType, domain: task.domain,
-      submission_count: task.submissionCount, task_state: 'Success',
+      submission_count: task.submissionCount, task_state: task.taskState ?? 'Success',
     }).execute();
   }
 
