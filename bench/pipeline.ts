@@ -12,17 +12,13 @@
  * PostgreSQL: AIMLEDGER_BENCH_PG_URL (default the local server).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { openStore } from '../src/store/open-store.js';
 import { provisionSender } from '../test/helpers/faults.js';
 import { phones, taskBody } from '../test/helpers/task-body.js';
-import { startServe } from './serve.js';
+import { countingReceiver, freshBenchDatabase, startServe } from './serve.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,33 +35,11 @@ const PG_URL = process.env.AIMLEDGER_BENCH_PG_URL ?? 'postgres://postgres@127.0.
 const OUT = join(import.meta.dirname, 'out', 'pipeline');
 const log = (...parts: unknown[]) => process.stderr.write(parts.join(' ') + '\n');
 
-async function freshDatabase(backend: string): Promise<string> {
-  if (backend === 'sqlite') {
-    rmSync(OUT, { recursive: true, force: true });
-    mkdirSync(OUT, { recursive: true });
-    return `sqlite:${join(OUT, 'pipeline.db')}`;
-  }
-  const client = new pg.Client({ connectionString: PG_URL });
-  await client.connect();
-  await client.query('drop database if exists aimledger_pipeline with (force)');
-  await client.query('create database aimledger_pipeline');
-  await client.end();
-  const url = new URL(PG_URL);
-  url.pathname = '/aimledger_pipeline';
-  return url.toString();
-}
+const freshDatabase = (backend: string) => freshBenchDatabase(backend, OUT, 'aimledger_pipeline', PG_URL);
 
 async function run(backend: string) {
-  let received = 0;
-  const receiver = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      received += 1;
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const receiptUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/r`;
+  const receiver = await countingReceiver();
+  const receiptUrl = receiver.url;
   const url = await freshDatabase(backend);
   const masterKey = randomBytes(32).toString('base64');
   const token = await provisionSender(url, 'pipeline', receiptUrl);
@@ -92,7 +66,7 @@ async function run(backend: string) {
   while (Date.now() - started < SECONDS * 1000) {
     const now = Date.now();
     if (now >= nextSample) {
-      samples.push({ t: Math.round((now - started) / 1000), received, lagS: await lag() });
+      samples.push({ t: Math.round((now - started) / 1000), received: receiver.count(), lagS: await lag() });
       nextSample += 10_000;
     }
     if (now < next) {
@@ -115,10 +89,10 @@ async function run(backend: string) {
   }
   await Promise.all(posts);
   const offeredEnd = Date.now();
-  samples.push({ t: Math.round((offeredEnd - started) / 1000), received, lagS: await lag() });
-  const atEnd = received;
+  samples.push({ t: Math.round((offeredEnd - started) / 1000), received: receiver.count(), lagS: await lag() });
+  const atEnd = receiver.count();
   const drainStart = Date.now();
-  while (received < accepted && Date.now() - drainStart < 120_000) await sleep(100);
+  while (receiver.count() < accepted && Date.now() - drainStart < 120_000) await sleep(100);
   const drainS = (Date.now() - drainStart) / 1000;
   server.child.kill('SIGTERM');
   await new Promise((resolve) => server.child.once('exit', resolve));
@@ -129,7 +103,7 @@ async function run(backend: string) {
   const result = {
     backend, offered: RATE, seconds: SECONDS, accepted, failedPosts: failed, refused,
     receivedPerSecond: Math.round(atEnd / ((offeredEnd - started) / 1000)),
-    lagHalfS: half?.lagS ?? 0, lagEndS: last?.lagS ?? 0, drainS, allReceipts: received >= accepted,
+    lagHalfS: half?.lagS ?? 0, lagEndS: last?.lagS ?? 0, drainS, allReceipts: receiver.count() >= accepted,
   };
   log(JSON.stringify(result));
   return result;

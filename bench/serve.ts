@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import pg from 'pg';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'aimledger');
 
@@ -8,7 +12,7 @@ const BIN = join(import.meta.dirname, '..', 'bin', 'aimledger');
  * e.g. a CPU profiler) and resolves with its base URL once it says it is serving. The environment
  * is PATH plus `env`; the server's standard error is kept in `log()` and, unless `quiet`, passed on.
  */
-export function startServe(serveArgs: string[], env: Record<string, string>, nodeArgs: string[] = [], quiet = false): Promise<{ child: ChildProcess; base: string; log(): string }> {
+export function startServe(serveArgs: string[], env: Record<string, string>, nodeArgs: string[] = [], quiet = false): Promise<{ child: ChildProcess; base: string; log(): string; banner(): string }> {
   const child = spawn(process.execPath, [...nodeArgs, BIN, 'serve', '--port', '0', '--log-level', 'warn', ...serveArgs], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', ...env },
   });
@@ -22,8 +26,42 @@ export function startServe(serveArgs: string[], env: Record<string, string>, nod
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /serving on (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, base: m[1] as string, log: () => errors });
+      if (m) resolve({ child, base: m[1] as string, log: () => errors, banner: () => out });
     });
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}${errors}`)));
   });
+}
+
+/**
+ * An empty database for one benchmark run: a new SQLite file in `dir` (emptied first), or a
+ * PostgreSQL database `name` dropped and created again on the server of `pgUrl`. Answers its URL.
+ */
+export async function freshBenchDatabase(backend: string, dir: string, name: string, pgUrl: string): Promise<string> {
+  if (backend === 'sqlite') {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    return `sqlite:${join(dir, `${name}.db`)}`;
+  }
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  await client.query(`drop database if exists ${name} with (force)`);
+  await client.query(`create database ${name}`);
+  await client.end();
+  const url = new URL(pgUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** A receipt URL on this machine that only counts what is pushed to it. */
+export async function countingReceiver(): Promise<{ url: string; count(): number; close(): void }> {
+  let received = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      received += 1;
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/r`, count: () => received, close: () => server.close() };
 }

@@ -9,11 +9,12 @@ import { ConfigError } from '../src/domain/errors.js';
 import { runMaintenance } from '../src/service/maintenance.js';
 import { ReferenceData } from '../src/service/reference-data.js';
 import { isPersonOpening, openOutcome } from '../src/domain/link.js';
+import { GroupCommit } from '../src/service/group-commit.js';
 import { smsText } from '../src/domain/sms-text.js';
 import type { ChannelAdapter, OutboundMessage } from '../src/pipeline/channel.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
-import { cardBody } from './helpers/card-body.js';
+import { cardBody, plainCardBody } from './helpers/card-body.js';
 import { LINK_DOMAIN, NOW, testStack } from './helpers/factories.js';
 import { operatorToken, phones, postTask, taskBody, tenantWithReferences } from './helpers/pipeline.js';
 import { Receiver } from './helpers/receiver.js';
@@ -57,6 +58,26 @@ describe('link rules (no database)', () => {
     for (const bad of ['s.example.com', 'ftp://s.example.com', 'https://s.example.com/x', 'https://u@s.example.com']) {
       assert.throws(() => loadConfig({}, { AIMLEDGER_LINK_BASE_URL: bad }), (e: Error) => e instanceof ConfigError && e.message.startsWith('AIMLEDGER_LINK_BASE_URL must be'), bad);
     }
+  });
+
+  it('group commit: what arrives during a batch forms the next one; a failed batch fails only its own items', async () => {
+    const batches: number[][] = [];
+    let fail = false;
+    const commit = new GroupCommit<number, number>(async (items) => {
+      batches.push(items);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (fail) throw new Error('database down');
+      return items.map((i) => i * 2);
+    }, 4);
+    const first = commit.submit(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = [2, 3, 4, 5, 6].map((i) => commit.submit(i));
+    assert.deepEqual(await Promise.all([first, ...rest]), [2, 4, 6, 8, 10, 12]);
+    assert.deepEqual(batches, [[1], [2, 3, 4, 5], [6]], 'one at once, then at most maxBatch of those that waited');
+    fail = true;
+    await assert.rejects(commit.submit(7), /database down/);
+    fail = false;
+    assert.equal(await commit.submit(8), 16, 'later batches go on');
   });
 
   it('the SMS text puts the link where the template marks it', () => {
@@ -254,8 +275,10 @@ for (const backend of BACKENDS) {
       });
       const old = NOW - 500 * DAY_MS;
       assert.equal((await store.links.insert([link('Old001', old), link('New001', NOW - DAY_MS)])).size, 0);
-      await store.links.recordEvent({ accountId: tenant.account.id, domain: 'retention.test', aimCode: 'Old001', kind: 'preview', userAgent: null, at: old });
-      await store.links.recordEvent({ accountId: tenant.account.id, domain: 'retention.test', aimCode: 'New001', kind: 'preview', userAgent: null, at: NOW - DAY_MS });
+      await store.links.recordEvents([
+        { accountId: tenant.account.id, domain: 'retention.test', aimCode: 'Old001', kind: 'preview', userAgent: null, at: old },
+        { accountId: tenant.account.id, domain: 'retention.test', aimCode: 'New001', kind: 'preview', userAgent: null, at: NOW - DAY_MS },
+      ]);
       await runMaintenance(store, NOW, 13);
       assert.equal(await store.links.find('retention.test', 'Old001'), undefined);
       assert.deepEqual(await store.links.eventCounts('retention.test', 'Old001'), {});
@@ -267,10 +290,7 @@ for (const backend of BACKENDS) {
       const { app, linkApp } = await testStack(store, { templateAutoApprove: true });
       const tenant = await tenantWithReferences(store, 'te_admin');
       const withParams = await cardTemplate(app, tenant.token);
-      const plain = cardBody({ params: [] });
-      const pages = plain.pages as Array<{ contents: Json[] }>;
-      pages[0]!.contents[0] = { ...pages[0]!.contents[0], action: { target: 'https://shop.example.com/a' } };
-      pages[0]!.contents[1] = { ...pages[0]!.contents[1], content: '您的账单已出。拒收请回复R' };
+      const plain = plainCardBody();
       const created = await app.inject({ method: 'POST', url: '/v1/aim/templates', headers: { 'x-auth-token': tenant.token }, payload: plain });
       const plainId = (created.json() as { data: { tpl_id: string } }).data.tpl_id;
       const post = async (body: Json) => {
@@ -329,6 +349,39 @@ for (const backend of BACKENDS) {
       }
       const reader = await tenantWithReferences(store, 'readonly');
       assert.equal((await app.inject({ method: 'POST', url: '/v1/aim/resolve-tasks', headers: { 'x-auth-token': reader.token }, payload: base })).statusCode, 403);
+    });
+
+    it('a group link opened by many people at once: exactly resolving_times resolves and receipts, the rest used up', async () => {
+      const receiver = new Receiver();
+      const base = await receiver.start();
+      const { app, worker, linkApp } = await testStack(store, { templateAutoApprove: true, allowPrivate: true });
+      const tenant = await tenantWithReferences(store, 'te_admin');
+      await app.inject({ method: 'POST', url: '/v1/aim/callbacks', headers: { 'x-auth-token': tenant.token }, payload: { callback_url: `${base}/r`, url_type: 0 } });
+      const plain = plainCardBody();
+      const tplId = ((await app.inject({ method: 'POST', url: '/v1/aim/templates', headers: { 'x-auth-token': tenant.token }, payload: plain })).json() as { data: { tpl_id: string } }).data.tpl_id;
+      const task = (await app.inject({ method: 'POST', url: '/v1/aim/resolve-tasks', headers: { 'x-auth-token': tenant.token }, payload: {
+        tpl_id: tplId, aim_code_type: 'group', expiration_time: 1, resolving_times: 20, sms_signs: ['华为云'], params: [{ cust_flag: 'crowd' }],
+      } })).json() as { task_id: string; params: Json[] };
+      const url = task.params[0]?.aim_url as string;
+      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => open(linkApp, url, i % 10 === 9 ? 'WhatsApp/2' : BROWSER)));
+      const codes = answers.map((a) => a.statusCode);
+      assert.equal(codes.filter((c) => c === 200).length >= 20, true, codes.join(','));
+      const link = (await store.links.find(LINK_DOMAIN, url.split('/')[1] as string))!;
+      assert.equal(link.resolvedTimes, 20, 'never more than resolving_times');
+      // 45 people and 5 previews: 20 people resolved it, every later open (preview or not) is used up.
+      assert.equal(codes.filter((c) => c === 410).length, 50 - codes.filter((c) => c === 200).length);
+      const events = await store.links.eventCounts(LINK_DOMAIN, url.split('/')[1] as string);
+      assert.equal(events.resolve, 20);
+      assert.equal(Object.values(events).reduce((a, b) => a + b, 0), 50, 'every open recorded');
+      await worker.drain();
+      assert.equal(receiver.received.filter((r) => r.envelope.callback_type === 'shortchain').length, 20, 'one receipt per resolve');
+      const day = new Date(NOW).toISOString().slice(0, 10);
+      const report = (await app.inject({
+        method: 'POST', url: '/v1/aim/template-reports/query', headers: { 'x-auth-token': tenant.token },
+        payload: { tpl_ids: [tplId], begin_time: `${day}T00:00:00Z`, end_time: `${day}T23:59:59Z` },
+      })).json() as { template_reports: Json[] };
+      assert.equal(report.template_reports[0]?.resolving_times, 20, JSON.stringify(report));
+      await receiver.down();
     });
 
     it('custom short codes on a registered domain: the customer\'s codes, failed_short_chains for taken or repeated ones, the Host picks the domain', async () => {
@@ -457,10 +510,7 @@ for (const backend of BACKENDS) {
       await clickOn(two, 'Slackbot-LinkExpanding 1.0');
 
       // A group link: visitors told apart by the link host's cookie.
-      const plain = cardBody({ params: [] });
-      const pages = plain.pages as Array<{ contents: Json[] }>;
-      pages[0]!.contents[0] = { ...pages[0]!.contents[0], action: { target: 'https://shop.example.com/a' } };
-      pages[0]!.contents[1] = { ...pages[0]!.contents[1], content: '您的账单已出。拒收请回复R' };
+      const plain = plainCardBody();
       const plainId = ((await app.inject({ method: 'POST', url: '/v1/aim/templates', headers: { 'x-auth-token': tenant.token }, payload: plain })).json() as { data: { tpl_id: string } }).data.tpl_id;
       const group = (await app.inject({ method: 'POST', url: '/v1/aim/resolve-tasks', headers: { 'x-auth-token': tenant.token }, payload: {
         tpl_id: plainId, aim_code_type: 'group', expiration_time: 30, resolving_times: 100, sms_signs: ['华为云'], params: [{ cust_flag: 'campaign' }],

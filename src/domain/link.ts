@@ -52,6 +52,12 @@ export interface LinkFailure {
 
 export type ResolvedStatus = 'unresolved' | 'success' | 'fail';
 
+/**
+ * What an open of a link was: its resolve, a later open by a person (reopen), a preview or
+ * scanner, a person refused (expired or used up), or a click on the card.
+ */
+export type LinkEventKind = 'resolve' | 'reopen' | 'preview' | 'refused' | 'click';
+
 /** A stored link. */
 export interface Link {
   domain: string;
@@ -140,4 +146,17 @@ export function shortChainReceipt(link: Link): ShortChainReceipt {
     task_id: link.taskId, cust_flag: link.custFlag, tpl_id: link.tplId, aim_url: aimUrl(link.domain, link.aimCode),
     aim_code: link.aimCode, status: 0, describe: 'resolved',
   };
+}
+
+/** What template reports count. */
+export type TemplateEvent = 'resolve' | 'expose' | 'click';
+
+/** One event for a template's day; exposures and clicks name who, for the unique counts. */
+export interface TemplateEventCount {
+  accountId: number;
+  tplId: string;
+  /** The UTC day it happened. */
+  day: number;
+  event: TemplateEvent;
+  visitor: { domain: string; aimCode: string; id: string } | null;
 }

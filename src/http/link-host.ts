@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { cardCsp, cardPage } from '../domain/card-render.js';
+import { cardCsp, cardPage, newNonce } from '../domain/card-render.js';
 import { linkMessagePage, type LinkAnswer, type Links } from '../service/links.js';
 import type { AppDeps } from './deps.js';
 import { materialContentRoutes } from './routes/previews.js';
@@ -38,7 +37,7 @@ export async function buildLinkApp(deps: LinkHostDeps): Promise<FastifyInstance>
 
   app.get('/:code', async (request, reply) => {
     const { code } = request.params as { code: string };
-    const nonce = randomBytes(12).toString('base64');
+    const nonce = newNonce();
     const address = request.ip;
     const spent = await misses.get(address);
     if (spent && spent.remainingPoints <= 0) {
@@ -54,7 +53,7 @@ export async function buildLinkApp(deps: LinkHostDeps): Promise<FastifyInstance>
   // A click on a card's link: counted, then on to its target.
   app.get('/:code/c/:index', async (request, reply) => {
     const { code, index } = request.params as { code: string; index: string };
-    const nonce = randomBytes(12).toString('base64');
+    const nonce = newNonce();
     const answer: LinkAnswer = AIM_CODE.test(code) && /^[0-9]{1,3}$/.test(index)
       ? await deps.links.click(request.host.toLowerCase(), code, Number(index), request.method, request.headers['user-agent'], visitorCookie(request.headers.cookie))
       : { status: 404, title: 'Not found', message: 'This link does not exist.' };

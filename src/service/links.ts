@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
 import { materialIdsOf } from '../domain/aim-template.js';
 import { cardActionTargets, escapeHtml, renderCardBody } from '../domain/card-render.js';
-import { JOB_KINDS } from '../domain/jobs.js';
-import { isPersonOpening, openOutcome, shortChainReceipt, type Link } from '../domain/link.js';
+import { JOB_KINDS, type OutboxJobInput } from '../domain/jobs.js';
+import { isPersonOpening, openOutcome, shortChainReceipt, type Link, type LinkEventKind, type TemplateEventCount } from '../domain/link.js';
+import type { StoredTemplate } from '../domain/aim-template.js';
 import { RECEIPT_URL_TYPES, receiptRunAt } from '../domain/receipt.js';
 import { dayStart } from '../domain/time.js';
 import type { Repositories, Store } from '../store/store.js';
+import { GroupCommit } from './group-commit.js';
 
 export interface LinkOptions {
   /** User-agent substrings treated as previews and scanners, beyond PREVIEW_AGENTS (AIMLEDGER_LINK_PREVIEW_AGENTS). */
@@ -31,13 +33,48 @@ function visitorOf(link: Link, cookie: string | undefined): { id: string; fresh:
   return { id: `v:${id}`, fresh: true };
 }
 
+/** One open or click to record: what the link host saw, before the transaction decides what it counts. */
+interface OpenWrite {
+  link: Link;
+  now: number;
+  person: boolean;
+  userAgent: string | null;
+  /** open: the card (or custom_url) is to be shown; refused: expired or used up; click: a card's link. */
+  kind: 'open' | 'refused' | 'click';
+  /** Whether this open would be the link's resolve (openOutcome), if the link still has one to give. */
+  wantsResolve: boolean;
+  visitor: { id: string; fresh: boolean };
+}
+
+/** What the transaction decided for one write. */
+interface WriteResult {
+  resolved: boolean;
+  /** A group link another open used up meanwhile: answered as used up. */
+  usedUp: boolean;
+}
+
+/** Bound of the rendered-card cache (templates' cards never change once created). */
+const CARD_CACHE_SIZE = 1000;
+
 /**
  * Opening a recipient's link: the card filled with the recipient's variables (or a redirect to
  * its custom_url), the first open by a person counted as the resolve with its `shortchain`
  * receipt queued in the same transaction; previews and scanners recorded apart, never counted.
+ *
+ * Opens are written by group commit: every open waits for its own durable write, and the opens
+ * that arrive meanwhile are written together in the next transaction (one lock of each link row
+ * for all its resolves, one insert of their events, one update of each counter). A group link
+ * opened by many people at once therefore costs one transaction per batch, not one per person
+ * queued on the link's row.
  */
 export class Links {
-  constructor(private readonly store: Store, private readonly clock: Clock, private readonly options: LinkOptions) {}
+  private readonly writes: GroupCommit<OpenWrite, WriteResult>;
+  /** A template's card and material keys by account and tpl_id (a template's pages never change). */
+  private readonly cards = new Map<string, { template: StoredTemplate; keys: Map<string, string> } | null>();
+
+  constructor(private readonly store: Store, private readonly clock: Clock, private readonly options: LinkOptions) {
+    this.writes = new GroupCommit((batch) => this.store.transaction((tx) => applyWrites(tx, batch)));
+  }
 
   async open(domain: string, aimCode: string, method: string, userAgent: string | undefined, visitorCookie?: string): Promise<LinkAnswer> {
     const link = await this.store.links.find(domain, aimCode);
@@ -45,39 +82,24 @@ export class Links {
     const now = this.clock().getTime();
     const person = isPersonOpening(method, userAgent, this.options.previewAgents);
     const outcome = openOutcome(link, now, person);
-    const event = { accountId: link.accountId, domain, aimCode, userAgent: userAgent ?? null, at: now };
+    const visitor = visitorOf(link, visitorCookie);
+    const write = { link, now, person, userAgent: userAgent ?? null, visitor };
     if (outcome.kind !== 'open') {
-      await this.store.transaction(async (tx) => {
-        if (person) await tx.links.markFailed(domain, aimCode, now);
-        await tx.links.recordEvent({ ...event, kind: person ? 'refused' : 'preview' });
-      });
+      await this.writes.submit({ ...write, kind: 'refused', wantsResolve: false });
       return { status: 410, title: 'Link expired', message: outcome.kind === 'expired' ? 'This link has expired.' : 'This link has been used up.' };
     }
-    const visitor = visitorOf(link, visitorCookie);
+    const result = await this.writes.submit({ ...write, kind: 'open', wantsResolve: outcome.resolve });
+    if (result.usedUp) return { status: 410, title: 'Link expired', message: 'This link has been used up.' };
     const fresh = person && visitor.fresh ? { visitor: visitor.id.slice(2) } : {};
-    await this.store.transaction(async (tx) => {
-      const counted = outcome.resolve && await tx.links.resolve(domain, aimCode, now);
-      await tx.links.recordEvent({ ...event, kind: counted ? 'resolve' : person ? 'reopen' : 'preview' });
-      if (counted) {
-        await tx.links.countResolve(link.accountId, link.tplId, dayStart(link.createdAt));
-        await tx.templateReports.count(link.accountId, link.tplId, dayStart(now), 'resolve', null);
-        await this.queueReceipts(tx, link, now);
-      }
-      // An exposure is the card shown to a person (a redirect shows none).
-      if (person && !link.customUrl) {
-        await tx.templateReports.count(link.accountId, link.tplId, dayStart(now), 'expose', { domain, aimCode, id: visitor.id });
-      }
-    });
     if (link.customUrl) return { status: 302, location: link.customUrl, ...fresh };
-    const template = await this.store.templates.forLink(link.accountId, link.tplId);
-    if (!template) return { status: 404, title: 'Not found', message: 'The card of this link is not available.' };
-    const keys = await this.store.materials.objectKeys(link.accountId, materialIdsOf(template.pages));
+    const card = await this.card(link.accountId, link.tplId);
+    if (!card) return { status: 404, title: 'Not found', message: 'The card of this link is not available.' };
     // Declared variables the recipient was given no value for show empty, never as ${name}.
-    const values = { ...Object.fromEntries(template.params.map((p) => [p.key, ''])), ...(link.dyncParams ?? {}) };
-    const card = renderCardBody(template, {
-      values, materialUrl: (id) => (keys.has(id) ? `/materials/${keys.get(id) as string}` : null), track: (i) => `/${aimCode}/c/${i}`,
+    const values = { ...Object.fromEntries(card.template.params.map((p) => [p.key, ''])), ...(link.dyncParams ?? {}) };
+    const body = renderCardBody(card.template, {
+      values, materialUrl: (id) => (card.keys.has(id) ? `/materials/${card.keys.get(id) as string}` : null), track: (i) => `/${aimCode}/c/${i}`,
     });
-    return { status: 200, title: template.tplName, card, ...fresh };
+    return { status: 200, title: card.template.tplName, card: body, ...fresh };
   }
 
   /**
@@ -89,32 +111,108 @@ export class Links {
     if (!link) return { status: 404, title: 'Not found', message: 'This link does not exist.' };
     const now = this.clock().getTime();
     if (now >= link.expiresAt) return { status: 410, title: 'Link expired', message: 'This link has expired.' };
-    const template = await this.store.templates.forLink(link.accountId, link.tplId);
-    const values = { ...Object.fromEntries((template?.params ?? []).map((p) => [p.key, ''])), ...(link.dyncParams ?? {}) };
-    const target = template ? cardActionTargets(template, values)[index] : undefined;
+    const card = await this.card(link.accountId, link.tplId);
+    const values = { ...Object.fromEntries((card?.template.params ?? []).map((p) => [p.key, ''])), ...(link.dyncParams ?? {}) };
+    const target = card ? cardActionTargets(card.template, values)[index] : undefined;
     if (!target) return { status: 404, title: 'Not found', message: 'This card has no such link.' };
     const visitor = visitorOf(link, visitorCookie);
     if (isPersonOpening(method, userAgent, this.options.previewAgents)) {
-      await this.store.transaction(async (tx) => {
-        await tx.links.recordEvent({ accountId: link.accountId, domain, aimCode, kind: 'click', userAgent: userAgent ?? null, at: now });
-        await tx.templateReports.count(link.accountId, link.tplId, dayStart(now), 'click', { domain, aimCode, id: visitor.id });
-      });
+      await this.writes.submit({ link, now, person: true, userAgent: userAgent ?? null, visitor, kind: 'click', wantsResolve: false });
       return { status: 302, location: target, ...(visitor.fresh ? { visitor: visitor.id.slice(2) } : {}) };
     }
     return { status: 302, location: target };
   }
 
-  /** The shortchain receipt, one per registered url_type 0 and 2. */
-  private async queueReceipts(tx: Repositories, link: Link, now: number): Promise<void> {
-    const targets = await tx.callbacks.targets(link.accountId, RECEIPT_URL_TYPES);
-    if (targets.length === 0) return;
-    const receipt = shortChainReceipt(link);
-    await tx.outbox.enqueue(targets.map((t) => ({
-      kind: JOB_KINDS.receipt, accountId: link.accountId,
-      payload: { urlType: t.urlType, domainId: t.domainId, callbackType: 'shortchain' as const, receipt },
-      runAt: receiptRunAt(t.urlType, now),
-    })), now);
+  /** A template's card and its materials' keys, read once (a template's pages never change). */
+  private async card(accountId: number, tplId: string): Promise<{ template: StoredTemplate; keys: Map<string, string> } | null> {
+    const key = `${accountId}:${tplId}`;
+    const cached = this.cards.get(key);
+    if (cached !== undefined) return cached;
+    const template = await this.store.templates.forLink(accountId, tplId);
+    const card = template ? { template, keys: await this.store.materials.objectKeys(accountId, materialIdsOf(template.pages)) } : null;
+    // A template not found may be created later under that id only by another account: not cached.
+    if (card) {
+      if (this.cards.size >= CARD_CACHE_SIZE) this.cards.delete(this.cards.keys().next().value as string);
+      this.cards.set(key, card);
+    }
+    return card;
   }
+}
+
+/**
+ * One transaction's worth of opens: resolves claimed per link (in one order for every writer),
+ * refused attempts marking never-resolved links failed, then every event, counter and receipt
+ * written together.
+ */
+async function applyWrites(tx: Repositories, batch: OpenWrite[]): Promise<WriteResult[]> {
+  const results: WriteResult[] = batch.map(() => ({ resolved: false, usedUp: false }));
+  const keyOf = (l: Link) => `${l.domain}\u0000${l.aimCode}`;
+  const claims = new Map<string, number[]>();
+  const refusals = new Map<string, OpenWrite>();
+  batch.forEach((w, i) => {
+    if (w.kind === 'open' && w.wantsResolve) claims.set(keyOf(w.link), [...(claims.get(keyOf(w.link)) ?? []), i]);
+    if (w.kind === 'refused' && w.person) refusals.set(keyOf(w.link), w);
+  });
+  for (const key of [...new Set([...claims.keys(), ...refusals.keys()])].sort()) {
+    const wanting = claims.get(key) ?? [];
+    if (wanting.length > 0) {
+      const first = batch[wanting[0] as number] as OpenWrite;
+      const granted = await tx.links.claimResolves(first.link.domain, first.link.aimCode, wanting.length, first.now);
+      wanting.forEach((i, n) => {
+        const r = results[i] as WriteResult;
+        r.resolved = n < granted;
+        // A group link's resolves ran out meanwhile; an individual link's recipient just reopens.
+        r.usedUp = !r.resolved && (batch[i] as OpenWrite).link.codeType === 'group';
+      });
+    }
+    const refused = refusals.get(key);
+    if (refused) await tx.links.markFailed(refused.link.domain, refused.link.aimCode, refused.now);
+  }
+
+  const events = batch.map((w, i) => {
+    const r = results[i] as WriteResult;
+    const kind: LinkEventKind = w.kind === 'click' ? 'click'
+      : w.kind === 'refused' || r.usedUp ? (w.person ? 'refused' : 'preview')
+        : r.resolved ? 'resolve' : w.person ? 'reopen' : 'preview';
+    return { accountId: w.link.accountId, domain: w.link.domain, aimCode: w.link.aimCode, kind, userAgent: w.userAgent, at: w.now };
+  });
+  await tx.links.recordEvents(events);
+
+  const resolved = batch.filter((_, i) => (results[i] as WriteResult).resolved);
+  await tx.links.countResolves(resolved.map((w) => ({ accountId: w.link.accountId, tplId: w.link.tplId, day: dayStart(w.link.createdAt), n: 1 })));
+  const counts: TemplateEventCount[] = [];
+  batch.forEach((w, i) => {
+    const r = results[i] as WriteResult;
+    const base = { accountId: w.link.accountId, tplId: w.link.tplId, day: dayStart(w.now) };
+    const who = { domain: w.link.domain, aimCode: w.link.aimCode, id: w.visitor.id };
+    if (r.resolved) counts.push({ ...base, event: 'resolve', visitor: null });
+    // An exposure is the card shown to a person (a redirect shows none).
+    if (w.kind === 'open' && w.person && !r.usedUp && !w.link.customUrl) counts.push({ ...base, event: 'expose', visitor: who });
+    if (w.kind === 'click') counts.push({ ...base, event: 'click', visitor: who });
+  });
+  await tx.templateReports.count(counts);
+  await queueReceipts(tx, resolved);
+  return results;
+}
+
+/** The shortchain receipts of resolved links, one per registered url_type 0 and 2 of their account. */
+async function queueReceipts(tx: Repositories, resolved: OpenWrite[]): Promise<void> {
+  if (resolved.length === 0) return;
+  const targets = new Map<number, Awaited<ReturnType<Repositories['callbacks']['targets']>>>();
+  const jobs: OutboxJobInput[] = [];
+  for (const w of resolved) {
+    const accountId = w.link.accountId;
+    if (!targets.has(accountId)) targets.set(accountId, await tx.callbacks.targets(accountId, RECEIPT_URL_TYPES));
+    const receipt = shortChainReceipt(w.link);
+    for (const t of targets.get(accountId) ?? []) {
+      jobs.push({
+        kind: JOB_KINDS.receipt, accountId,
+        payload: { urlType: t.urlType, domainId: t.domainId, callbackType: 'shortchain' as const, receipt },
+        runAt: receiptRunAt(t.urlType, w.now),
+      });
+    }
+  }
+  if (jobs.length > 0) await tx.outbox.enqueue(jobs, (resolved[0] as OpenWrite).now);
 }
 
 /** A small page for the link host's refusals. */

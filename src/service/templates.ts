@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
-  checkTemplate, DISABLE_DESC, templateStatusReceipt, VENDORS, type NewTemplateInput, type StoredTemplate, type Vendor,
+  checkTemplate, DISABLE_DESC, materialIdsOf, templateStatusReceipt, VENDORS, type NewTemplateInput, type StoredTemplate, type Vendor,
 } from '../domain/aim-template.js';
 import type { Clock } from '../domain/clock.js';
 import { ErrorCodes, InvalidParameter } from '../domain/errors.js';
@@ -12,6 +12,17 @@ export interface TemplateOptions {
   /** Approve every vendor at creation (AIMLEDGER_TEMPLATE_AUTO_APPROVE; on in the demo). */
   autoApprove: boolean;
 }
+
+/** A preview page's template, its account and its materials' object keys (material id → key). */
+export interface PreviewCard {
+  accountId: number;
+  template: StoredTemplate;
+  keys: Map<string, string>;
+}
+
+/** How long a preview's template is kept in memory, and how many are. */
+const PREVIEW_CACHE_MS = 2000;
+const PREVIEW_CACHE_SIZE = 1000;
 
 /** The url_type whose URL gets template-status receipts. */
 const TEMPLATE_STATUS_URL_TYPE = 1;
@@ -38,7 +49,30 @@ function notFound(tplId: string): InvalidParameter {
  * transaction, so none is lost.
  */
 export class Templates {
+  /** Preview pages' templates by preview key, kept briefly (a template's pages never change). */
+  private readonly previews = new Map<string, { card: PreviewCard; at: number }>();
+
   constructor(private readonly store: Store, private readonly clock: Clock, private readonly options: TemplateOptions) {}
+
+  /**
+   * The template a preview URL names (not deleted) with its materials' object keys. Kept for
+   * PREVIEW_CACHE_MS: a deletion through this process ends its preview at once, one through
+   * another process within that time.
+   */
+  async previewCard(previewKey: string): Promise<PreviewCard | undefined> {
+    const now = Date.now();
+    const cached = this.previews.get(previewKey);
+    if (cached && now - cached.at < PREVIEW_CACHE_MS) return cached.card;
+    const found = await this.store.templates.byPreviewKey(previewKey);
+    if (!found) {
+      this.previews.delete(previewKey);
+      return undefined;
+    }
+    const card = { ...found, keys: await this.store.materials.objectKeys(found.accountId, materialIdsOf(found.template.pages)) };
+    if (this.previews.size >= PREVIEW_CACHE_SIZE) this.previews.delete(this.previews.keys().next().value as string);
+    this.previews.set(previewKey, { card, at: now });
+    return card;
+  }
 
   async create(accountId: number, input: NewTemplateInput): Promise<string> {
     const checked = checkTemplate(input);
@@ -85,6 +119,7 @@ export class Templates {
   /** DeleteAimPersonalTemplate: gone from lists and sends; what names it keeps its id and name. */
   async remove(accountId: number, tplId: string): Promise<void> {
     if (!(await this.store.templates.softDelete(accountId, tplId, this.clock().getTime()))) throw notFound(tplId);
+    for (const [key, { card }] of this.previews) if (card.accountId === accountId && card.template.tplId === tplId) this.previews.delete(key);
   }
 
   /**

@@ -25,3 +25,12 @@ export function cardBody(overrides: Record<string, unknown> = {}): Record<string
     ...overrides,
   };
 }
+
+/** A card without variables, as group links need: the same card with fixed texts and targets. */
+export function plainCardBody(): Record<string, unknown> {
+  const plain = cardBody({ params: [] });
+  const pages = plain.pages as Array<{ contents: Array<Record<string, unknown>> }>;
+  pages[0]!.contents[0] = { ...pages[0]!.contents[0], action: { target: 'https://shop.example.com/a' } };
+  pages[0]!.contents[1] = { ...pages[0]!.contents[1], content: '您的账单已出。拒收请回复R' };
+  return plain;
+}

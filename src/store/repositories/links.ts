@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { Link, LinkDomain, ResolvedStatus } from '../../domain/link.js';
+import type { Link, LinkDomain, LinkEventKind, ResolvedStatus } from '../../domain/link.js';
 import type { ResolveDetailsFilter } from '../../domain/resolve-details-query.js';
 import { chunks } from '../compare.js';
 import type { StoreContext } from '../context.js';
@@ -112,24 +112,41 @@ export class LinksRepository {
   }
 
   /**
-   * Counts one resolve, unless the link ran out or expired meanwhile (another open won the race):
-   * answers whether it counted.
+   * Grants up to `wanted` resolves of a link that has not expired at `now`, as many as it has
+   * left, and marks it resolved: answers how many were granted. The link's row stays locked until
+   * the transaction ends (PostgreSQL), so concurrent claims never grant more than resolving_times.
    */
-  async resolve(domain: string, aimCode: string, now: number): Promise<boolean> {
-    const result = await this.ctx.db.updateTable('links')
-      .set((eb) => ({ resolved_times: eb('resolved_times', '+', 1), resolved_status: 'success', resolved_time: eb.fn.coalesce('resolved_time', eb.val(now)) }))
+  async claimResolves(domain: string, aimCode: string, wanted: number, now: number): Promise<number> {
+    const row = await this.ctx.db.selectFrom('links').select(['resolved_times', 'resolving_times', 'expires_at'])
       .where('domain', '=', domain).where('aim_code', '=', aimCode)
-      .where((eb) => eb('resolved_times', '<', eb.ref('resolving_times')))
-      .where('expires_at', '>', now)
+      .$if(this.ctx.adapter.backend === 'postgres', (qb) => qb.forUpdate())
       .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    if (!row || Number(row.expires_at) <= now) return 0;
+    const granted = Math.max(0, Math.min(wanted, row.resolving_times - row.resolved_times));
+    if (granted === 0) return 0;
+    await this.ctx.db.updateTable('links')
+      .set((eb) => ({ resolved_times: eb('resolved_times', '+', granted), resolved_status: 'success', resolved_time: eb.fn.coalesce('resolved_time', eb.val(now)) }))
+      .where('domain', '=', domain).where('aim_code', '=', aimCode)
+      .execute();
+    return granted;
   }
 
-  /** Counts a resolve for its template and the day its link was made. */
-  async countResolve(accountId: number, tplId: string, day: number): Promise<void> {
-    await this.ctx.db.insertInto('link_resolve_counts').values({ account_id: accountId, tpl_id: tplId, day, n: 1 })
-      .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'day']).doUpdateSet({ n: (eb) => eb('link_resolve_counts.n', '+', 1) }))
-      .execute();
+  /** Counts resolves for their template and the day their link was made (summed per key first). */
+  async countResolves(entries: Array<{ accountId: number; tplId: string; day: number; n: number }>): Promise<void> {
+    const sums = new Map<string, { account_id: number; tpl_id: string; day: number; n: number }>();
+    for (const e of entries) {
+      const key = `${e.accountId}\u0000${e.tplId}\u0000${e.day}`;
+      const row = sums.get(key) ?? { account_id: e.accountId, tpl_id: e.tplId, day: e.day, n: 0 };
+      row.n += e.n;
+      sums.set(key, row);
+    }
+    // One order for every writer, so two transactions never wait on each other's rows.
+    const rows = [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+    for (const part of chunks(rows, 4, this.ctx.adapter.maxParameters)) {
+      await this.ctx.db.insertInto('link_resolve_counts').values(part)
+        .onConflict((oc) => oc.columns(['account_id', 'tpl_id', 'day']).doUpdateSet({ n: (eb) => eb('link_resolve_counts.n', '+', eb.ref('excluded.n')) }))
+        .execute();
+    }
   }
 
   /** An attempt refused (expired, used up) on a link never resolved: its status becomes fail. */
@@ -138,10 +155,13 @@ export class LinksRepository {
       .where('domain', '=', domain).where('aim_code', '=', aimCode).where('resolved_status', '=', 'unresolved').execute();
   }
 
-  async recordEvent(event: { accountId: number; domain: string; aimCode: string; kind: 'resolve' | 'reopen' | 'preview' | 'refused' | 'click'; userAgent: string | null; at: number }): Promise<void> {
-    await this.ctx.db.insertInto('link_events').values({
-      account_id: event.accountId, domain: event.domain, aim_code: event.aimCode, kind: event.kind, user_agent: event.userAgent?.slice(0, 300) ?? null, at: event.at,
-    }).execute();
+  /** Records opens, in one statement per few thousand. */
+  async recordEvents(events: Array<{ accountId: number; domain: string; aimCode: string; kind: LinkEventKind; userAgent: string | null; at: number }>): Promise<void> {
+    for (const part of chunks(events, 6, this.ctx.adapter.maxParameters)) {
+      await this.ctx.db.insertInto('link_events').values(part.map((e) => ({
+        account_id: e.accountId, domain: e.domain, aim_code: e.aimCode, kind: e.kind, user_agent: e.userAgent?.slice(0, 300) ?? null, at: e.at,
+      }))).execute();
+    }
   }
 
   /** How often each kind of event happened to a link. */
