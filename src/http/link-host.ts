@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { cardCsp, cardPage, newNonce } from '../domain/card-render.js';
+import { cardCsp, newNonce, pageWithNonce } from '../domain/card-render.js';
 import { linkMessagePage, type LinkAnswer, type Links } from '../service/links.js';
 import type { AppDeps } from './deps.js';
 import { materialContentRoutes } from './routes/previews.js';
@@ -31,7 +31,7 @@ export interface LinkHostDeps {
 export async function buildLinkApp(deps: LinkHostDeps): Promise<FastifyInstance> {
   const app = Fastify({ logger: deps.logger ?? false, routerOptions: { ignoreTrailingSlash: true } });
   const misses = new RateLimiterMemory({ points: deps.missesPerMinute ?? 60, duration: 60 });
-  const page = (reply: FastifyReply, status: number, html: string, nonce: string) => reply.status(status)
+  const page = (reply: FastifyReply, status: number, html: string | Buffer, nonce: string) => reply.status(status)
     .header('content-security-policy', cardCsp(nonce)).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8').send(html);
 
@@ -66,7 +66,7 @@ export async function buildLinkApp(deps: LinkHostDeps): Promise<FastifyInstance>
       reply.header('set-cookie', `${VISITOR_COOKIE}=${answer.visitor}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax${request.protocol === 'https' ? '; Secure' : ''}`);
     }
     if (answer.status === 302) return reply.status(302).header('location', answer.location).header('cache-control', 'no-store').send();
-    if (answer.status === 200) return page(reply, 200, cardPage(answer.title, answer.card, nonce), nonce);
+    if (answer.status === 200) return page(reply, 200, pageWithNonce(answer.page, nonce), nonce);
     return page(reply, answer.status, linkMessagePage(answer.title, answer.message), nonce);
   }
 

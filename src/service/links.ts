@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
 import { materialIdsOf } from '../domain/aim-template.js';
-import { cardActionTargets, escapeHtml, renderCardBody } from '../domain/card-render.js';
+import { cardActionTargets, cardPageParts, escapeHtml, renderCardBody, type PageParts } from '../domain/card-render.js';
 import { JOB_KINDS, type OutboxJobInput } from '../domain/jobs.js';
 import { isPersonOpening, openOutcome, shortChainReceipt, type Link, type LinkEventKind, type TemplateEventCount } from '../domain/link.js';
 import type { StoredTemplate } from '../domain/aim-template.js';
@@ -19,7 +19,8 @@ export interface LinkOptions {
 export type LinkAnswer = (
   | { status: 404 | 410; title: string; message: string }
   | { status: 302; location: string }
-  | { status: 200; title: string; card: string }
+  /** The card's page, around the nonce the link host puts in. */
+  | { status: 200; page: PageParts }
 ) & {
   /** A new visitor id for the link host's first-party cookie (group links' unique counts). */
   visitor?: string;
@@ -53,6 +54,10 @@ interface WriteResult {
   usedUp: boolean;
 }
 
+/** How long a link read is used again, and how many are kept. */
+const LINK_CACHE_MS = 1000;
+const LINK_CACHE_SIZE = 10_000;
+
 /** Bound of the rendered-card cache (templates' cards never change once created). */
 const CARD_CACHE_SIZE = 1000;
 
@@ -71,13 +76,17 @@ export class Links {
   private readonly writes: GroupCommit<OpenWrite, WriteResult>;
   /** A template's card and material keys by account and tpl_id (a template's pages never change). */
   private readonly cards = new Map<string, { template: StoredTemplate; keys: Map<string, string> } | null>();
+  /** Links read in the last LINK_CACHE_MS, by domain and code (see find()). */
+  private readonly recent = new Map<string, { link: Link; at: number }>();
+  /** Group links' pages (the same for every open of one link). */
+  private readonly groupPages = new Map<string, PageParts>();
 
   constructor(private readonly store: Store, private readonly clock: Clock, private readonly options: LinkOptions) {
     this.writes = new GroupCommit((batch) => this.store.transaction((tx) => applyWrites(tx, batch)));
   }
 
   async open(domain: string, aimCode: string, method: string, userAgent: string | undefined, visitorCookie?: string): Promise<LinkAnswer> {
-    const link = await this.store.links.find(domain, aimCode);
+    const link = await this.find(domain, aimCode);
     if (!link) return { status: 404, title: 'Not found', message: 'This link does not exist.' };
     const now = this.clock().getTime();
     const person = isPersonOpening(method, userAgent, this.options.previewAgents);
@@ -92,14 +101,9 @@ export class Links {
     if (result.usedUp) return { status: 410, title: 'Link expired', message: 'This link has been used up.' };
     const fresh = person && visitor.fresh ? { visitor: visitor.id.slice(2) } : {};
     if (link.customUrl) return { status: 302, location: link.customUrl, ...fresh };
-    const card = await this.card(link.accountId, link.tplId);
-    if (!card) return { status: 404, title: 'Not found', message: 'The card of this link is not available.' };
-    // Declared variables the recipient was given no value for show empty, never as ${name}.
-    const values = { ...Object.fromEntries(card.template.params.map((p) => [p.key, ''])), ...(link.dyncParams ?? {}) };
-    const body = renderCardBody(card.template, {
-      values, materialUrl: (id) => (card.keys.has(id) ? `/materials/${card.keys.get(id) as string}` : null), track: (i) => `/${aimCode}/c/${i}`,
-    });
-    return { status: 200, title: card.template.tplName, card: body, ...fresh };
+    const page = await this.page(link);
+    if (!page) return { status: 404, title: 'Not found', message: 'The card of this link is not available.' };
+    return { status: 200, page, ...fresh };
   }
 
   /**
@@ -107,7 +111,7 @@ export class Links {
    * (a person's, once per visitor and day for the unique count).
    */
   async click(domain: string, aimCode: string, index: number, method: string, userAgent: string | undefined, visitorCookie?: string): Promise<LinkAnswer> {
-    const link = await this.store.links.find(domain, aimCode);
+    const link = await this.find(domain, aimCode);
     if (!link) return { status: 404, title: 'Not found', message: 'This link does not exist.' };
     const now = this.clock().getTime();
     if (now >= link.expiresAt) return { status: 410, title: 'Link expired', message: 'This link has expired.' };
@@ -121,6 +125,49 @@ export class Links {
       return { status: 302, location: target, ...(visitor.fresh ? { visitor: visitor.id.slice(2) } : {}) };
     }
     return { status: 302, location: target };
+  }
+
+  /**
+   * A link as read at most LINK_CACHE_MS ago. What a stale copy says about resolves left only
+   * decides whether an open asks to resolve: the transaction's locked claim decides whether it
+   * does, so a link opened by many at once costs no read per open.
+   */
+  private async find(domain: string, aimCode: string): Promise<Link | undefined> {
+    const key = `${domain}/${aimCode}`;
+    const now = Date.now();
+    const kept = this.recent.get(key);
+    if (kept && now - kept.at < LINK_CACHE_MS) return kept.link;
+    const link = await this.store.links.find(domain, aimCode);
+    if (!link) {
+      this.recent.delete(key);
+      return undefined;
+    }
+    if (this.recent.size >= LINK_CACHE_SIZE) this.recent.delete(this.recent.keys().next().value as string);
+    this.recent.set(key, { link, at: now });
+    return link;
+  }
+
+  /**
+   * The link's card page: the template filled with the recipient's variables, its links through
+   * the link host. A group link's page is the same for every open, so it is kept.
+   */
+  private async page(link: Link): Promise<PageParts | null> {
+    const key = `${link.domain}/${link.aimCode}`;
+    const kept = link.codeType === 'group' ? this.groupPages.get(key) : undefined;
+    if (kept) return kept;
+    const card = await this.card(link.accountId, link.tplId);
+    if (!card) return null;
+    // Declared variables the recipient was given no value for show empty, never as ${name}.
+    const values = { ...Object.fromEntries(card.template.params.map((p) => [p.key, ''])), ...(link.dyncParams ?? {}) };
+    const body = renderCardBody(card.template, {
+      values, materialUrl: (id) => (card.keys.has(id) ? `/materials/${card.keys.get(id) as string}` : null), track: (i) => `/${link.aimCode}/c/${i}`,
+    });
+    const page = cardPageParts(card.template.tplName, body);
+    if (link.codeType === 'group') {
+      if (this.groupPages.size >= CARD_CACHE_SIZE) this.groupPages.delete(this.groupPages.keys().next().value as string);
+      this.groupPages.set(key, page);
+    }
+    return page;
   }
 
   /** A template's card and its materials' keys, read once (a template's pages never change). */
@@ -147,23 +194,30 @@ export class Links {
 async function applyWrites(tx: Repositories, batch: OpenWrite[]): Promise<WriteResult[]> {
   const results: WriteResult[] = batch.map(() => ({ resolved: false, usedUp: false }));
   const keyOf = (l: Link) => `${l.domain}\u0000${l.aimCode}`;
+  // Every group link opened is looked at (a copy read earlier may not know it is used up); the
+  // opens that ask to resolve a link claim its resolves together.
   const claims = new Map<string, number[]>();
   const refusals = new Map<string, OpenWrite>();
   batch.forEach((w, i) => {
-    if (w.kind === 'open' && w.wantsResolve) claims.set(keyOf(w.link), [...(claims.get(keyOf(w.link)) ?? []), i]);
-    if (w.kind === 'refused' && w.person) refusals.set(keyOf(w.link), w);
+    const key = keyOf(w.link);
+    if (w.kind === 'open' && (w.wantsResolve || w.link.codeType === 'group')) claims.set(key, [...(claims.get(key) ?? []), i]);
+    if (w.kind === 'refused' && w.person) refusals.set(key, w);
   });
   for (const key of [...new Set([...claims.keys(), ...refusals.keys()])].sort()) {
-    const wanting = claims.get(key) ?? [];
-    if (wanting.length > 0) {
-      const first = batch[wanting[0] as number] as OpenWrite;
-      const granted = await tx.links.claimResolves(first.link.domain, first.link.aimCode, wanting.length, first.now);
+    const opens = claims.get(key) ?? [];
+    if (opens.length > 0) {
+      const wanting = opens.filter((i) => (batch[i] as OpenWrite).wantsResolve);
+      const first = batch[opens[0] as number] as OpenWrite;
+      const { granted, left } = await tx.links.claimResolves(first.link.domain, first.link.aimCode, wanting.length, first.now);
       wanting.forEach((i, n) => {
-        const r = results[i] as WriteResult;
-        r.resolved = n < granted;
-        // A group link's resolves ran out meanwhile; an individual link's recipient just reopens.
-        r.usedUp = !r.resolved && (batch[i] as OpenWrite).link.codeType === 'group';
+        (results[i] as WriteResult).resolved = n < granted;
       });
+      for (const i of opens) {
+        const r = results[i] as WriteResult;
+        // A group link with no resolve left is used up for every open that did not get one; an
+        // individual link's recipient just reopens.
+        r.usedUp = !r.resolved && (batch[i] as OpenWrite).link.codeType === 'group' && left === 0;
+      }
     }
     const refused = refusals.get(key);
     if (refused) await tx.links.markFailed(refused.link.domain, refused.link.aimCode, refused.now);

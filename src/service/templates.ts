@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   checkTemplate, DISABLE_DESC, materialIdsOf, templateStatusReceipt, VENDORS, type NewTemplateInput, type StoredTemplate, type Vendor,
 } from '../domain/aim-template.js';
+import { cardPageParts, renderCardBody, type PageParts } from '../domain/card-render.js';
 import type { Clock } from '../domain/clock.js';
 import { ErrorCodes, InvalidParameter } from '../domain/errors.js';
 import { JOB_KINDS } from '../domain/jobs.js';
@@ -17,7 +18,8 @@ export interface TemplateOptions {
 export interface PreviewCard {
   accountId: number;
   template: StoredTemplate;
-  keys: Map<string, string>;
+  /** The preview page, its variables showing their examples, around its nonce. */
+  page: PageParts;
 }
 
 /** How long a preview's template is kept in memory, and how many are. */
@@ -68,7 +70,13 @@ export class Templates {
       this.previews.delete(previewKey);
       return undefined;
     }
-    const card = { ...found, keys: await this.store.materials.objectKeys(found.accountId, materialIdsOf(found.template.pages)) };
+    const { template } = found;
+    const keys = await this.store.materials.objectKeys(found.accountId, materialIdsOf(template.pages));
+    const body = renderCardBody(template, {
+      values: Object.fromEntries(template.params.map((p) => [p.key, p.example])),
+      materialUrl: (id) => (keys.has(id) ? `/materials/${keys.get(id) as string}` : null),
+    });
+    const card = { ...found, page: cardPageParts(template.tplName, body, `Preview of template ${template.tplId}: variables show their examples`) };
     if (this.previews.size >= PREVIEW_CACHE_SIZE) this.previews.delete(this.previews.keys().next().value as string);
     this.previews.set(previewKey, { card, at: now });
     return card;

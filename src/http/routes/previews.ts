@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { cardCsp, newNonce, renderCard } from '../../domain/card-render.js';
+import { cardCsp, newNonce, pageWithNonce } from '../../domain/card-render.js';
 import type { AppDeps } from '../deps.js';
 
 const PREVIEW_KEY = /^[A-Za-z0-9_-]{24}$/;
@@ -19,13 +19,8 @@ export async function previewRoutes(app: FastifyInstance, deps: Pick<AppDeps, 't
       return reply.status(404).header('content-security-policy', cardCsp(nonce)).type('text/html; charset=utf-8')
         .send('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not found</title></head><body><p>No such preview.</p></body></html>');
     }
-    const { template, keys } = found;
     const nonce = newNonce();
-    const values = Object.fromEntries(template.params.map((p) => [p.key, p.example]));
-    const html = renderCard(template, {
-      values, nonce, banner: `Preview of template ${template.tplId}: variables show their examples`,
-      materialUrl: (id) => (keys.has(id) ? `/materials/${keys.get(id) as string}` : null),
-    });
+    const html = pageWithNonce(found.page, nonce);
     return reply.header('content-security-policy', cardCsp(nonce)).type('text/html; charset=utf-8').send(html);
   });
 }

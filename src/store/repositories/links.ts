@@ -112,23 +112,26 @@ export class LinksRepository {
   }
 
   /**
-   * Grants up to `wanted` resolves of a link that has not expired at `now`, as many as it has
-   * left, and marks it resolved: answers how many were granted. The link's row stays locked until
-   * the transaction ends (PostgreSQL), so concurrent claims never grant more than resolving_times.
+   * Grants up to `wanted` (0 or more) resolves of a link that has not expired at `now`, as many as
+   * it has left, and marks it resolved: answers how many were granted and how many it has left
+   * then (0 for a link gone or expired). The link's row stays locked until the transaction ends
+   * (PostgreSQL), so concurrent claims never grant more than resolving_times.
    */
-  async claimResolves(domain: string, aimCode: string, wanted: number, now: number): Promise<number> {
+  async claimResolves(domain: string, aimCode: string, wanted: number, now: number): Promise<{ granted: number; left: number }> {
     const row = await this.ctx.db.selectFrom('links').select(['resolved_times', 'resolving_times', 'expires_at'])
       .where('domain', '=', domain).where('aim_code', '=', aimCode)
       .$if(this.ctx.adapter.backend === 'postgres', (qb) => qb.forUpdate())
       .executeTakeFirst();
-    if (!row || Number(row.expires_at) <= now) return 0;
-    const granted = Math.max(0, Math.min(wanted, row.resolving_times - row.resolved_times));
-    if (granted === 0) return 0;
-    await this.ctx.db.updateTable('links')
-      .set((eb) => ({ resolved_times: eb('resolved_times', '+', granted), resolved_status: 'success', resolved_time: eb.fn.coalesce('resolved_time', eb.val(now)) }))
-      .where('domain', '=', domain).where('aim_code', '=', aimCode)
-      .execute();
-    return granted;
+    if (!row || Number(row.expires_at) <= now) return { granted: 0, left: 0 };
+    const left = Math.max(0, row.resolving_times - row.resolved_times);
+    const granted = Math.min(wanted, left);
+    if (granted > 0) {
+      await this.ctx.db.updateTable('links')
+        .set((eb) => ({ resolved_times: eb('resolved_times', '+', granted), resolved_status: 'success', resolved_time: eb.fn.coalesce('resolved_time', eb.val(now)) }))
+        .where('domain', '=', domain).where('aim_code', '=', aimCode)
+        .execute();
+    }
+    return { granted, left: left - granted };
   }
 
   /** Counts resolves for their template and the day their link was made (summed per key first). */
