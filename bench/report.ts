@@ -144,6 +144,9 @@ if (existsSync(analysis)) out.push(readFileSync(analysis, 'utf8').trim(), '');
 // The pipeline benchmark's section (bench/pipeline.md, written from bench/pipeline.ts's table).
 const pipeline = join(ROOT, 'bench', 'pipeline.md');
 if (existsSync(pipeline)) out.push(readFileSync(pipeline, 'utf8').trim(), '');
+// The link host's section (bench/link-host.md, written from bench/link-host.ts's table).
+const linkHost = join(ROOT, 'bench', 'link-host.md');
+if (existsSync(linkHost)) out.push(readFileSync(linkHost, 'utf8').trim(), '');
 // The isolation benchmark (bench/isolation.ts) writes its own section; keep it.
 const isolation = join(ROOT, 'bench', 'isolation.md');
 if (existsSync(isolation)) out.push(readFileSync(isolation, 'utf8').trim(), '');
