@@ -177,7 +177,10 @@ export async function startServer(config: Config, options: {
       await app.close().catch(() => {});
       throw listenFailure(error, config);
     }
-    const linkApp = await buildLinkApp({ links: services.links, materials: services.deps.materials, logger: loggerOptions(config.logLevel, options.logStream) });
+    const linkApp = await buildLinkApp({
+      links: services.links, materials: services.deps.materials, store, http: config.http, lifecycle,
+      logger: loggerOptions(config.logLevel, options.logStream),
+    });
     let linkUrl: string;
     try {
       linkUrl = await linkApp.listen({ host: config.host, port: config.linkPort });

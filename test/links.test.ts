@@ -10,6 +10,8 @@ import { runMaintenance } from '../src/service/maintenance.js';
 import { ReferenceData } from '../src/service/reference-data.js';
 import { isPersonOpening, openOutcome } from '../src/domain/link.js';
 import { GroupCommit } from '../src/service/group-commit.js';
+import type { Links } from '../src/service/links.js';
+import { buildLinkApp } from '../src/http/link-host.js';
 import { smsText } from '../src/domain/sms-text.js';
 import type { ChannelAdapter, OutboundMessage } from '../src/pipeline/channel.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
@@ -78,6 +80,29 @@ describe('link rules (no database)', () => {
     await assert.rejects(commit.submit(7), /database down/);
     fail = false;
     assert.equal(await commit.submit(8), 16, 'later batches go on');
+  });
+
+  it('the link host answers a database outage with a small 503 page, unknown paths with a 404 page; health under /-/', async () => {
+    const outage = Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+    const failing = { open: async () => { throw outage; }, click: async () => { throw new Error('a fault'); } } as unknown as Links;
+    let up = true;
+    const app = await buildLinkApp({
+      links: failing, materials: {} as never, store: { ping: async () => { if (!up) throw outage; }, isUnavailable: (e) => e === outage },
+    });
+    const down = await app.inject({ url: '/Ab12Cd', headers: { 'user-agent': BROWSER } });
+    assert.deepEqual([down.statusCode, down.headers['retry-after']], [503, '1']);
+    assert.match(String(down.headers['content-type']), /^text\/html/);
+    assert.match(down.body, /try again in a moment/);
+    assert.doesNotMatch(down.body, /ECONNREFUSED|connection refused|stack/);
+    const fault = await app.inject({ url: '/Ab12Cd/c/0', headers: { 'user-agent': BROWSER } });
+    assert.deepEqual([fault.statusCode, /Something went wrong/.test(fault.body), /a fault/.test(fault.body)], [500, true, false]);
+    const unknown = await app.inject({ url: '/a/b/c' });
+    assert.deepEqual([unknown.statusCode, /does not exist/.test(unknown.body)], [404, true]);
+    assert.deepEqual((await app.inject({ url: '/-/healthz' })).json(), { status: 'ok' });
+    assert.equal((await app.inject({ url: '/-/readyz' })).statusCode, 200);
+    up = false;
+    assert.equal((await app.inject({ url: '/-/readyz' })).statusCode, 503);
+    await app.close();
   });
 
   it('the SMS text puts the link where the template marks it', () => {

@@ -14,6 +14,7 @@ import { TooManyRequests, Unavailable } from '../domain/errors.js';
 import { AnonymousLimit } from './anonymous-limit.js';
 import { errorHandlerFor, notFoundHandler } from './error-handler.js';
 import { benchRoutes } from './routes/bench.js';
+import { serverLimits } from './server-limits.js';
 import { healthRoutes } from './routes/health.js';
 import { iamRoutes } from './routes/iam.js';
 import { materialContentRoutes, previewRoutes } from './routes/previews.js';
@@ -59,20 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: BODY_LIMIT,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    // A request that reaches an open connection while the server closes is served, not refused
-    // with the framework's own 503 body: close() waits for it, and the store is still open.
-    return503OnClosing: false,
-    // A client that sends its request slowly (a byte every few seconds) must not hold a
-    // connection for ever: the whole request within requestTimeout, its headers within
-    // headersTimeout (both answered 408 and closed), idle kept-alive connections closed after
-    // keepAliveTimeout. Node checks the first two every connectionsCheckingInterval.
-    requestTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs,
-    http: {
-      requestTimeout: limits.requestTimeoutMs,
-      headersTimeout: limits.headersTimeoutMs,
-      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
-    },
+    ...serverLimits(limits),
   });
   // Past the cap, new connections are closed at once rather than queued.
   if (limits.maxConnections > 0) app.server.maxConnections = limits.maxConnections;

@@ -1,8 +1,11 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { cardCsp, newNonce, pageWithNonce } from '../domain/card-render.js';
 import { linkMessagePage, type LinkAnswer, type Links } from '../service/links.js';
-import type { AppDeps } from './deps.js';
+import { DEFAULTS, type HttpLimits } from '../config.js';
+import type { Store } from '../store/store.js';
+import type { AppDeps, Lifecycle } from './deps.js';
+import { serverLimits } from './server-limits.js';
 import { materialContentRoutes } from './routes/previews.js';
 
 const AIM_CODE = /^[A-Za-z0-9]{3,10}$/;
@@ -17,10 +20,18 @@ function visitorCookie(header: string | undefined): string | undefined {
 export interface LinkHostDeps {
   links: Links;
   materials: AppDeps['materials'];
+  /** For readiness and telling a database outage (503) from a fault (500). */
+  store: Pick<Store, 'ping' | 'isUnavailable'>;
   logger?: FastifyServerOptions['logger'];
   /** Unknown codes one address may ask for a minute before it is refused (enumeration). */
   missesPerMinute?: number;
+  /** The same time limits and connection cap as the API's. */
+  http?: HttpLimits;
+  /** Draining: readiness answers 503 and connections close after their answer. */
+  lifecycle?: Lifecycle;
 }
+
+const DEFAULT_HTTP_LIMITS: HttpLimits = DEFAULTS;
 
 /**
  * The link host: public, unauthenticated `GET /<aim_code>` on a listener of its own, apart from
@@ -29,11 +40,47 @@ export interface LinkHostDeps {
  * used-up link. An address that asks for many unknown codes is refused for a minute (429).
  */
 export async function buildLinkApp(deps: LinkHostDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: deps.logger ?? false, routerOptions: { ignoreTrailingSlash: true } });
+  const limits = deps.http ?? DEFAULT_HTTP_LIMITS;
+  const lifecycle = deps.lifecycle ?? { draining: false };
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    routerOptions: { ignoreTrailingSlash: true },
+    // A phone on a slow network is still served; a client trickling bytes is not kept for ever.
+    ...serverLimits(limits),
+  });
+  if (limits.maxConnections > 0) app.server.maxConnections = limits.maxConnections;
   const misses = new RateLimiterMemory({ points: deps.missesPerMinute ?? 60, duration: 60 });
   const page = (reply: FastifyReply, status: number, html: string | Buffer, nonce: string) => reply.status(status)
     .header('content-security-policy', cardCsp(nonce)).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8').send(html);
+
+  // Health under /-/, which no link code can be (codes are letters and digits).
+  app.get('/-/healthz', async () => ({ status: 'ok' }));
+  app.get('/-/readyz', async (_request, reply) => {
+    if (lifecycle.draining) return reply.status(503).header('retry-after', '1').send({ status: 'draining' });
+    try {
+      await deps.store.ping();
+    } catch {
+      return reply.status(503).header('retry-after', '1').send({ status: 'database unreachable' });
+    }
+    return { status: 'ready' };
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (lifecycle.draining) reply.header('connection', 'close');
+    return payload;
+  });
+  // A recipient never sees a stack or a JSON error: a database outage is a small page saying to
+  // try again (503, Retry-After), anything else a small 500 page, logged.
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const unavailable = deps.store.isUnavailable(error);
+    const status = unavailable ? 503 : error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, unavailable ? 'link host: database unavailable' : 'link host: request failed');
+    if (unavailable) reply.header('retry-after', '1');
+    const message = status === 503 ? 'This page cannot be shown right now. Please try again in a moment.'
+      : status >= 500 ? 'Something went wrong. Please try again later.' : 'This request cannot be answered.';
+    return page(reply, status, linkMessagePage(status === 503 ? 'Try again' : 'Error', message), newNonce());
+  });
+  app.setNotFoundHandler((_request, reply) => page(reply, 404, linkMessagePage('Not found', 'This link does not exist.'), newNonce()));
 
   app.get('/:code', async (request, reply) => {
     const { code } = request.params as { code: string };

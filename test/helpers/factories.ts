@@ -71,7 +71,7 @@ export async function testStack(store: Store, options: {
     openApps.delete(app);
   });
   const { worker } = services.startPipeline(app.log);
-  const linkApp = await buildLinkApp({ links: services.links, materials: services.deps.materials });
+  const linkApp = await buildLinkApp({ links: services.links, materials: services.deps.materials, store });
   openApps.add(linkApp);
   linkApp.addHook('onClose', async () => {
     openApps.delete(linkApp);
