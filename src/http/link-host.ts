@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { cardCsp, newNonce, pageWithNonce } from '../domain/card-render.js';
+import { cardCsp } from '../domain/card-render.js';
+import { newNonce, pageWithNonce } from '../domain/card-page.js';
 import { linkMessagePage, type LinkAnswer, type Links } from '../service/links.js';
 import { DEFAULTS, type HttpLimits } from '../config.js';
 import type { Store } from '../store/store.js';

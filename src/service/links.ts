@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
 import { materialIdsOf } from '../domain/aim-template.js';
-import { cardActionTargets, cardPageParts, escapeHtml, renderCardBody, type PageParts } from '../domain/card-render.js';
+import { cardActionTargets, escapeHtml, renderCardBody } from '../domain/card-render.js';
+import { cardPageParts, type PageParts } from '../domain/card-page.js';
 import { JOB_KINDS, type OutboxJobInput } from '../domain/jobs.js';
 import { isPersonOpening, openOutcome, shortChainReceipt, type Link, type LinkEventKind, type TemplateEventCount } from '../domain/link.js';
 import type { StoredTemplate } from '../domain/aim-template.js';

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import {
   checkTemplate, DISABLE_DESC, materialIdsOf, templateStatusReceipt, VENDORS, type NewTemplateInput, type StoredTemplate, type Vendor,
 } from '../domain/aim-template.js';
-import { cardPageParts, renderCardBody, type PageParts } from '../domain/card-render.js';
+import { renderCardBody } from '../domain/card-render.js';
+import { cardPageParts, type PageParts } from '../domain/card-page.js';
 import type { Clock } from '../domain/clock.js';
 import { ErrorCodes, InvalidParameter } from '../domain/errors.js';
 import { JOB_KINDS } from '../domain/jobs.js';

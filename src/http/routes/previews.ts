@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { cardCsp, newNonce, pageWithNonce } from '../../domain/card-render.js';
+import { cardCsp } from '../../domain/card-render.js';
+import { newNonce, pageWithNonce } from '../../domain/card-page.js';
 import type { AppDeps } from '../deps.js';
 
 const PREVIEW_KEY = /^[A-Za-z0-9_-]{24}$/;
