@@ -12,7 +12,7 @@ import { IdentityAdmin } from '../src/service/identity-admin.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
 import { detail, testStack } from './helpers/factories.js';
-import { phones, postTask, taskBody, tenantWithReferences } from './helpers/pipeline.js';
+import { operatorToken, phones, postTask, taskBody, tenantWithReferences } from './helpers/pipeline.js';
 import { insertSendDetails } from '../src/service/ledger.js';
 
 /** Debian's Chromium. `.ci/run` installs it and sets AIMLEDGER_TEST_CHROMIUM, so CI never skips. */
@@ -162,8 +162,8 @@ for (const backend of BACKENDS) {
       }
     });
 
-    it('templates: builds a card with a live preview, creates it, disables and deletes it; uploads a material with progress', { timeout: 120_000 }, async () => {
-      const { app } = await testStack(store, { clock: systemClock });
+    it('templates: builds a card with a live preview, creates it, shows its report and a recipient\'s card, disables and deletes it; uploads a material with progress', { timeout: 120_000 }, async () => {
+      const { app, linkApp } = await testStack(store, { clock: systemClock });
       await app.listen({ host: '127.0.0.1', port: 0 });
       const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
       try {
@@ -215,6 +215,40 @@ for (const backend of BACKENDS) {
         await page.click('[data-test=create-template]');
         await page.waitForSelector('[data-test=error]');
         assert.match(await page.textContent('[data-test=error]') ?? '', /KM\.80000002: pages must carry "拒收请回复R"/);
+
+        // Approved, sent to a recipient with a value for its variable, opened and clicked: the
+        // template's report and the card that recipient sees.
+        const review = await app.inject({
+          method: 'POST', url: '/v1/aim/template-reviews', headers: { 'x-auth-token': await operatorToken(store, systemClock) },
+          payload: { account: tenant.account.name, tpl_id: tplId, decision: 'approve' },
+        });
+        assert.equal(review.statusCode, 200, review.body);
+        const body = taskBody([]);
+        const sent = (await postTask(app, token, { ...body, resolve_task: { ...(body.resolve_task as object), tpl_id: tplId, params: [
+          { cust_flag: '13100000001', dync_params: { param1: '李四' } }, { cust_flag: '13100000002', dync_params: { param1: '王五' } },
+        ] } })).json() as { task_id: string; resolve_task: { params: Array<{ aim_url: string }> } };
+        const [host, code] = (sent.resolve_task.params[0]?.aim_url as string).split('/') as [string, string];
+        const phone = { host, 'user-agent': 'Mozilla/5.0 (Linux; Android 14) AppleWebKit/537.36 Chrome/126.0 Mobile Safari/537.36' };
+        assert.equal((await linkApp.inject({ url: `/${code}`, headers: phone })).statusCode, 200);
+        assert.equal((await linkApp.inject({ url: `/${code}/c/0`, headers: phone })).statusCode, 302);
+        await page.click('[data-test=tab-templates]');
+        await page.click(`${row} [data-test=template-report]`);
+        await page.waitForSelector('[data-test=template-chart]');
+        assert.equal(await page.textContent('[data-test=template-totals]'), 'Exposures: 1 (Unique visitors: 1) · Clicks: 1 (Unique visitors: 1) · Resolves: 1');
+        await page.screenshot({ path: join(ARTIFACTS, `console-template-report-${backend.name}.png`), fullPage: true });
+        await page.click('[data-test=tab-details]');
+        await page.waitForSelector('[data-test=filters]');
+        await page.fill('input[name=task_id]', sent.task_id);
+        await page.click('[data-test=search]');
+        await page.waitForSelector('[data-test=task-links]');
+        await page.click('[data-test=task-link]:has-text("13100000002") [data-test=show-card]');
+        await page.waitForSelector('[data-test=recipient-card] .text');
+        assert.equal(await page.textContent('[data-test=recipient-card] .text'), '您好王五，账单已出。拒收请回复R');
+        assert.equal(await page.getAttribute('[data-test=recipient-card] a.button', 'href'), 'https://shop.example.com/bill');
+        assert.equal((await store.links.find(host, code))?.resolvedTimes, 1, 'showing a card opens no link');
+        await page.click('[data-test=recipient-card] [data-test=close]');
+        await page.click('[data-test=tab-templates]');
+        await page.waitForSelector(row);
 
         await page.click(`${row} [data-test=toggle-state]`);
         await page.waitForFunction((r) => document.querySelector(`${r} [data-test=tpl-state]`)?.textContent === 'Disabled', row);

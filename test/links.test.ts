@@ -250,7 +250,7 @@ for (const backend of BACKENDS) {
       const tplId = await cardTemplate(app, tenant.token);
       await postTask(app, tenant.token, sendBody(tplId, [{ cust_flag: '13100000100' }]));
       now = NOW - 3600_000;
-      const res = await postTask(app, tenant.token, sendBody(tplId, ['13100000101', '13100000102', '13100000103'].map((p) => ({ cust_flag: p }))));
+      const res = await postTask(app, tenant.token, sendBody(tplId, ['13100000101', '13100000102', '13100000103'].map((p, i) => ({ cust_flag: p, ...(i === 0 ? { dync_params: { param1: '甲' } } : {}) }))));
       const task = res.json() as { task_id: string; task_name: string; resolve_task: { params: Json[] } };
       const urls = task.resolve_task.params.map((p) => p.aim_url as string);
       now = NOW;
@@ -268,8 +268,9 @@ for (const backend of BACKENDS) {
         resolve_id: null, task_id: task.task_id, task_name: task.task_name, tpl_id: tplId, tpl_name: '账单提醒', cust_flag: '13100000101',
         send_account: 'alice', aim_url: urls[0], resolved_status: 'success', resolved_time: new Date(NOW).toISOString().replace('.000', ''),
         generate_date: new Date(NOW - 3600_000).toISOString().replace('.000', ''), expire_date: new Date(NOW - 3600_000 + 7 * DAY_MS).toISOString().replace('.000', ''),
-        result_code: '0',
+        result_code: '0', dync_params: { param1: '甲' },
       });
+      assert.equal(all.body.resolve_details.find((d) => d.aim_url === urls[1])?.dync_params, null);
       assert.match(first.resolve_id as string, /^[0-9a-f]{32}$/);
       assert.equal((await get('offset=0&limit=10')).body.page_info.total, 3, 'the last 24 hours by default: the older task is left out');
       assert.equal((await get(`offset=0&limit=10&begin_time=${new Date(NOW - 3 * DAY_MS).toISOString()}`)).body.page_info.total, 3, 'begin_time alone is ignored');

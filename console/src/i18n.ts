@@ -98,6 +98,16 @@ const LABELS = {
   opened: ['已解析', 'Opened'],
   notOpened: ['未解析', 'Not opened'],
   refused: ['解析失败', 'Refused (expired)'],
+  card: ['卡片', 'Card'],
+  showCard: ['查看', 'Show'],
+  recipientCard: ['{phone} 看到的卡片', 'The card {phone} sees'],
+  noCard: ['该模板已删除或没有卡片', 'The template was deleted or has no card'],
+  report: ['报表', 'Report'],
+  templateReport: ['模板 {id} 近 30 天（UTC 日）', 'Template {id}, last 30 days (UTC days)'],
+  exposures: ['曝光', 'Exposures'],
+  clicks: ['点击', 'Clicks'],
+  resolves: ['解析', 'Resolves'],
+  visitors: ['独立访客', 'Unique visitors'],
 } as const;
 
 export type Label = keyof typeof LABELS;

@@ -1,11 +1,15 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
-import { AimLedgerClient, ApiError, RESULT_WINDOW, SEND_STATUSES, type SendDetailRow, type SendDetailsFilter, type SendStatus } from '../../src/client/index.js';
+import { AimLedgerClient, ApiError, RESULT_WINDOW, SEND_STATUSES, type ResolveDetailsResponseBody, type SendDetailRow, type SendDetailsFilter, type SendStatus } from '../../src/client/index.js';
+import { materialIdsOf } from '../../src/domain/aim-template.js';
+import { renderCardBody } from '../../src/domain/card-render.js';
 import { currentLang, t, toggleLang, type Label } from './i18n.js';
 import { el } from './dom.js';
 import { renderTemplates } from './templates.js';
 import './style.css';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+
+type ResolveDetail = ResolveDetailsResponseBody['resolve_details'][number];
 
 const TOKEN_KEY = 'aimledger.token';
 const app = document.getElementById('app') as HTMLElement;
@@ -195,19 +199,48 @@ async function renderDetails(main: HTMLElement): Promise<void> {
   }
 }
 
-/** A task's links (one per recipient) and what became of them. */
+/** A task's links (one per recipient) and what became of them; each recipient's card on demand. */
 async function renderTaskLinks(target: HTMLElement, taskId: string): Promise<void> {
   if (!client) return;
   const now = Date.now();
   const utc = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
   // Links of any age within the queryable year (the API's default is the last day).
   const page = await client.listResolveDetails({ task_id: taskId, offset: 0, limit: 100, begin_time: utc(now - 364 * 86_400_000), end_time: utc(now) });
-  const head = el('tr', {}, ...(['phone', 'aimUrl', 'linkState', 'resolvedTime'] as const).map((l) => el('th', {}, t(l))));
+  const head = el('tr', {}, ...(['phone', 'aimUrl', 'linkState', 'resolvedTime', 'card'] as const).map((l) => el('th', {}, t(l))));
   target.append(el('h3', {}, t('links', { total: page.page_info.total })), el('table', { 'data-test': 'task-links' }, el('thead', {}, head), el('tbody', {},
     ...page.resolve_details.map((d) => el('tr', { 'data-test': 'task-link' },
       el('td', {}, d.cust_flag), el('td', { class: 'mono' }, d.aim_url),
       el('td', { class: `link-state ${d.resolved_status}` }, t(d.resolved_status === 'success' ? 'opened' : d.resolved_status === 'fail' ? 'refused' : 'notOpened')),
-      el('td', {}, local(d.resolved_time)))))));
+      el('td', {}, local(d.resolved_time)),
+      el('td', {}, el('button', { class: 'secondary', 'data-test': 'show-card', onclick: () => { showRecipientCard(d).catch(showError); } }, t('showCard'))))))));
+}
+
+/**
+ * The card a recipient sees at its link: the template rendered here with the renderer the link
+ * host uses and the recipient's dync_params, without opening the link (which would count).
+ */
+async function showRecipientCard(d: ResolveDetail): Promise<void> {
+  if (!client) return;
+  const api = client;
+  const tpl = (await api.listTemplates({ tpl_id: d.tpl_id, limit: 1 })).templates.find((x) => x.tpl_id === d.tpl_id);
+  const urls = new Map<string, string>();
+  for (const id of materialIdsOf(tpl?.pages ?? null)) {
+    for (const kind of ['image', 'video'] as const) {
+      const found = (await api.listMaterials({ resource_type: kind, aim_resource_id: id, offset: 1, limit: 1 })).data.results[0];
+      if (found) urls.set(id, new URL(found.obs_file_url).pathname);
+    }
+  }
+  const keyOf = (name: string) => /^\$\{(.+)\}$/.exec(name.trim())?.[1] ?? name;
+  const values = { ...Object.fromEntries((tpl?.params ?? []).map((p) => [keyOf(p.name), ''])), ...(d.dync_params ?? {}) };
+  const html = tpl?.pages ? renderCardBody({ cardId: tpl.card_id, pages: tpl.pages }, { values, materialUrl: (id) => urls.get(id) ?? null }) : '';
+  // Escaped by the renderer; parsed inert, then adopted.
+  const card = html ? new DOMParser().parseFromString(html, 'text/html').querySelector('main.card') : null;
+  document.querySelector('.drawer')?.remove();
+  const drawer = el('aside', { class: 'drawer', 'data-test': 'recipient-card', role: 'dialog' },
+    el('button', { class: 'close', 'data-test': 'close', onclick: () => drawer.remove() }, t('close')),
+    el('h3', {}, t('recipientCard', { phone: d.cust_flag })),
+    card ? el('div', { class: 'card-preview' }, document.importNode(card, true)) : el('p', {}, t('noCard')));
+  document.body.append(drawer);
 }
 
 function openDrawer(row: SendDetailRow): void {

@@ -1,3 +1,4 @@
+import { Chart } from 'chart.js';
 import { ApiError, type AimLedgerClient, type CreateTemplateRequest, type TemplatesResponseBody } from '../../src/client/index.js';
 import { CARD_IDS, VENDORS } from '../../src/domain/aim-template.js';
 import { renderCardBody } from '../../src/domain/card-render.js';
@@ -145,10 +146,63 @@ function templateList(ctx: TemplatesContext, page: TemplatesResponseBody): HTMLE
         onclick: () => { ctx.client.setTemplateState(tpl.tpl_id, tpl.tpl_state === 1 ? 0 : 1).then(ctx.rerender, ctx.showError); },
       }, t(tpl.tpl_state === 1 ? 'disable' : 'enable')),
       el('button', {
+        class: 'secondary', 'data-test': 'template-report',
+        onclick: () => { showReport(ctx, tpl.tpl_id).catch(ctx.showError); },
+      }, t('report')),
+      el('button', {
         class: 'danger', 'data-test': 'delete-template',
         onclick: () => { if (confirm(t('confirmDelete', { id: tpl.tpl_id }))) ctx.client.deleteTemplate(tpl.tpl_id).then(ctx.rerender, ctx.showError); },
       }, t('delete')))));
   return el('table', { 'data-test': 'templates' }, el('thead', {}, head), el('tbody', {}, ...rows));
+}
+
+let reportChart: Chart | undefined;
+
+/**
+ * A template's last 30 UTC days: exposures, clicks and resolves per day (template reports are
+ * counted as the events happen, so today's figures are there at once).
+ */
+async function showReport(ctx: TemplatesContext, tplId: string): Promise<void> {
+  const DAY = 86_400_000;
+  const today = Math.floor(Date.now() / DAY) * DAY;
+  const days = new Map<string, { expose: number; exposeUv: number; click: number; clickUv: number; resolve: number }>();
+  for (let i = 29; i >= 0; i--) days.set(new Date(today - i * DAY).toISOString().slice(0, 10), { expose: 0, exposeUv: 0, click: 0, clickUv: 0, resolve: 0 });
+  const utc = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  for (let offset = 0; ; offset += 100) {
+    const page = await ctx.client.listTemplateReports({ tpl_ids: [tplId], begin_time: utc(today - 29 * DAY), end_time: utc(today + DAY - 1000), offset, limit: 100 });
+    for (const r of page.template_reports) {
+      const day = days.get(r.start_time.slice(0, 10));
+      if (!day) continue;
+      day.expose += r.expose_pv;
+      day.exposeUv += r.expose_uv;
+      day.click += r.click_pv;
+      day.clickUv += r.click_uv;
+      day.resolve += r.resolving_times;
+    }
+    if (offset + 100 >= page.page_info.total) break;
+  }
+  const sum = (k: 'expose' | 'exposeUv' | 'click' | 'clickUv' | 'resolve') => [...days.values()].reduce((n, d) => n + d[k], 0);
+  reportChart?.destroy();
+  document.querySelector('[data-test=template-report-view]')?.remove();
+  const canvas = el('canvas', { 'data-test': 'template-chart', width: 900, height: 300 });
+  const view = el('section', { 'data-test': 'template-report-view' },
+    el('h3', {}, t('templateReport', { id: tplId })),
+    el('p', { 'data-test': 'template-totals' },
+      `${t('exposures')}: ${sum('expose')} (${t('visitors')}: ${sum('exposeUv')}) · ${t('clicks')}: ${sum('click')} (${t('visitors')}: ${sum('clickUv')}) · ${t('resolves')}: ${sum('resolve')}`),
+    canvas);
+  document.querySelector('[data-test=templates]')?.after(view);
+  reportChart = new Chart(canvas, {
+    type: 'bar',
+    data: {
+      labels: [...days.keys()].map((d) => d.slice(5)),
+      datasets: [
+        { label: t('exposures'), data: [...days.values()].map((d) => d.expose), backgroundColor: '#8aa4c8' },
+        { label: t('clicks'), data: [...days.values()].map((d) => d.click), backgroundColor: '#4caf7a' },
+        { label: t('resolves'), data: [...days.values()].map((d) => d.resolve), backgroundColor: '#e0a84c' },
+      ],
+    },
+    options: { animation: false, responsive: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+  });
 }
 
 /** Uploads with XMLHttpRequest, whose upload progress fetch does not report. */

@@ -191,7 +191,3 @@ export function cardPage(title: string, body: string, nonce: string, banner?: st
   ].join('');
 }
 
-/** The whole HTML document of a template's card. */
-export function renderCard(template: Pick<StoredTemplate, 'tplName' | 'cardId' | 'pages'>, options: RenderOptions): string {
-  return cardPage(template.tplName, renderCardBody(template, options), options.nonce, options.banner);
-}

@@ -39,6 +39,7 @@ const ResolveDetail = Type.Object({
   generate_date: Type.String(),
   expire_date: Type.String(),
   result_code: Type.String({ description: '0: the link was made.' }),
+  dync_params: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()], { description: 'Extension: the recipient\'s variables, as the link fills the card with them (null: none).' }),
 });
 
 export const ResolveDetailsResponse = Type.Object({ resolve_details: Type.Array(ResolveDetail), page_info: PageInfo });
@@ -75,6 +76,7 @@ export async function resolveDetailsRoutes(scope: FastifyInstance, deps: AppDeps
         send_account: l.sendAccount, aim_url: aimUrl(l.domain, l.aimCode), resolved_status: l.resolvedStatus,
         resolved_time: l.resolvedTime === null ? null : formatContractTime(l.resolvedTime),
         generate_date: formatContractTime(l.createdAt), expire_date: formatContractTime(l.expiresAt), result_code: '0',
+        dync_params: l.dyncParams,
       })),
       page_info: { offset: query.offset, limit: query.limit, total: page.total },
     } satisfies ResolveDetailsResponseBody;
