@@ -237,9 +237,11 @@ for (const backend of BACKENDS) {
         assert.equal(await page.textContent('[data-test=template-totals]'), 'Exposures: 1 (Unique visitors: 1) · Clicks: 1 (Unique visitors: 1) · Resolves: 1');
         await page.screenshot({ path: join(ARTIFACTS, `console-template-report-${backend.name}.png`), fullPage: true });
         await page.click('[data-test=tab-details]');
-        await page.waitForSelector('[data-test=filters]');
+        // The view's first query answers before the filter is set (else its answer could land last).
+        await page.waitForSelector('[data-test=range]');
         await page.fill('input[name=task_id]', sent.task_id);
         await page.click('[data-test=search]');
+        await page.waitForFunction(() => document.querySelector('[data-test=range]')?.textContent === '1–2 of 2');
         await page.waitForSelector('[data-test=task-links]');
         await page.click('[data-test=task-link]:has-text("13100000002") [data-test=show-card]');
         await page.waitForSelector('[data-test=recipient-card] .text');

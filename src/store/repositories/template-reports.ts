@@ -41,7 +41,8 @@ export class TemplateReportsRepository {
         visitors.set([v.domain, v.aim_code, v.day, v.kind, v.visitor].join('\u0000'), v);
       }
     }
-    const candidates = [...visitors.values()];
+    // In one order for every writer, like the counters below.
+    const candidates = [...visitors.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
     for (const part of chunks(candidates, 6, this.ctx.adapter.maxParameters)) {
       const added = await this.ctx.db.insertInto('link_visitors').values(part.map(({ event: _, ...v }) => v))
         .onConflict((oc) => oc.columns(['domain', 'aim_code', 'day', 'kind', 'visitor']).doNothing())
