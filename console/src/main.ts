@@ -204,8 +204,11 @@ async function renderTaskLinks(target: HTMLElement, taskId: string): Promise<voi
   if (!client) return;
   const now = Date.now();
   const utc = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  // Links of any age within the queryable year (the API's default is the last day).
-  const page = await client.listResolveDetails({ task_id: taskId, offset: 0, limit: 100, begin_time: utc(now - 364 * 86_400_000), end_time: utc(now) });
+  // Links of any age within the queryable year (the API's default is the last day), up to a day
+  // ahead: times are whole seconds, and a link made in this very second must not be left out.
+  const page = await client.listResolveDetails({
+    task_id: taskId, offset: 0, limit: 100, begin_time: utc(now - 364 * 86_400_000), end_time: utc(now + 86_400_000),
+  });
   const head = el('tr', {}, ...(['phone', 'aimUrl', 'linkState', 'resolvedTime', 'card'] as const).map((l) => el('th', {}, t(l))));
   target.append(el('h3', {}, t('links', { total: page.page_info.total })), el('table', { 'data-test': 'task-links' }, el('thead', {}, head), el('tbody', {},
     ...page.resolve_details.map((d) => el('tr', { 'data-test': 'task-link' },

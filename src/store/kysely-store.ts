@@ -9,6 +9,9 @@ import type { Store } from './store.js';
 import { QueryTemplates } from './query-templates.js';
 import { TOKEN_CACHE_MS, TokenCache } from './token-cache.js';
 
+/** How long an instance waits for another one's migrations on SQLite. */
+const MIGRATION_WAIT_MS = 120_000;
+
 /** The Store over Kysely; the same code runs on every backend the adapter describes. */
 export class KyselyStore implements Store {
   readonly db: Kysely<Database>;
@@ -57,22 +60,50 @@ export class KyselyStore implements Store {
     return inTransaction(this.ctx, (tx) => work(repositoriesFor(tx)));
   }
 
-  /** Migrates to the latest schema, or only up to `target` (a migration name; tests use it). */
+  /**
+   * Migrates to the latest schema, or only up to `target` (a migration name; tests use it). Several
+   * instances may start at once: on PostgreSQL Kysely's migrator takes an advisory lock, so one
+   * migrates and the others wait for it and find nothing left to do; on SQLite the whole run is
+   * one `BEGIN IMMEDIATE` transaction (other processes wait for the file's write lock), which also
+   * makes a failed migration leave nothing behind.
+   */
   async migrate(target?: string): Promise<void> {
     const migrator = new Migrator({
       db: this.db,
       provider: migrationProvider(this.adapter),
       ...(this.adapter.schema ? { migrationTableSchema: this.adapter.schema } : {}),
     });
-    try {
-      if (this.adapter.schema) {
-        await this.db.schema.createSchema(this.adapter.schema).ifNotExists().execute();
-      }
+    const run = async () => {
       const { error } = target ? await migrator.migrateTo(target) : await migrator.migrateToLatest();
       if (error) throw error;
+    };
+    try {
+      if (this.adapter.backend !== 'sqlite') return await run();
+      await this.beginImmediate();
+      try {
+        await run();
+      } catch (error) {
+        await sql`rollback`.execute(this.db);
+        throw error;
+      }
+      await sql`commit`.execute(this.db);
     } catch (error) {
       const why = this.adapter.describeOpenFailure?.(error);
       throw why ? new DatabaseOpenError(why, { cause: error }) : error;
+    }
+  }
+
+  /** Takes SQLite's write lock, waiting (without blocking the event loop) while another process migrates. */
+  private async beginImmediate(): Promise<void> {
+    const deadline = Date.now() + MIGRATION_WAIT_MS;
+    for (;;) {
+      try {
+        await sql`begin immediate`.execute(this.db);
+        return;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     }
   }
 
