@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { parseDuration } from './domain/duration.js';
 import { ConfigError } from './domain/errors.js';
@@ -57,6 +58,8 @@ export interface Config {
   shutdownDrainMs: number;
   /** Exports one account may run at once; more answer 429. */
   exportsPerAccount: number;
+  /** Server processes sharing the ports (`serve --workers`); 1 runs the server in this process. */
+  workers: number;
   /**
    * Requests a minute per client address that carry no credentials or fail authentication;
    * 0 turns the limit off.
@@ -109,6 +112,7 @@ export interface ConfigFlags {
   maxEventLoopDelayMs?: string;
   shutdownDrainMs?: string;
   exportsPerAccount?: string;
+  workers?: string;
   unauthenticatedPerMinute?: string;
   requestTimeoutMs?: string;
   headersTimeoutMs?: string;
@@ -273,6 +277,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const lag = pick(flags.maxEventLoopDelayMs, 'AIMLEDGER_MAX_EVENT_LOOP_DELAY_MS');
   const drain = pick(flags.shutdownDrainMs, 'AIMLEDGER_SHUTDOWN_DRAIN_MS');
   const exportsPer = pick(flags.exportsPerAccount, 'AIMLEDGER_EXPORTS_PER_ACCOUNT');
+  const workers = pick(flags.workers, 'AIMLEDGER_WORKERS');
   const anonymous = pick(flags.unauthenticatedPerMinute, 'AIMLEDGER_UNAUTHENTICATED_PER_MINUTE');
   const requestTimeout = pick(flags.requestTimeoutMs, 'AIMLEDGER_REQUEST_TIMEOUT_MS');
   const headersTimeout = pick(flags.headersTimeoutMs, 'AIMLEDGER_HEADERS_TIMEOUT_MS');
@@ -317,6 +322,8 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     maxEventLoopDelayMs: lag ? wholeNumber(lag.value, lag.name, 0, 60_000) : 1000,
     shutdownDrainMs: drain ? wholeNumber(drain.value, drain.name, 0, 600_000) : 5000,
     exportsPerAccount: exportsPer ? wholeNumber(exportsPer.value, exportsPer.name, 1, 1000) : DEFAULTS.exportsPerAccount,
+    // auto: one process per core.
+    workers: !workers ? 1 : workers.value === 'auto' ? availableParallelism() : wholeNumber(workers.value, `${workers.name} (a number or auto)`, 1, 64),
     unauthenticatedPerMinute: anonymous ? wholeNumber(anonymous.value, anonymous.name, 0, 10_000_000) : DEFAULTS.unauthenticatedPerMinute,
     http: httpLimits({
       requestTimeoutMs: requestTimeout ? wholeNumber(requestTimeout.value, requestTimeout.name, 100, 3_600_000) : DEFAULTS.requestTimeoutMs,

@@ -137,6 +137,24 @@ function listenFailure(error: unknown, config: Config, which: { port: number; fl
   return error;
 }
 
+/**
+ * What a group of server processes does once before they start (`serve --workers`): checks the
+ * settings, migrates, sets up the demo, and makes the master key, so that the processes do not
+ * each try at the same moment. Answers the demo's sign-in, if asked for.
+ */
+export async function prepareDatabase(config: Config, options: { demo?: boolean; clock?: Clock } = {}): Promise<DemoSetup | undefined> {
+  checkMasterKeySetting({ masterKey: config.masterKey, databaseUrl: config.databaseUrl });
+  const store = openStore({ url: config.databaseUrl });
+  try {
+    await store.migrate();
+    const demo = options.demo ? await ensureDemo(store, options.clock ?? systemClock) : undefined;
+    await openKeyring(store, { masterKey: config.masterKey, databaseUrl: config.databaseUrl });
+    return demo;
+  } finally {
+    await store.close();
+  }
+}
+
 /** Opens the store, migrates, optionally sets up the demo, and listens. */
 export async function startServer(config: Config, options: {
   demo?: boolean; clock?: Clock;

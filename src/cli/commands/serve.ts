@@ -1,10 +1,11 @@
+import cluster from 'node:cluster';
 import type { Command } from 'commander';
 import type { AddressInfo } from 'node:net';
-import { loadConfig, type ConfigFlags } from '../../config.js';
+import { loadConfig, type Config, type ConfigFlags } from '../../config.js';
 import { REGION } from '../../domain/identity.js';
-import { DEMO_APP_NAME, DEMO_PASSWORD, DEMO_USER } from '../../dev/demo.js';
+import { DEMO_APP_NAME, DEMO_PASSWORD, DEMO_USER, type DemoSetup } from '../../dev/demo.js';
 import { DEMO_SIGNATURES, DEMO_TEMPLATES } from '../../dev/synthetic.js';
-import { databaseOption, withStore } from '../shared.js';
+import { UsageError, databaseOption, withStore } from '../shared.js';
 
 /** The IAM password sign-in body for the demo user, as the banner prints it. */
 function demoLogin(domain: string) {
@@ -35,6 +36,121 @@ function displayHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** What a listening server process tells the primary (and the banner shows). */
+interface Listening {
+  base: string;
+  backend: string;
+  linkUrl: string;
+  linkDomain: string;
+  workers: number;
+}
+
+/** The lines `serve` prints once it listens: where, and with --demo how to try it. */
+function banner(at: Listening, demo: DemoSetup | undefined): string {
+  const { base } = at;
+  const lines = [
+    `aimledger serving on ${base} (store: ${at.backend}${at.workers > 1 ? `, ${at.workers} server processes` : ''})`,
+    `Web console: ${base}/console    API docs: ${base}/docs    OpenAPI: ${base}/openapi.json`,
+    `Link host (recipients' short links): ${at.linkUrl} (links read ${at.linkDomain}/<aim_code>)`,
+  ];
+  if (demo) {
+    const query = `offset=0&limit=2${demo.sampleTaskId ? `&task_id=${demo.sampleTaskId}` : ''}`;
+    lines.push(
+      '',
+      `Demo account "${demo.account.name}" (domain_id ${demo.account.domainId})${demo.created ? ', created with demo data' : ''}`,
+      `Demo user: ${DEMO_USER} / ${DEMO_PASSWORD} (te_admin)`,
+      `Token (valid until ${new Date(demo.expiresAt).toISOString()}):`,
+      demo.token,
+      '',
+      'Try:',
+      `curl -s -H "X-Auth-Token: ${demo.token}" "${base}/v1/aim/send-details?${query}"`,
+      '',
+      'Sign in as IAM clients do (the token comes back in the X-Subject-Token header):',
+      `curl -si -X POST "${base}/v3/auth/tokens" -H "Content-Type: application/json" -d '${JSON.stringify(demoLogin(demo.account.name))}'`,
+      '',
+      'Send a task to two phones (the simulator reports delivery a few seconds later; look the task up with task_id):',
+      `curl -s -X POST "${base}/v1/aim/send-tasks" -H "X-Auth-Token: ${demo.token}" -H "Content-Type: application/json" -d '${JSON.stringify(demoTask())}'`,
+      '',
+      `Access keys for the official Huawei Cloud SDKs (AK/SK): ./bin/aimledger key create --account ${demo.account.name} --user ${DEMO_USER}`,
+    );
+  }
+  return lines.join('\n') + '\n\n';
+}
+
+/**
+ * One of `serve --workers N`'s server processes: the whole server (API, link host, outbox worker)
+ * on the ports it shares with the others through node:cluster; the primary prepared the database.
+ */
+async function serveAsWorker(config: Config, demo: boolean): Promise<void> {
+  const { startServer } = await import('../../server.js');
+  // The demo approves templates at creation in every process, as one process does.
+  const server = await startServer({ ...config, templateAutoApprove: config.templateAutoApprove ?? demo });
+  const { port } = server.app.server.address() as AddressInfo;
+  const listening: Listening = {
+    base: `http://${displayHost(config.host)}:${port}`, backend: server.store.backend, linkUrl: server.linkUrl, linkDomain: server.linkDomain, workers: config.workers,
+  };
+  process.send?.({ type: 'listening', ...listening });
+  const stop = (signal: string) => {
+    server.app.log.info({ signal, pid: process.pid }, 'shutting down');
+    server.close().then(() => process.exit(0), (err: unknown) => {
+      server.app.log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * `serve --workers N`: prepares the database once (migrations, demo, master key), then runs N
+ * server processes sharing the ports. One that dies is replaced (a second later, so a process
+ * that cannot start does not spin); SIGTERM or SIGINT stops them all gracefully, each draining its
+ * connections, and the primary exits when the last one has.
+ */
+async function servePrimary(config: Config, demo: boolean): Promise<void> {
+  const { prepareDatabase } = await import('../../server.js');
+  const demoSetup = await prepareDatabase(config, { demo });
+  let stopping = false;
+  let started = false;
+  const listening = new Map<number, Listening>();
+  const first = await new Promise<Listening>((resolve, reject) => {
+    cluster.on('message', (worker, message: { type?: string } & Listening) => {
+      if (message?.type !== 'listening') return;
+      listening.set(worker.id, message);
+      if (!started && listening.size === config.workers) {
+        started = true;
+        resolve(message);
+      }
+    });
+    cluster.on('exit', (worker, code, signal) => {
+      listening.delete(worker.id);
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+        return;
+      }
+      if (!started) {
+        stopping = true;
+        for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGTERM');
+        reject(new UsageError(`a server process exited (${code ?? signal}) before it listened; see its message above`));
+        return;
+      }
+      process.stderr.write(`aimledger: server process ${worker.process.pid ?? '?'} exited (${code ?? signal}); starting another\n`);
+      setTimeout(() => { if (!stopping) cluster.fork(); }, 1000).unref();
+    });
+    for (let i = 0; i < config.workers; i++) cluster.fork();
+  });
+  process.stdout.write(banner(first, demoSetup));
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {});
+    if (workers.length === 0) process.exit(0);
+    for (const worker of workers) worker?.process.kill('SIGTERM');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
 /** `serve` and `migrate`. */
 export function registerServe(program: Command): void {
   program.command('serve')
@@ -60,44 +176,20 @@ export function registerServe(program: Command): void {
     .option('--simulator-delay-ms <ms>', 'simulated delivery report delay; default AIMLEDGER_SIMULATOR_DELAY_MS or 2000')
     .option('--simulator-fail-ratio <r>', 'share of simulated messages that fail, 0 to 1; default AIMLEDGER_SIMULATOR_FAIL_RATIO or 0.05')
     .option('--simulator-seed <n>', 'same seed and msg_id, same simulated outcome; default AIMLEDGER_SIMULATOR_SEED or 1')
+    .option('--workers <n>', 'server processes sharing the ports (a number, or auto: one per core), each with its own connections and outbox worker; default AIMLEDGER_WORKERS or 1')
     .option('--demo', 'create a demo account with data on first run and print a token and a curl')
     .addOption(databaseOption())
     .action(async (opts: ConfigFlags & { demo?: boolean }) => {
       const config = loadConfig(opts);
+      if (cluster.isWorker) return serveAsWorker(config, opts.demo === true);
+      if (config.workers > 1) return servePrimary(config, opts.demo === true);
       // Loaded only here: the server's modules take most of a second to load, and every other
       // command would pay for them.
       const { startServer } = await import('../../server.js');
       const server = await startServer(config, { demo: opts.demo === true });
       const { port } = server.app.server.address() as AddressInfo;
       const base = `http://${displayHost(config.host)}:${port}`;
-      const lines = [
-        `aimledger serving on ${base} (store: ${server.store.backend})`,
-        `Web console: ${base}/console    API docs: ${base}/docs    OpenAPI: ${base}/openapi.json`,
-        `Link host (recipients' short links): ${server.linkUrl} (links read ${server.linkDomain}/<aim_code>)`,
-      ];
-      if (server.demo) {
-        const { demo } = server;
-        const query = `offset=0&limit=2${demo.sampleTaskId ? `&task_id=${demo.sampleTaskId}` : ''}`;
-        lines.push(
-          '',
-          `Demo account "${demo.account.name}" (domain_id ${demo.account.domainId})${demo.created ? ', created with demo data' : ''}`,
-          `Demo user: ${DEMO_USER} / ${DEMO_PASSWORD} (te_admin)`,
-          `Token (valid until ${new Date(demo.expiresAt).toISOString()}):`,
-          demo.token,
-          '',
-          'Try:',
-          `curl -s -H "X-Auth-Token: ${demo.token}" "${base}/v1/aim/send-details?${query}"`,
-          '',
-          'Sign in as IAM clients do (the token comes back in the X-Subject-Token header):',
-          `curl -si -X POST "${base}/v3/auth/tokens" -H "Content-Type: application/json" -d '${JSON.stringify(demoLogin(demo.account.name))}'`,
-          '',
-          'Send a task to two phones (the simulator reports delivery a few seconds later; look the task up with task_id):',
-          `curl -s -X POST "${base}/v1/aim/send-tasks" -H "X-Auth-Token: ${demo.token}" -H "Content-Type: application/json" -d '${JSON.stringify(demoTask())}'`,
-          '',
-          `Access keys for the official Huawei Cloud SDKs (AK/SK): ./bin/aimledger key create --account ${demo.account.name} --user ${DEMO_USER}`,
-        );
-      }
-      process.stdout.write(lines.join('\n') + '\n\n');
+      process.stdout.write(banner({ base, backend: server.store.backend, linkUrl: server.linkUrl, linkDomain: server.linkDomain, workers: 1 }, server.demo));
       const stop = (signal: string) => {
         server.app.log.info({ signal }, 'shutting down');
         server.close().then(() => process.exit(0), (err: unknown) => {
