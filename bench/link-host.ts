@@ -10,12 +10,13 @@
  * in-memory echo of the same page bytes on the same server (`/bench/echo`), the framework limit.
  *
  * Options: --backends sqlite,postgres  --duration 10 (seconds per load run)  --connections 32
+ * --workers N (serve --workers)  --receipts false (no receipt URL)
  * --cpu-prof DIR (the server writes a CPU profile there).
  * PostgreSQL: AIMLEDGER_BENCH_PG_URL (default the local server). Prints a Markdown table for
  * docs/benchmarks.md (bench/link-host.md).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '32' },
     'cpu-prof': { type: 'string' },
     receipts: { type: 'string', default: 'true' },
+    workers: { type: 'string', default: '1' },
   },
 });
 const DURATION = Number(args.duration);
@@ -44,10 +46,20 @@ const freshDatabase = (backend: string) => freshBenchDatabase(backend, OUT, 'aim
 
 interface Load { rps: number; p50: number; p99: number; ok: number; other: number; errors: number; sent: number }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+/** CPU seconds (user + system) a process and its server processes (`--workers`) have used so far, from /proc (Linux). */
 function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  const own = (p: number) => {
+    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  const children = readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d)).map(Number).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(pid);
+    } catch {
+      return false;
+    }
+  });
+  return own(pid) + children.reduce((sum, p) => sum + own(p), 0);
 }
 
 /** Drives `url`; also answers the server's CPU time per answer (µs), which the load generator sharing the cores does not skew. */
@@ -78,7 +90,7 @@ async function run(backend: string) {
   const url = await freshDatabase(backend);
   const withReceipts = args.receipts !== 'false';
   const token = await provisionSender(url, 'links', withReceipts ? receiver.url : undefined);
-  const server = await startServe(['--database', url], {
+  const server = await startServe(['--database', url, '--workers', args.workers], {
     AIMLEDGER_MASTER_KEY: randomBytes(32).toString('base64'), AIMLEDGER_CALLBACK_ALLOW_PRIVATE: 'true', AIMLEDGER_RATE_LIMIT_PER_MINUTE: '0',
     AIMLEDGER_TEMPLATE_AUTO_APPROVE: 'true', AIMLEDGER_BENCH_ROUTES: 'true', AIMLEDGER_UNAUTHENTICATED_PER_MINUTE: '0',
   }, args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : [], true);
@@ -98,10 +110,15 @@ async function run(backend: string) {
 
     // The same page bytes from memory, as the framework limit.
     const page = await (await fetch(previewUrl)).text();
-    const put = await fetch(`${server.base}/bench/echo`, { method: 'PUT', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: page });
-    if (put.status !== 204) throw new Error(`echo: ${put.status}`);
-    const echoed = await (await fetch(`${server.base}/bench/echo`)).text();
-    if (echoed !== page) throw new Error('the echo does not answer the page bytes');
+    // Every server process keeps its own echo: new connections are spread over them (round-robin).
+    for (let i = 0; i < 8 * Number(args.workers); i++) {
+      const put = await fetch(`${server.base}/bench/echo`, { method: 'PUT', headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }, body: page });
+      if (put.status !== 204) throw new Error(`echo: ${put.status}`);
+    }
+    for (let i = 0; i < 8 * Number(args.workers); i++) {
+      const echoed = await (await fetch(`${server.base}/bench/echo`, { headers: { connection: 'close' } })).text();
+      if (echoed !== page) throw new Error('the echo does not answer the page bytes');
+    }
 
     // Render and echo first, on a quiet server (the resolves' receipts are pushed afterwards).
     const browser = { 'user-agent': BROWSER };
@@ -122,7 +139,7 @@ async function run(backend: string) {
     while (withReceipts && receiver.count() < resolvedTimes && Date.now() - drainStart < 300_000) await sleep(200);
     const receipts = receiver.count();
     const result = {
-      backend: withReceipts ? backend : `${backend}, no receipt URL`, resolves, render, echo, resolvedTimes, receipts, drainS: (Date.now() - drainStart) / 1000, pageBytes: Buffer.byteLength(page),
+      backend: `${backend}${args.workers !== '1' ? `, ${args.workers} workers` : ''}${withReceipts ? '' : ', no receipt URL'}`, resolves, render, echo, resolvedTimes, receipts, drainS: (Date.now() - drainStart) / 1000, pageBytes: Buffer.byteLength(page),
       // autocannon stops counting at the deadline: answers still in flight then were served but not counted.
       exact: resolves.other === 0 && resolvedTimes >= resolves.ok && resolvedTimes <= resolves.sent && receipts === (withReceipts ? resolvedTimes : 0),
     };
@@ -139,7 +156,7 @@ const results = [];
 for (const backend of args.backends.split(',')) results.push(await run(backend));
 const ms = (n: number) => n.toFixed(1);
 const table = [
-  `Command: \`npm run bench:links -- --backends ${args.backends} --duration ${DURATION} --connections ${CONNECTIONS}\` (${new Date().toISOString()}).`,
+  `Command: \`npm run bench:links -- --backends ${args.backends} --duration ${DURATION} --connections ${CONNECTIONS} --workers ${args.workers} --receipts ${args.receipts}\` (${new Date().toISOString()}).`,
   '',
   '| backend | resolves/s (32 conn.) | p50 / p99 ms | server CPU µs per resolve | 200s ≤ resolved_times ≤ sent, = receipts | card render req/s | echo req/s | server CPU µs per render / echo | render ÷ echo (req/s; CPU) | resolves ≥ 1,000/s, p99 ≤ 50 ms | render ≥ 0.6 × echo |',
   '|---|---|---|---|---|---|---|---|---|---|---|',
