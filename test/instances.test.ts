@@ -8,10 +8,28 @@ import { IdentityAdmin } from '../src/service/identity-admin.js';
 import { insertSendDetails } from '../src/service/ledger.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { openStore } from '../src/store/open-store.js';
-import { BACKENDS, scratchDatabaseUrl } from './helpers/backends.js';
-import { detail } from './helpers/factories.js';
+import { BACKENDS, scratchDatabaseUrl, type TestBackend } from './helpers/backends.js';
+import type { FastifyInstance } from 'fastify';
+import { AuthThrottle, DEFAULT_AUTH_THROTTLE } from '../src/identity/auth-throttle.js';
+import { detail, fixedClock, testApp, testKeyring } from './helpers/factories.js';
+import { until } from './helpers/poll.js';
+import { sdkSign, sendSigned } from './helpers/signing.js';
 
 const DAY_MS = 86_400_000;
+
+/** Three migrated stores on one fresh database, as three instances have; dropped afterwards. */
+async function withThreeInstances(backend: TestBackend['name'], work: (stores: KyselyStore[]) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'aimledger-instances-'));
+  const db = await scratchDatabaseUrl(backend, dir);
+  const stores = [0, 1, 2].map(() => openStore({ url: db.url }) as KyselyStore);
+  try {
+    await work(stores);
+  } finally {
+    await Promise.all(stores.map((s) => s.close()));
+    await db.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * Several instances on one database: each opens its own store (its own connections), as separate
@@ -20,10 +38,7 @@ const DAY_MS = 86_400_000;
 for (const backend of BACKENDS) {
   describe(`several instances on one ${backend.name} database`, () => {
     it('three instances starting at once migrate once; on PostgreSQL three writers of the same new month\'s partition all succeed', { timeout: 120_000 }, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'aimledger-instances-'));
-      const db = await scratchDatabaseUrl(backend.name, dir);
-      const stores = [0, 1, 2].map(() => openStore({ url: db.url }) as KyselyStore);
-      try {
+      await withThreeInstances(backend.name, async (stores) => {
         await Promise.all(stores.map((s) => s.migrate()));
         const first = stores[0] as KyselyStore;
         const applied = await first.db.selectFrom('kysely_migration' as never).select('name' as never).execute() as Array<{ name: string }>;
@@ -41,11 +56,34 @@ for (const backend of BACKENDS) {
         const { n } = await first.db.selectFrom('send_details').select((eb) => eb.fn.countAll<number>().as('n'))
           .where('account_id', '=', account.id).where('send_time', '>=', month).executeTakeFirstOrThrow();
         assert.equal(Number(n), 150, 'every row landed');
-      } finally {
-        await Promise.all(stores.map((s) => s.close()));
-        await db.dispose();
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
+    });
+
+    it('a token revoked through one instance fails on the others within 2 s; a disabled access key at once', { timeout: 60_000 }, async () => {
+      await withThreeInstances(backend.name, async (stores) => {
+        await Promise.all(stores.map((s) => s.migrate()));
+        const apps = await Promise.all(stores.map((s) => testApp(s, fixedClock, new AuthThrottle({ ...DEFAULT_AUTH_THROTTLE, perAddress: 1000, perSubjectAndAddress: 1000 }))));
+        const admin = new IdentityAdmin(stores[0] as KyselyStore, fixedClock);
+        const name = `inst_${Date.now()}`;
+        await admin.createAccount(name);
+        await admin.createUser(name, 'alice', 'te_user', null);
+        const { token } = await admin.createToken(name, 'alice');
+        const key = await admin.createAccessKey(name, 'alice', testKeyring);
+        const byToken = (app: FastifyInstance) => app.inject({ url: '/v1/aim/send-details?offset=0&limit=1', headers: { 'x-auth-token': token } }).then((r) => r.statusCode);
+        const byKey = (app: FastifyInstance) => sendSigned(app, 'GET', sdkSign(key.accessKey, key.secretKey, { method: 'GET', path: '/v1/aim/send-details', query: { offset: '0', limit: '1' } })).then((r) => r.statusCode);
+        // Every instance has checked (and keeps for a moment) the token, and the key.
+        assert.deepEqual(await Promise.all(apps.map(byToken)), [200, 200, 200]);
+        assert.deepEqual(await Promise.all(apps.map(byKey)), [200, 200, 200]);
+
+        const revokedAt = Date.now();
+        assert.equal(await admin.revokeToken(token), true);
+        await until(async () => (await Promise.all(apps.map(byToken))).every((code) => code === 401), { timeoutMs: 5000, intervalMs: 50, what: 'the token refused everywhere' });
+        assert.ok(Date.now() - revokedAt <= 2500, `refused everywhere after ${Date.now() - revokedAt} ms`);
+
+        await admin.setAccessKeyStatus(name, key.accessKey, 'inactive');
+        assert.deepEqual(await Promise.all(apps.map(byKey)), [401, 401, 401], 'access keys are read on every request');
+        await Promise.all(apps.map((a) => a.close()));
+      });
     });
   });
 }
