@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { openStore } from '../src/store/open-store.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useScratchDatabase } from './helpers/backends.js';
 import { Receiver } from './helpers/receiver.js';
-import { startCli } from './helpers/serve.js';
+import { serveWithSimulator } from './helpers/serve.js';
 import { assertDeliveredOnce, provisionSender, stillSending, waitSettled } from './helpers/faults.js';
 import { phones, taskBody } from './helpers/pipeline.js';
 import { until } from './helpers/poll.js';
 
-/** Starts `serve` with a quick, partly failing simulator and resolves with its base URL once it listens. */
-async function serve(database: string, env: Record<string, string>): Promise<{ child: ChildProcess; base: string; exited: Promise<number | null> }> {
-  const started = await startCli([
-    'serve', '--port', '0', '--log-level', 'warn', '--database', database,
-    '--simulator-delay-ms', '300', '--simulator-fail-ratio', '0.2', '--simulator-seed', '5',
-  ], env, /serving on (http:\/\/\S+)/);
-  return { child: started.child, base: started.match[1] as string, exited: started.exited };
-}
 
 for (const backend of BACKENDS) {
   describe(`kill -9 on ${backend.name}`, () => {
@@ -29,7 +20,7 @@ for (const backend of BACKENDS) {
       const receiverBase = await receiver.start();
       const token = await provisionSender(db.url, 'crash', `${receiverBase}/receipts`);
 
-      const first = await serve(db.url, env);
+      const first = await serveWithSimulator(db.url, env, 5);
       const acknowledged = new Map<string, string[]>();
       let stop = false;
       let sent = 0;
@@ -63,7 +54,7 @@ for (const backend of BACKENDS) {
       const check = openStore({ url: db.url }) as KyselyStore;
       // Reports come 300 ms after dispatch, so the newest tasks were still in flight when killed.
       assert.ok(await stillSending(check, msgIds) > 0, 'some acknowledged messages were still sending at the kill');
-      const second = await serve(db.url, env);
+      const second = await serveWithSimulator(db.url, env, 5);
       try {
         // Tasks committed but never acknowledged (the answer died with the process) finish too:
         // their jobs come back when the dead process's leases expire.

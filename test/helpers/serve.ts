@@ -82,3 +82,15 @@ export function cliOnTerminal(args: string[], answers: Array<[RegExp, string]>, 
     child.on('close', (code) => { clearTimeout(timer); child.stdin.destroy(); resolve({ code, output }); });
   });
 }
+
+/**
+ * Starts `serve` on a free port with a quick, partly failing simulator (reports 300 ms after
+ * dispatch, a fifth of them failures) and resolves with its base URL once it listens.
+ */
+export async function serveWithSimulator(database: string, env: Record<string, string>, seed: number): Promise<{ child: ChildProcess; base: string; exited: Promise<number | null> }> {
+  const started = await startCli([
+    'serve', '--port', '0', '--log-level', 'warn', '--database', database,
+    '--simulator-delay-ms', '300', '--simulator-fail-ratio', '0.2', '--simulator-seed', String(seed),
+  ], env, /serving on (http:\/\/\S+)/);
+  return { child: started.child, base: started.match[1] as string, exited: started.exited };
+}

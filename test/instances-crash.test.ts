@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { openStore } from '../src/store/open-store.js';
+import type { KyselyStore } from '../src/store/kysely-store.js';
+import { BACKENDS, useScratchDatabase } from './helpers/backends.js';
+import { assertDeliveredOnce, provisionSender, waitSettled } from './helpers/faults.js';
+import { phones, taskBody } from './helpers/pipeline.js';
+import { until } from './helpers/poll.js';
+import { Receiver } from './helpers/receiver.js';
+import { serveWithSimulator } from './helpers/serve.js';
+
+
+for (const backend of BACKENDS) {
+  describe(`three instances and a kill -9 on ${backend.name}`, () => {
+    const db = useScratchDatabase(backend.name, 'aimledger-instances-crash-');
+    // One master key for all three (each instance would otherwise make its own key file).
+    const env: Record<string, string> = { AIMLEDGER_CALLBACK_ALLOW_PRIVATE: 'true', AIMLEDGER_RATE_LIMIT_PER_MINUTE: '0', AIMLEDGER_MASTER_KEY: randomBytes(32).toString('base64') };
+
+    it('three instances start at once on a new database, share the work, and one killed mid-flight loses nothing acknowledged', { timeout: 240_000 }, async () => {
+      const receiver = new Receiver();
+      const receiverBase = await receiver.start();
+      // Started together on an empty database: they migrate once between them.
+      const servers = await Promise.all([0, 1, 2].map(() => serveWithSimulator(db.url, env, 7)));
+      const token = await provisionSender(db.url, 'instances', `${receiverBase}/receipts`);
+      const acknowledged = new Map<string, string[]>();
+      let stop = false;
+      let sent = 0;
+      let queried = 0;
+      // Four clients spread their sends and queries over the instances still up.
+      const client = async (c: number) => {
+        for (let n = 0; !stop; n++) {
+          const server = servers[(c + n) % 3] as { base: string; down?: boolean };
+          if (server.down) continue;
+          try {
+            const res = await fetch(`${server.base}/v1/aim/send-tasks`, {
+              method: 'POST', headers: { 'X-Auth-Token': token, 'Content-Type': 'application/json' },
+              body: JSON.stringify(taskBody(phones(10, 13400000000 + c * 100_000 + (sent++) * 10))),
+            });
+            if (res.status === 200) {
+              const body = await res.json() as { task_id: string; resolve_task: { params: Array<{ msg_id: string }> } };
+              acknowledged.set(body.task_id, body.resolve_task.params.map((p) => p.msg_id));
+            } else await res.arrayBuffer();
+            const query = await fetch(`${server.base}/v1/aim/send-details?offset=0&limit=20`, { headers: { 'X-Auth-Token': token } });
+            if (query.status === 200) queried += 1;
+            await query.arrayBuffer();
+          } catch {
+            // That instance died under this request; the others carry on.
+          }
+        }
+      };
+      const clients = [0, 1, 2, 3].map(client);
+      await until(() => acknowledged.size >= 30, { timeoutMs: 90_000, intervalMs: 20, what: () => `${acknowledged.size} of 30 tasks acknowledged` });
+      const victim = servers[1] as { child: ChildProcess; base: string; exited: Promise<number | null>; down?: boolean };
+      victim.down = true;
+      victim.child.kill('SIGKILL');
+      assert.equal(await victim.exited, null, 'killed, not exited');
+      await until(() => acknowledged.size >= 45, { timeoutMs: 90_000, intervalMs: 20, what: () => `${acknowledged.size} of 45 tasks acknowledged after the kill` });
+      // It comes back (a restarted instance), and the work goes on through all three.
+      servers[1] = await serveWithSimulator(db.url, env, 7);
+      await until(() => acknowledged.size >= 60, { timeoutMs: 90_000, intervalMs: 20, what: () => `${acknowledged.size} of 60 tasks acknowledged after the restart` });
+      stop = true;
+      await Promise.all(clients);
+      assert.ok(queried > 0);
+
+      const check = openStore({ url: db.url }) as KyselyStore;
+      const msgIds = [...acknowledged.values()].flat();
+      try {
+        const migrations = await check.db.selectFrom('kysely_migration' as never).select('name' as never).execute() as Array<{ name: string }>;
+        assert.equal(new Set(migrations.map((m) => m.name)).size, migrations.length, 'each migration applied once');
+        // Every acknowledged message: one detail, one final state, its state changed once, and
+        // its receipt pushed (a push repeated after the kill is marked retry).
+        await waitSettled(check, msgIds, 120_000);
+        await assertDeliveredOnce(check, msgIds, receiver, '/receipts');
+        // Counters agree with the details, whichever instance is asked.
+        for (const server of [servers[0], servers[1], servers[2]]) {
+          const res = await fetch(`${(server as { base: string }).base}/v1/aim/send-tasks?limit=100&offset=0`, { headers: { 'X-Auth-Token': token } });
+          const { aim_send_tasks: tasks } = await res.json() as { aim_send_tasks: Array<{ task_id: string; sending_number: number; success_number: number; fail_number: number; send_count: number }> };
+          for (const t of tasks.filter((x) => acknowledged.has(x.task_id))) {
+            assert.deepEqual([t.sending_number, t.success_number + t.fail_number, t.send_count], [0, 10, 10], t.task_id);
+          }
+        }
+      } finally {
+        await check.close();
+        for (const server of servers) server.child.kill('SIGTERM');
+        await Promise.all(servers.map((s) => s.exited));
+        await receiver.down();
+      }
+    });
+  });
+}
