@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { openStore } from '../src/store/open-store.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
@@ -15,8 +14,9 @@ import { serveWithSimulator } from './helpers/serve.js';
 for (const backend of BACKENDS) {
   describe(`three instances and a kill -9 on ${backend.name}`, () => {
     const db = useScratchDatabase(backend.name, 'aimledger-instances-crash-');
-    // One master key for all three (each instance would otherwise make its own key file).
-    const env: Record<string, string> = { AIMLEDGER_CALLBACK_ALLOW_PRIVATE: 'true', AIMLEDGER_RATE_LIMIT_PER_MINUTE: '0', AIMLEDGER_MASTER_KEY: randomBytes(32).toString('base64') };
+    // PostgreSQL needs a master key given; on SQLite the three race to make master.key beside the
+    // file, and must all end up with the same one (AK/SK secrets are sealed with it).
+    const env: Record<string, string> = { AIMLEDGER_CALLBACK_ALLOW_PRIVATE: 'true', AIMLEDGER_RATE_LIMIT_PER_MINUTE: '0', ...db.keyEnv };
 
     it('three instances start at once on a new database, share the work, and one killed mid-flight loses nothing acknowledged', { timeout: 240_000 }, async () => {
       const receiver = new Receiver();

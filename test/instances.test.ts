@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 import { systemClock } from '../src/domain/clock.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
@@ -30,6 +32,24 @@ async function withThreeInstances(backend: TestBackend['name'], work: (stores: K
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+describe('instances starting together on a new SQLite file', () => {
+  it('all end up with the same master key, whichever makes master.key', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aimledger-key-'));
+    try {
+      const keyring = pathToFileURL(join(import.meta.dirname, '..', 'src', 'identity', 'keyring.ts')).href;
+      const code = `import(${JSON.stringify(keyring)}).then((m) => process.stdout.write(m.loadMasterKey({ masterKey: undefined, databaseUrl: ${JSON.stringify(`sqlite:${dir}/a.db`)} }).toString('base64')))`;
+      const keys = await Promise.all(Array.from({ length: 8 }, () => new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, ['--import', 'tsx', '-e', code], (error, stdout) => (error ? reject(error) : resolve(stdout)));
+      })));
+      assert.equal(new Set(keys).size, 1, 'one key');
+      assert.equal(keys[0]?.length, 44);
+      assert.deepEqual(readdirSync(dir), ['master.key'], 'no drafts left behind');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 /**
  * Several instances on one database: each opens its own store (its own connections), as separate

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../domain/errors.js';
 import type { Store } from '../store/store.js';
@@ -70,10 +70,16 @@ export function loadMasterKey(options: { masterKey: string | undefined; database
   const path = options.databaseUrl.slice('sqlite:'.length);
   if (path === ':memory:') return randomBytes(KEY_BYTES);
   const file = join(dirname(path), MASTER_KEY_FILE);
+  // Written whole under another name, then linked into place: an instance starting at the same
+  // moment either makes the key or reads a complete one, never an empty file.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  writeFileSync(draft, randomBytes(KEY_BYTES).toString('base64') + '\n', { flag: 'wx', mode: 0o600 });
   try {
-    writeFileSync(file, randomBytes(KEY_BYTES).toString('base64') + '\n', { flag: 'wx', mode: 0o600 });
+    linkSync(draft, file);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(draft);
   }
   return parseMasterKey(readFileSync(file, 'utf8'), file);
 }
