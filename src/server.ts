@@ -138,21 +138,32 @@ function listenFailure(error: unknown, config: Config, which: { port: number; fl
 }
 
 /**
- * What a group of server processes does once before they start (`serve --workers`): checks the
- * settings, migrates, sets up the demo, and makes the master key, so that the processes do not
- * each try at the same moment. Answers the demo's sign-in, if asked for.
+ * Opens the store ready for serving: settings checked before the database is touched (a
+ * deployment that cannot start must not leave a half-made demo account behind), migrated, the
+ * demo set up if asked for, the master key made or checked. Closes the store if any step fails.
  */
-export async function prepareDatabase(config: Config, options: { demo?: boolean; clock?: Clock } = {}): Promise<DemoSetup | undefined> {
+async function openPrepared(config: Config, options: { demo?: boolean; clock?: Clock }): Promise<{ store: Store; demo: DemoSetup | undefined; keyring: Keyring }> {
   checkMasterKeySetting({ masterKey: config.masterKey, databaseUrl: config.databaseUrl });
   const store = openStore({ url: config.databaseUrl });
   try {
     await store.migrate();
     const demo = options.demo ? await ensureDemo(store, options.clock ?? systemClock) : undefined;
-    await openKeyring(store, { masterKey: config.masterKey, databaseUrl: config.databaseUrl });
-    return demo;
-  } finally {
-    await store.close();
+    const keyring = await openKeyring(store, { masterKey: config.masterKey, databaseUrl: config.databaseUrl });
+    return { store, demo, keyring };
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
   }
+}
+
+/**
+ * What a group of server processes does once before they start (`serve --workers`), so that they
+ * do not each try at the same moment. Answers the demo's sign-in, if asked for.
+ */
+export async function prepareDatabase(config: Config, options: { demo?: boolean; clock?: Clock } = {}): Promise<DemoSetup | undefined> {
+  const { store, demo } = await openPrepared(config, options);
+  await store.close();
+  return demo;
 }
 
 /** Opens the store, migrates, optionally sets up the demo, and listens. */
@@ -162,14 +173,8 @@ export async function startServer(config: Config, options: {
   logStream?: NodeJS.WritableStream;
 } = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
-  // Every setting is checked before the database is touched: a deployment that cannot start
-  // must not leave a half-made demo account behind.
-  checkMasterKeySetting({ masterKey: config.masterKey, databaseUrl: config.databaseUrl });
-  const store = openStore({ url: config.databaseUrl });
+  const { store, demo, keyring } = await openPrepared(config, { demo: options.demo === true, clock });
   try {
-    await store.migrate();
-    const demo = options.demo ? await ensureDemo(store, clock) : undefined;
-    const keyring = await openKeyring(store, { masterKey: config.masterKey, databaseUrl: config.databaseUrl });
     // The links' domain: AIMLEDGER_LINK_BASE_URL's host, or the link host's own address once it listens.
     let linkDomain = config.linkBaseUrl ? new URL(config.linkBaseUrl).host : `${config.host}:${config.linkPort}`;
     const services = servicesFor(store, clock, keyring, {

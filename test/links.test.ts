@@ -453,6 +453,7 @@ for (const backend of BACKENDS) {
       const visit = (host: string, code: string) => linkApp.inject({ url: `/${code}`, headers: { host, 'user-agent': BROWSER } });
       assert.equal((await visit('go.example.com', 'Spring1')).statusCode, 200);
       assert.equal((await visit('GO.example.com', 'Spring3')).statusCode, 200);
+      assert.equal((await visit('go.example.com.', 'Spring3')).statusCode, 200, 'a fully qualified Host (trailing dot) is the same domain');
       assert.equal((await visit(LINK_DOMAIN, 'Spring1')).statusCode, 404);
       assert.equal((await store.links.find('go.example.com', 'Spring1'))?.resolvedStatus, 'success');
 

@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { cardCsp } from '../domain/card-render.js';
 import { newNonce, pageWithNonce } from '../domain/card-page.js';
+import { normaliseDomain } from '../domain/link.js';
 import { linkMessagePage, type LinkAnswer, type Links } from '../service/links.js';
 import { DEFAULTS, type HttpLimits } from '../config.js';
 import type { Store } from '../store/store.js';
@@ -91,7 +92,7 @@ export async function buildLinkApp(deps: LinkHostDeps): Promise<FastifyInstance>
     if (spent && spent.remainingPoints <= 0) {
       return reply.status(429).header('retry-after', String(Math.ceil(spent.msBeforeNext / 1000))).type('text/plain; charset=utf-8').send('Too many unknown links.\n');
     }
-    const domain = request.host.toLowerCase();
+    const domain = normaliseDomain(request.host);
     const answer: LinkAnswer = AIM_CODE.test(code)
       ? await deps.links.open(domain, code, request.method, request.headers['user-agent'], visitorCookie(request.headers.cookie))
       : { status: 404, title: 'Not found', message: 'This link does not exist.' };
@@ -103,7 +104,7 @@ export async function buildLinkApp(deps: LinkHostDeps): Promise<FastifyInstance>
     const { code, index } = request.params as { code: string; index: string };
     const nonce = newNonce();
     const answer: LinkAnswer = AIM_CODE.test(code) && /^[0-9]{1,3}$/.test(index)
-      ? await deps.links.click(request.host.toLowerCase(), code, Number(index), request.method, request.headers['user-agent'], visitorCookie(request.headers.cookie))
+      ? await deps.links.click(normaliseDomain(request.host), code, Number(index), request.method, request.headers['user-agent'], visitorCookie(request.headers.cookie))
       : { status: 404, title: 'Not found', message: 'This link does not exist.' };
     return send(request, reply, answer, nonce, request.ip);
   });

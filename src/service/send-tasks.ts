@@ -102,17 +102,17 @@ export class SendTasks {
     });
     await this.store.details.prepareFor(details);
     const failures = await this.store.transaction(async (tx) => {
-      const failed = await insertLinks(tx, links, customCodes);
-      const gone = new Set(failed.map((f) => f.index));
-      const sent = details.filter((_, i) => !gone.has(i));
-      await tx.tasks.insert(accountId, { ...task, taskState: sent.length > 0 ? 'Success' : 'Failed' });
+      const refused = await insertLinks(tx, links, customCodes);
+      const failed = new Set(refused.map((f) => f.index));
+      const sent = details.filter((_, i) => !failed.has(i));
+      task.taskState = sent.length > 0 ? 'Success' : 'Failed';
+      await tx.tasks.insert(accountId, task);
       const inserted = await recordDetails(tx, accountId, sent, createdAt);
       if (inserted.length !== sent.length) throw new Error('a new send task\'s msg_id already existed');
-      await tx.outbox.enqueue(details.flatMap((d, i) => (gone.has(i) ? [] : [dispatch(d, i)])), createdAt);
-      return failed;
+      await tx.outbox.enqueue(details.flatMap((d, i) => (failed.has(i) ? [] : [dispatch(d, i)])), createdAt);
+      return refused;
     });
     const gone = new Set(failures.map((f) => f.index));
-    task.taskState = details.length > failures.length ? 'Success' : 'Failed';
     this.onCreated();
     return {
       task, template, failures,

@@ -105,3 +105,18 @@ export function useScratchDatabase(backend: TestBackend['name'], prefix: string)
     keyEnv,
   };
 }
+
+/**
+ * The names of the migrations a store applied, in order, beside those a fresh store applies:
+ * equal when every migration ran (once: kysely_migration keys on the name).
+ */
+export async function appliedMigrations(store: KyselyStore): Promise<{ applied: string[]; expected: string[] }> {
+  const names = async (s: KyselyStore) => (await s.db.selectFrom('kysely_migration' as never).select('name' as never).orderBy('name' as never).execute() as Array<{ name: string }>).map((m) => m.name);
+  const fresh = new KyselyStore(adapterFor({ url: 'sqlite::memory:' }));
+  try {
+    await fresh.migrate();
+    return { applied: await names(store), expected: await names(fresh) };
+  } finally {
+    await fresh.close();
+  }
+}

@@ -78,18 +78,19 @@ function banner(at: Listening, demo: DemoSetup | undefined): string {
 }
 
 /**
- * One of `serve --workers N`'s server processes: the whole server (API, link host, outbox worker)
- * on the ports it shares with the others through node:cluster; the primary prepared the database.
+ * Runs the whole server (API, link host, outbox worker) in this process until SIGINT or SIGTERM,
+ * which drain and stop it. As one of `serve --workers N`'s processes it shares the ports with the
+ * others through node:cluster and does not set up the demo (the primary did), though it approves
+ * templates at creation as the demo's single process would.
  */
-async function serveAsWorker(config: Config, demo: boolean): Promise<void> {
+async function serveHere(config: Config, demo: boolean): Promise<{ listening: Listening; demo: DemoSetup | undefined }> {
+  // Loaded only here: the server's modules take most of a second to load, and every other
+  // command would pay for them.
   const { startServer } = await import('../../server.js');
-  // The demo approves templates at creation in every process, as one process does.
-  const server = await startServer({ ...config, templateAutoApprove: config.templateAutoApprove ?? demo });
+  const server = cluster.isWorker
+    ? await startServer({ ...config, templateAutoApprove: config.templateAutoApprove ?? demo })
+    : await startServer(config, { demo });
   const { port } = server.app.server.address() as AddressInfo;
-  const listening: Listening = {
-    base: `http://${displayHost(config.host)}:${port}`, backend: server.store.backend, linkUrl: server.linkUrl, linkDomain: server.linkDomain, workers: config.workers,
-  };
-  process.send?.({ type: 'listening', ...listening });
   const stop = (signal: string) => {
     server.app.log.info({ signal, pid: process.pid }, 'shutting down');
     server.close().then(() => process.exit(0), (err: unknown) => {
@@ -99,6 +100,10 @@ async function serveAsWorker(config: Config, demo: boolean): Promise<void> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  return {
+    listening: { base: `http://${displayHost(config.host)}:${port}`, backend: server.store.backend, linkUrl: server.linkUrl, linkDomain: server.linkDomain, workers: config.workers },
+    demo: server.demo,
+  };
 }
 
 /**
@@ -181,24 +186,10 @@ export function registerServe(program: Command): void {
     .addOption(databaseOption())
     .action(async (opts: ConfigFlags & { demo?: boolean }) => {
       const config = loadConfig(opts);
-      if (cluster.isWorker) return serveAsWorker(config, opts.demo === true);
-      if (config.workers > 1) return servePrimary(config, opts.demo === true);
-      // Loaded only here: the server's modules take most of a second to load, and every other
-      // command would pay for them.
-      const { startServer } = await import('../../server.js');
-      const server = await startServer(config, { demo: opts.demo === true });
-      const { port } = server.app.server.address() as AddressInfo;
-      const base = `http://${displayHost(config.host)}:${port}`;
-      process.stdout.write(banner({ base, backend: server.store.backend, linkUrl: server.linkUrl, linkDomain: server.linkDomain, workers: 1 }, server.demo));
-      const stop = (signal: string) => {
-        server.app.log.info({ signal }, 'shutting down');
-        server.close().then(() => process.exit(0), (err: unknown) => {
-          server.app.log.error({ err }, 'shutdown failed');
-          process.exit(1);
-        });
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
+      if (config.workers > 1 && cluster.isPrimary) return servePrimary(config, opts.demo === true);
+      const { listening, demo } = await serveHere(config, opts.demo === true);
+      if (cluster.isWorker) process.send?.({ type: 'listening', ...listening });
+      else process.stdout.write(banner(listening, demo));
     });
 
   program.command('migrate')
