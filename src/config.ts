@@ -11,6 +11,18 @@ import { ConfigError } from './domain/errors.js';
 
 export interface Config {
   databaseUrl: string;
+  /**
+   * A streaming replica of the PostgreSQL database (AIMLEDGER_DATABASE_READ_URL): queries and
+   * exports read from it, writes and reads of one's own writes go to databaseUrl.
+   */
+  databaseReadUrl: string | undefined;
+  /**
+   * Redis for request limits and the brute-force throttle (AIMLEDGER_REDIS_URL). Unset: they
+   * count in the database, shared by every process and instance all the same.
+   */
+  redisUrl: string | undefined;
+  /** What Redis keys begin with (AIMLEDGER_REDIS_KEY_PREFIX, default aimledger), for deployments sharing a server. */
+  redisKeyPrefix: string;
   host: string;
   port: number;
   /** The link host's port (AIMLEDGER_LINK_PORT; default the API's + 1, or 0 when that is 0). */
@@ -211,6 +223,19 @@ function bool(value: string, name: string): boolean {
   throw new ConfigError(`${name} must be true or false (got ${JSON.stringify(value)})`);
 }
 
+function redisUrl(value: string, name: string): string {
+  // Not echoed: a Redis URL may carry a password.
+  if (!/^rediss?:\/\/.+$/.test(value)) throw new ConfigError(`${name} must be redis://HOST[:PORT][/DB] or rediss://… (the value given is not shown: it may hold a password)`);
+  return value;
+}
+
+/** A read replica is a PostgreSQL one, for a PostgreSQL primary. */
+function readReplicaUrl(value: string, name: string, primary: string): string {
+  if (!/^postgres(ql)?:\/\/.+$/.test(value)) throw new ConfigError(`${name} must be postgres://… (a streaming replica of the database; the value given is not shown: it may hold a password)`);
+  if (!/^postgres(ql)?:\/\//.test(primary)) throw new ConfigError(`${name} needs a PostgreSQL database (AIMLEDGER_DATABASE_URL): an SQLite store has no replicas`);
+  return value;
+}
+
 function databaseUrl(value: string, name: string): string {
   // Not echoed: a database URL may carry a password.
   if (!/^(sqlite:.+|postgres(ql)?:\/\/.+)$/.test(value)) {
@@ -262,6 +287,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
       : env[variable] !== undefined ? { value: env[variable] as string, name: variable } : undefined;
 
   const db = pick(flags.database, 'AIMLEDGER_DATABASE_URL');
+  const readDb = pick(undefined, 'AIMLEDGER_DATABASE_READ_URL');
+  const redis = pick(undefined, 'AIMLEDGER_REDIS_URL');
+  const redisPrefix = pick(undefined, 'AIMLEDGER_REDIS_KEY_PREFIX');
+  if (redisPrefix && !/^[A-Za-z0-9_.:-]{1,64}$/.test(redisPrefix.value)) {
+    throw new ConfigError(`${redisPrefix.name} must be 1–64 letters, digits or _ . : - (got ${JSON.stringify(redisPrefix.value.slice(0, 80))})`);
+  }
   const host = pick(flags.host, 'AIMLEDGER_HOST');
   const p = pick(flags.port, 'AIMLEDGER_PORT');
   const lp = pick(flags.linkPort, 'AIMLEDGER_LINK_PORT');
@@ -302,6 +333,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   return {
     // The flag is --database although the variable is AIMLEDGER_DATABASE_URL.
     databaseUrl: db ? databaseUrl(db.value, db.name === '--database-url' ? '--database' : db.name) : DEFAULTS.databaseUrl,
+    databaseReadUrl: readDb && readDb.value !== '' ? readReplicaUrl(readDb.value, readDb.name, db?.value ?? DEFAULTS.databaseUrl) : undefined,
+    redisUrl: redis && redis.value !== '' ? redisUrl(redis.value, redis.name) : undefined,
+    redisKeyPrefix: redisPrefix?.value ?? 'aimledger',
     host: host?.value || DEFAULTS.host,
     port: p ? port(p.value, p.name) : DEFAULTS.port,
     linkPort: lp ? port(lp.value, lp.name) : ((api) => (api === 0 || api === 65535 ? 0 : api + 1))(p ? port(p.value, p.name) : DEFAULTS.port),

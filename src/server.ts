@@ -6,7 +6,8 @@ import { ConnectionTracker } from './http/drain.js';
 import { ListenError } from './http/listen-error.js';
 import { redactUrl } from './http/log-redaction.js';
 import { runMaintenance } from './service/maintenance.js';
-import { AuthThrottle } from './identity/auth-throttle.js';
+import { AuthThrottle, DEFAULT_AUTH_THROTTLE } from './identity/auth-throttle.js';
+import { openLimiters } from './store/limiters.js';
 import { AkSkAuthenticator, AuthenticatorChain, TokenAuthenticator, type Authenticator } from './identity/authenticator.js';
 import { checkMasterKeySetting, openKeyring, type Keyring } from './identity/keyring.js';
 import { IamService } from './service/iam.js';
@@ -174,18 +175,23 @@ export async function startServer(config: Config, options: {
 } = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const { store, demo, keyring } = await openPrepared(config, { demo: options.demo === true, clock });
+  let limiters: Awaited<ReturnType<typeof openLimiters>> | undefined;
   try {
+    // Request limits and the sign-in throttle count where every process and instance sees them.
+    limiters = await openLimiters({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix });
+    const shared = limiters;
     // The links' domain: AIMLEDGER_LINK_BASE_URL's host, or the link host's own address once it listens.
     let linkDomain = config.linkBaseUrl ? new URL(config.linkBaseUrl).host : `${config.host}:${config.linkPort}`;
     const services = servicesFor(store, clock, keyring, {
       simulator: config.simulator, allowPrivate: config.callbackAllowPrivate, ...(config.kannel ? { kannel: config.kannel } : {}),
+      throttle: new AuthThrottle(DEFAULT_AUTH_THROTTLE, shared),
       templateAutoApprove: config.templateAutoApprove ?? options.demo === true,
       materials: { quotaBytes: config.materialQuotaBytes, allowUrlFetch: config.materialUrlFetch },
       links: { domain: () => linkDomain, previewAgents: config.linkPreviewAgents },
     });
     const lifecycle: Lifecycle = { draining: false };
     const app = await buildApp({
-      ...services.deps, trustProxy: config.trustProxy, benchRoutes: config.benchRoutes, lifecycle,
+      ...services.deps, limiters: shared, trustProxy: config.trustProxy, benchRoutes: config.benchRoutes, lifecycle,
       rateLimitPerMinute: config.rateLimitPerMinute, maxEventLoopDelayMs: config.maxEventLoopDelayMs,
       exportsPerAccount: config.exportsPerAccount, unauthenticatedPerMinute: config.unauthenticatedPerMinute, http: config.http,
       logger: loggerOptions(config.logLevel, options.logStream),
@@ -201,7 +207,7 @@ export async function startServer(config: Config, options: {
       throw listenFailure(error, config);
     }
     const linkApp = await buildLinkApp({
-      links: services.links, materials: services.deps.materials, store, http: config.http, lifecycle,
+      links: services.links, materials: services.deps.materials, store, limiters: shared, http: config.http, lifecycle,
       logger: loggerOptions(config.logLevel, options.logStream),
     });
     let linkUrl: string;
@@ -247,12 +253,14 @@ export async function startServer(config: Config, options: {
           // Maintenance works in short transactions; let the current one finish before closing.
           await running;
           clearTimeout(retry);
+          await shared.close();
           await store.close();
         })();
         return closing;
       },
     };
   } catch (error) {
+    await limiters?.close().catch(() => {});
     await store.close().catch(() => {});
     throw error;
   }

@@ -13,19 +13,25 @@ import { openStore } from '../src/store/open-store.js';
 import { appliedMigrations, BACKENDS, scratchDatabaseUrl, type TestBackend } from './helpers/backends.js';
 import type { FastifyInstance } from 'fastify';
 import { AuthThrottle, DEFAULT_AUTH_THROTTLE } from '../src/identity/auth-throttle.js';
-import { detail, fixedClock, testApp, testKeyring } from './helpers/factories.js';
+import { detail, fixedClock, testApp, testKeyring, testStack } from './helpers/factories.js';
 import { until } from './helpers/poll.js';
 import { sdkSign, sendSigned } from './helpers/signing.js';
+import { openLimiters } from '../src/store/limiters.js';
+import type { Limiters } from '../src/domain/limits.js';
+import { randomBytes } from 'node:crypto';
+
+/** A Redis server for the limits' Redis variant (.ci/run sets it; without it that variant is skipped). */
+const REDIS_URL = process.env.AIMLEDGER_TEST_REDIS_URL;
 
 const DAY_MS = 86_400_000;
 
 /** Three migrated stores on one fresh database, as three instances have; dropped afterwards. */
-async function withThreeInstances(backend: TestBackend['name'], work: (stores: KyselyStore[]) => Promise<void>): Promise<void> {
+async function withThreeInstances(backend: TestBackend['name'], work: (stores: KyselyStore[], url: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'aimledger-instances-'));
   const db = await scratchDatabaseUrl(backend, dir);
   const stores = [0, 1, 2].map(() => openStore({ url: db.url }) as KyselyStore);
   try {
-    await work(stores);
+    await work(stores, db.url);
   } finally {
     await Promise.all(stores.map((s) => s.close()));
     await db.dispose();
@@ -107,5 +113,56 @@ for (const backend of BACKENDS) {
         await Promise.all(apps.map((a) => a.close()));
       });
     });
+
+    for (const where of ['database', 'redis'] as const) {
+      const skip = where === 'redis' && !REDIS_URL ? 'AIMLEDGER_TEST_REDIS_URL is not set' : false;
+      it(`counted in the ${where}: the per-account rate limit and the sign-in throttle hold across three instances`, { timeout: 60_000, skip }, async () => {
+        await withThreeInstances(backend.name, async (stores, url) => {
+          await Promise.all(stores.map((s) => s.migrate()));
+          // Each instance opens its own, as separate servers do; a prefix of this test's own keeps
+          // other runs' counts on the same Redis server apart.
+          const prefix = `t${randomBytes(6).toString('hex')}`;
+          const limiters: Limiters[] = await Promise.all(stores.map(() => openLimiters({ databaseUrl: url, redisUrl: where === 'redis' ? REDIS_URL : undefined, redisKeyPrefix: prefix })));
+          assert.deepEqual(limiters.map((l) => l.kind), Array(3).fill(where === 'redis' ? 'redis' : backend.name));
+          try {
+            const throttle = { perSubjectAndAddress: 4, perAddress: 1000, windowSeconds: 60, freeFailures: 1000, maxDelayMs: 0 };
+            const apps = await Promise.all(stores.map((s, i) => testStack(s, {
+              throttle: new AuthThrottle(throttle, limiters[i]), app: { rateLimitPerMinute: 7, limiters: limiters[i]! },
+            }).then((stack) => stack.app)));
+            const admin = new IdentityAdmin(stores[0] as KyselyStore, fixedClock);
+            const name = `lim_${randomBytes(4).toString('hex')}`;
+            await admin.createAccount(name);
+            await admin.createUser(name, 'alice', 'te_user', 'correct horse battery');
+            const { token } = await admin.createToken(name, 'alice');
+
+            // 7 requests a minute for the account, wherever they land: 12 spread over three
+            // instances get 7 answers and 5 refusals (per instance, all 12 would pass).
+            const statuses: number[] = [];
+            const remaining: string[] = [];
+            for (let i = 0; i < 12; i++) {
+              const res = await apps[i % 3]!.inject({ url: '/v1/aim/send-details?offset=0&limit=1', headers: { 'x-auth-token': token } });
+              statuses.push(res.statusCode);
+              remaining.push(String(res.headers['x-ratelimit-remaining']));
+            }
+            assert.deepEqual(statuses, [...Array(7).fill(200), ...Array(5).fill(429)], 'the limit is the account\'s');
+            assert.deepEqual(remaining.slice(0, 8), ['6', '5', '4', '3', '2', '1', '0', '0'], 'one count, whichever instance answers');
+
+            // 4 failed sign-ins of alice from one address, over three instances; the 5th attempt is
+            // refused by every instance, even with the right password.
+            const signIn = (app: FastifyInstance, password: string) => app.inject({
+              method: 'POST', url: '/v3/auth/tokens', remoteAddress: '10.9.8.7',
+              payload: { auth: { identity: { methods: ['password'], password: { user: { name: 'alice', password, domain: { name } } } } } },
+            }).then((r) => r.statusCode);
+            const failures: number[] = [];
+            for (let i = 0; i < 4; i++) failures.push(await signIn(apps[i % 3]!, `guess ${i}`));
+            assert.deepEqual(failures, [401, 401, 401, 401]);
+            assert.deepEqual(await Promise.all(apps.map((app) => signIn(app, 'correct horse battery'))), [429, 429, 429], 'refused by every instance');
+            await Promise.all(apps.map((a) => a.close()));
+          } finally {
+            await Promise.all(limiters.map((l) => l.close()));
+          }
+        });
+      });
+    }
   });
 }

@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { TooManyRequests, Unauthenticated } from '../domain/errors.js';
 import type { Authenticator, Credentials } from '../identity/authenticator.js';
 import type { Principal } from '../domain/identity.js';
+import { memoryLimiters, type Limiters } from '../domain/limits.js';
 
 /**
  * Paths that never count: load-balancer probes, and Kannel's delivery reports (a gateway posts
@@ -24,13 +25,13 @@ function hasCredentials(request: FastifyRequest): boolean {
  * A per-address budget for requests that carry no credentials or fail authentication. Per-account
  * limits only start once a caller is known, so without this an anonymous client could send
  * requests (each one an authentication attempt, a body parse, a log line) as fast as it liked.
- * In-process memory: one server process is one limit.
+ * Counted where `limiters` keeps counts (the server's are shared by every process and instance).
  */
 export class AnonymousLimit {
-  private readonly limiter: RateLimiterMemory;
+  private readonly limiter: RateLimiterAbstract;
 
-  constructor(readonly perMinute: number) {
-    this.limiter = new RateLimiterMemory({ points: perMinute, duration: 60 });
+  constructor(readonly perMinute: number, limiters: Limiters = memoryLimiters()) {
+    this.limiter = limiters.limiter({ name: 'anonymous', points: perMinute, durationSeconds: 60 });
   }
 
   /** Takes one request from the address's budget; throws 429 (with Retry-After) once it is spent. */

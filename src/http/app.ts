@@ -12,6 +12,8 @@ import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import { TooManyRequests, Unavailable } from '../domain/errors.js';
 import { AnonymousLimit } from './anonymous-limit.js';
+import { limiterStore } from './limiter-store.js';
+import { memoryLimiters } from '../domain/limits.js';
 import { errorHandlerFor, notFoundHandler } from './error-handler.js';
 import { benchRoutes } from './routes/bench.js';
 import { serverLimits } from './server-limits.js';
@@ -80,9 +82,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setErrorHandler(errorHandlerFor((error) => deps.store.isUnavailable(error)));
 
+  // Where every limit counts: shared by the server's processes and instances when the server
+  // passes its limiters, this process's memory otherwise (tests that build one app).
+  const limiters = deps.limiters ?? memoryLimiters();
   // Anonymous and failing requests are limited per address; valid credentials are not.
   const anonymousPerMinute = deps.unauthenticatedPerMinute ?? DEFAULTS.unauthenticatedPerMinute;
-  const anonymous = anonymousPerMinute > 0 ? new AnonymousLimit(anonymousPerMinute) : undefined;
+  const anonymous = anonymousPerMinute > 0 ? new AnonymousLimit(anonymousPerMinute, limiters) : undefined;
   anonymous?.register(app);
   const routeDeps = anonymous ? { ...deps, authenticator: anonymous.guard(deps.authenticator) } : deps;
   app.setNotFoundHandler(notFoundHandler);
@@ -122,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       timeWindow: 60_000,
       allowList: (request) => !request.url.startsWith('/v1/aim/'),
       keyGenerator: (request) => (request.principal ? `account:${request.principal.account.id}` : `address:${request.ip}`),
+      store: limiterStore(limiters.limiter({ name: 'api', points: perMinute, durationSeconds: 60 })),
       errorResponseBuilder: (_request, context) => new TooManyRequests(`rate limit of ${context.max} requests a minute reached; retry in ${context.after}`, Math.max(1, Math.ceil(context.ttl / 1000))),
     });
   }

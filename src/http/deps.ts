@@ -1,6 +1,7 @@
 import type { FastifyServerOptions } from 'fastify';
 import type { HttpLimits, TrustProxy } from '../config.js';
 import type { Clock } from '../domain/clock.js';
+import type { Limiters } from '../domain/limits.js';
 import type { Authenticator } from '../identity/authenticator.js';
 import type { Metrics } from '../metrics.js';
 import type { Callbacks } from '../service/callbacks.js';
@@ -28,6 +29,8 @@ export interface AppDeps {
   resolveTasks: ResolveTasks;
   /** Prometheus metrics served at /metrics; absent, none are kept. */
   metrics?: Metrics;
+  /** Where request limits count (shared by processes and instances); absent, this process's memory. */
+  limiters?: Limiters;
   /** Requests per minute per account on /v1/aim/* (default 6000); 0 turns the limit off. */
   rateLimitPerMinute?: number;
   /** Shed load (503) once the event loop lags this much (default 1000 ms); 0 turns it off. */

@@ -1,8 +1,8 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { cardCsp } from '../domain/card-render.js';
 import { newNonce, pageWithNonce } from '../domain/card-page.js';
 import { normaliseDomain } from '../domain/link.js';
+import { memoryLimiters, type Limiters } from '../domain/limits.js';
 import { linkMessagePage, type LinkAnswer, type Links } from '../service/links.js';
 import { DEFAULTS, type HttpLimits } from '../config.js';
 import type { Store } from '../store/store.js';
@@ -25,6 +25,8 @@ export interface LinkHostDeps {
   /** For readiness and telling a database outage (503) from a fault (500). */
   store: Pick<Store, 'ping' | 'isUnavailable'>;
   logger?: FastifyServerOptions['logger'];
+  /** Where the misses count (shared by processes and instances); absent, this process's memory. */
+  limiters?: Limiters;
   /** Unknown codes one address may ask for a minute before it is refused (enumeration). */
   missesPerMinute?: number;
   /** The same time limits and connection cap as the API's. */
@@ -51,7 +53,7 @@ export async function buildLinkApp(deps: LinkHostDeps): Promise<FastifyInstance>
     ...serverLimits(limits),
   });
   if (limits.maxConnections > 0) app.server.maxConnections = limits.maxConnections;
-  const misses = new RateLimiterMemory({ points: deps.missesPerMinute ?? 60, duration: 60 });
+  const misses = (deps.limiters ?? memoryLimiters()).limiter({ name: 'link-misses', points: deps.missesPerMinute ?? 60, durationSeconds: 60 });
   const page = (reply: FastifyReply, status: number, html: string | Buffer, nonce: string) => reply.status(status)
     .header('content-security-policy', cardCsp(nonce)).header('cache-control', 'no-store').header('x-content-type-options', 'nosniff')
     .header('referrer-policy', 'no-referrer').type('text/html; charset=utf-8').send(html);

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { TooManyRequests } from '../domain/errors.js';
+import { memoryLimiters, type Limiters } from '../domain/limits.js';
 
 /** Limits for sign-ins and signatures. Every attempt takes from the budget; a success gives it back. */
 export interface AuthThrottleOptions {
@@ -37,21 +39,27 @@ export interface Attempt {
 /**
  * Slows, then refuses, repeated failed sign-ins and signatures. A subject is refused only from the
  * addresses that failed for it, so an attacker cannot lock a user out of their own network; an
- * address that fails for many subjects is refused as a whole. In-process memory: one server
- * process is one limit.
+ * address that fails for many subjects is refused as a whole. The counts live where `limiters`
+ * keeps them: with the shared ones (the server's), every process and instance takes from the
+ * same budgets.
  */
 export class AuthThrottle {
-  private readonly bySubjectAndAddress: RateLimiterMemory;
-  private readonly byAddress: RateLimiterMemory;
+  private readonly bySubjectAndAddress: RateLimiterAbstract;
+  private readonly byAddress: RateLimiterAbstract;
 
-  constructor(private readonly options: AuthThrottleOptions = DEFAULT_AUTH_THROTTLE) {
-    const window = { duration: options.windowSeconds, blockDuration: options.windowSeconds };
-    this.bySubjectAndAddress = new RateLimiterMemory({ points: options.perSubjectAndAddress, ...window });
-    this.byAddress = new RateLimiterMemory({ points: options.perAddress, ...window });
+  constructor(private readonly options: AuthThrottleOptions = DEFAULT_AUTH_THROTTLE, limiters: Limiters = memoryLimiters()) {
+    const window = { durationSeconds: options.windowSeconds, blockSeconds: options.windowSeconds };
+    this.bySubjectAndAddress = limiters.limiter({ name: 'auth-subject', points: options.perSubjectAndAddress, ...window });
+    this.byAddress = limiters.limiter({ name: 'auth-address', points: options.perAddress, ...window });
   }
 
+  /**
+   * The subject and the address in one key the shared stores can hold (PostgreSQL text refuses
+   * NUL; keys are at most 255 characters): readable when short, a digest of both when long.
+   */
   private static pairKey(attempt: Attempt): string {
-    return `${attempt.subject}\u0000${attempt.address}`;
+    const key = `${attempt.subject}|${attempt.address}`;
+    return key.length <= 200 ? key : `sha256:${createHash('sha256').update(attempt.subject).update('\u0000').update(attempt.address).digest('hex')}`;
   }
 
   /**

@@ -1,0 +1,150 @@
+import { writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { checkLimiterSpec, memoryLimiters, type LimiterSpec, type Limiters } from '../domain/limits.js';
+import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite/index.js';
+
+/*
+ * Shared counts for request limits and the brute-force throttle. Every process and instance that
+ * uses the same database (or Redis server) takes from the same budgets.
+ *
+ * - PostgreSQL: an UNLOGGED table `rate_limits` in the store's schema, through a small pool of its
+ *   own. Unlogged: a count is not worth a WAL flush per request, and a crash of the server that
+ *   empties it only forgives what was counted.
+ * - SQLite: a file beside the database (`<file>.limits`), WAL, no syncs, on a connection of its own
+ *   (never inside a ledger transaction, and never taking the ledger's write lock).
+ * - Redis, when AIMLEDGER_REDIS_URL is set: one key per budget and caller, expiring with it. While
+ *   Redis cannot be reached, each process counts in its own memory (per process, never refusing
+ *   everyone for want of a counter) and goes back to Redis once it answers.
+ *
+ * Counts are keyed `<budget>:<account or address>`; expired ones are swept every 5 minutes.
+ */
+
+const TABLE = 'rate_limits';
+const SWEEP_MS = 5 * 60_000;
+/** How long a limit check waits for Redis before the process counts alone. */
+const REDIS_TIMEOUT_MS = 500;
+
+export interface OpenLimitersOptions {
+  /** The store's URL: `sqlite:PATH` or `postgres://…`. */
+  databaseUrl: string;
+  /** PostgreSQL schema of the store (tests use one each). */
+  pgSchema?: string;
+  /** `redis://…`: counts go there instead of the database. */
+  redisUrl?: string | undefined;
+  /** What every Redis key begins with, so deployments can share a server (default `aimledger`). */
+  redisKeyPrefix?: string;
+}
+
+function sweeping(sweep: () => Promise<unknown>): { stop(): void } {
+  const timer = setInterval(() => { sweep().catch(() => {}); }, SWEEP_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+function sqliteLimiters(databasePath: string): Limiters {
+  const path = `${databasePath}.limits`;
+  // Owner only, as the database: it holds account ids and client addresses.
+  try {
+    writeFileSync(path, '', { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  const db = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+  db.pragma('journal_mode = WAL');
+  // Counts need no durability: a power cut forgets the last few, which only forgives them.
+  db.pragma('synchronous = OFF');
+  db.exec(`create table if not exists ${TABLE} (key text primary key, points integer not null default 0, expire integer)`);
+  const sweep = db.prepare(`delete from ${TABLE} where expire < ?`);
+  const sweeper = sweeping(async () => sweep.run(Date.now()));
+  return {
+    kind: 'sqlite',
+    limiter: (spec) => {
+      checkLimiterSpec(spec);
+      return new RateLimiterSQLite({
+        storeClient: db, storeType: 'better-sqlite3', tableName: TABLE, tableCreated: true, clearExpiredByTimeout: false,
+        keyPrefix: spec.name, points: spec.points, duration: spec.durationSeconds, blockDuration: spec.blockSeconds ?? 0,
+      });
+    },
+    close: async () => {
+      sweeper.stop();
+      db.close();
+    },
+  };
+}
+
+async function postgresLimiters(url: string, schema: string): Promise<Limiters> {
+  const pool = new pg.Pool({ connectionString: url, max: 4, options: `-c search_path=${schema}`, connectionTimeoutMillis: 5_000, keepAlive: true });
+  pool.on('error', () => {});
+  pool.on('connect', (client) => { client.on('error', () => {}); });
+  try {
+    // Instances starting together: one creates the table, the others wait for it.
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      await client.query(`select pg_advisory_xact_lock(hashtext(current_schema() || '.${TABLE}'))`);
+      await client.query(`create unlogged table if not exists ${TABLE} (key varchar(255) primary key, points integer not null default 0, expire bigint)`);
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw error;
+  }
+  const sweeper = sweeping(() => pool.query(`delete from ${TABLE} where expire < $1`, [Date.now()]));
+  return {
+    kind: 'postgres',
+    limiter: (spec) => {
+      checkLimiterSpec(spec);
+      return new RateLimiterPostgres({
+        storeClient: pool, storeType: 'pool', tableName: TABLE, schemaName: schema, tableCreated: true, clearExpiredByTimeout: false,
+        keyPrefix: spec.name, points: spec.points, duration: spec.durationSeconds, blockDuration: spec.blockSeconds ?? 0,
+      });
+    },
+    close: async () => {
+      sweeper.stop();
+      await pool.end();
+    },
+  };
+}
+
+function redisLimiters(url: string, prefix: string): Limiters {
+  // No offline queue and no retries per command: while Redis is away a check fails at once and
+  // the in-memory insurance answers, instead of requests waiting on a queue.
+  const client = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2_000, commandTimeout: REDIS_TIMEOUT_MS });
+  client.on('error', () => {});
+  return {
+    kind: 'redis',
+    limiter: (spec: LimiterSpec): RateLimiterAbstract => {
+      checkLimiterSpec(spec);
+      const common = { keyPrefix: `${prefix}:${spec.name}`, points: spec.points, duration: spec.durationSeconds, blockDuration: spec.blockSeconds ?? 0 };
+      return new RateLimiterRedis({
+        ...common, storeClient: client, rejectIfRedisNotReady: true,
+        insuranceLimiter: new RateLimiterMemory(common),
+      });
+    },
+    close: async () => {
+      client.disconnect();
+    },
+  };
+}
+
+/**
+ * Opens where limits are counted: Redis when a URL is given, else the store's database; an
+ * in-memory SQLite store (one process by nature) counts in memory.
+ */
+export async function openLimiters(options: OpenLimitersOptions): Promise<Limiters> {
+  if (options.redisUrl) return redisLimiters(options.redisUrl, options.redisKeyPrefix ?? 'aimledger');
+  const { databaseUrl } = options;
+  if (databaseUrl.startsWith('sqlite:')) {
+    const path = databaseUrl.slice('sqlite:'.length);
+    return path === ':memory:' ? memoryLimiters() : sqliteLimiters(path);
+  }
+  return postgresLimiters(databaseUrl, options.pgSchema ?? 'public');
+}
