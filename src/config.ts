@@ -16,6 +16,8 @@ export interface Config {
    * exports read from it, writes and reads of one's own writes go to databaseUrl.
    */
   databaseReadUrl: string | undefined;
+  /** Further behind than this (AIMLEDGER_REPLICA_MAX_LAG_MS, default 10 s), reads go to the primary until the replica catches up. */
+  replicaMaxLagMs: number;
   /**
    * Redis for request limits and the brute-force throttle (AIMLEDGER_REDIS_URL). Unset: they
    * count in the database, shared by every process and instance all the same.
@@ -289,6 +291,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   const db = pick(flags.database, 'AIMLEDGER_DATABASE_URL');
   const readDb = pick(undefined, 'AIMLEDGER_DATABASE_READ_URL');
   const redis = pick(undefined, 'AIMLEDGER_REDIS_URL');
+  const maxLag = pick(undefined, 'AIMLEDGER_REPLICA_MAX_LAG_MS');
   const redisPrefix = pick(undefined, 'AIMLEDGER_REDIS_KEY_PREFIX');
   if (redisPrefix && !/^[A-Za-z0-9_.:-]{1,64}$/.test(redisPrefix.value)) {
     throw new ConfigError(`${redisPrefix.name} must be 1–64 letters, digits or _ . : - (got ${JSON.stringify(redisPrefix.value.slice(0, 80))})`);
@@ -334,6 +337,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     // The flag is --database although the variable is AIMLEDGER_DATABASE_URL.
     databaseUrl: db ? databaseUrl(db.value, db.name === '--database-url' ? '--database' : db.name) : DEFAULTS.databaseUrl,
     databaseReadUrl: readDb && readDb.value !== '' ? readReplicaUrl(readDb.value, readDb.name, db?.value ?? DEFAULTS.databaseUrl) : undefined,
+    replicaMaxLagMs: maxLag ? wholeNumber(maxLag.value, maxLag.name, 0, 3_600_000) : 10_000,
     redisUrl: redis && redis.value !== '' ? redisUrl(redis.value, redis.name) : undefined,
     redisKeyPrefix: redisPrefix?.value ?? 'aimledger',
     host: host?.value || DEFAULTS.host,

@@ -53,6 +53,38 @@ export class Metrics {
         if (p) for (const [state, n] of Object.entries(p)) this.set({ state }, n);
       },
     });
+    // The read replica, when there is one: whether reads go to it, how far behind it is, and how
+    // many reads it failed that the primary answered.
+    if (store.replicaStatus()) {
+      const replica = () => store.replicaStatus();
+      new Gauge({
+        name: 'aimledger_replica_up', help: 'Reads go to the read replica (1), or to the primary because it is down or lagging (0)', registers: [this.registry],
+        collect() { this.set(replica()?.state === 'up' ? 1 : 0); },
+      });
+      new Gauge({
+        name: 'aimledger_replica_lag_seconds', help: 'At most how far the read replica\'s data is behind the primary (absent while unknown)', registers: [this.registry],
+        collect() {
+          this.reset();
+          const lag = replica()?.lagMs;
+          if (lag !== null && lag !== undefined) this.set(lag / 1000);
+        },
+      });
+      new Gauge({
+        name: 'aimledger_replica_lag_bytes', help: 'WAL the read replica has yet to replay (absent while unknown)', registers: [this.registry],
+        collect() {
+          this.reset();
+          const lag = replica()?.lagBytes;
+          if (lag !== null && lag !== undefined) this.set(lag);
+        },
+      });
+      new Counter({
+        name: 'aimledger_replica_fallbacks_total', help: 'Reads the read replica failed that the primary answered', registers: [this.registry],
+        collect() {
+          this.reset();
+          this.inc(replica()?.fallbacks ?? 0);
+        },
+      });
+    }
     store.onQuery((ms, ok) => this.queryDuration.observe({ outcome: ok ? 'ok' : 'error' }, ms / 1000));
   }
 }

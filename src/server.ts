@@ -143,9 +143,12 @@ function listenFailure(error: unknown, config: Config, which: { port: number; fl
  * deployment that cannot start must not leave a half-made demo account behind), migrated, the
  * demo set up if asked for, the master key made or checked. Closes the store if any step fails.
  */
-async function openPrepared(config: Config, options: { demo?: boolean; clock?: Clock }): Promise<{ store: Store; demo: DemoSetup | undefined; keyring: Keyring }> {
+async function openPrepared(config: Config, options: { demo?: boolean; clock?: Clock; replica?: boolean }): Promise<{ store: Store; demo: DemoSetup | undefined; keyring: Keyring }> {
   checkMasterKeySetting({ masterKey: config.masterKey, databaseUrl: config.databaseUrl });
-  const store = openStore({ url: config.databaseUrl });
+  const store = openStore({
+    url: config.databaseUrl,
+    ...(options.replica && config.databaseReadUrl ? { readUrl: config.databaseReadUrl, replicaMaxLagMs: config.replicaMaxLagMs } : {}),
+  });
   try {
     await store.migrate();
     const demo = options.demo ? await ensureDemo(store, options.clock ?? systemClock) : undefined;
@@ -174,7 +177,7 @@ export async function startServer(config: Config, options: {
   logStream?: NodeJS.WritableStream;
 } = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
-  const { store, demo, keyring } = await openPrepared(config, { demo: options.demo === true, clock });
+  const { store, demo, keyring } = await openPrepared(config, { demo: options.demo === true, clock, replica: true });
   let limiters: Awaited<ReturnType<typeof openLimiters>> | undefined;
   try {
     // Request limits and the sign-in throttle count where every process and instance sees them.

@@ -117,7 +117,7 @@ export class Materials {
       resourceType, ...(fileName !== undefined ? { fileName } : {}), ...(materialId !== undefined ? { materialId } : {}),
       ...(aimResourceId !== undefined ? { aimResourceId } : {}),
     };
-    const result = await this.store.materials.list(accountId, filter, (query.page - 1) * size, size);
+    const result = await this.store.read((r) => r.materials.list(accountId, filter, (query.page - 1) * size, size));
     const videos = result.rows.filter((m) => m.resourceType === 'video').map((m) => m.materialId);
     const thumbnails = await this.store.materials.thumbnails(accountId, videos);
     return { ...result, thumbnails };

@@ -66,7 +66,7 @@ export class ResolveTasks {
   }
 
   async list(principal: Principal, filter: ResolveTaskFilter, offset: number, limit: number) {
-    return this.store.resolveTasks.list(principal.account.id, filter, offset, limit);
+    return this.store.read((r) => r.resolveTasks.list(principal.account.id, filter, offset, limit));
   }
 
   /** The first link of each task (ListResolveTasks shows one, as the definition says). */

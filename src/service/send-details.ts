@@ -10,5 +10,6 @@ import type { SendDetailsPage } from '../domain/send-detail.js';
  */
 export async function listSendDetails(store: Store, principal: Principal, query: SendDetailsQuery): Promise<SendDetailsPage> {
   const beyondWindow = query.offset + query.limit > RESULT_WINDOW;
-  return store.details.page(principal.account.id, query.filter, query.offset, beyondWindow ? 0 : query.limit);
+  // The read replica answers when there is one (a detail shows there within its lag).
+  return store.read((r) => r.details.page(principal.account.id, query.filter, query.offset, beyondWindow ? 0 : query.limit));
 }

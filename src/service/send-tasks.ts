@@ -124,6 +124,6 @@ export class SendTasks {
     const { offset, limit, ...filter } = query;
     // Past the 10000 window: no rows, the true total (as send-details).
     const pageLimit = offset + limit > RESULT_WINDOW ? 0 : limit;
-    return this.store.tasks.list(principal.account.id, filter, offset, pageLimit);
+    return this.store.read((r) => r.tasks.list(principal.account.id, filter, offset, pageLimit));
   }
 }

@@ -8,6 +8,7 @@ import type { Database } from './schema.js';
 import type { Store } from './store.js';
 import { QueryTemplates } from './query-templates.js';
 import { TOKEN_CACHE_MS, TokenCache } from './token-cache.js';
+import { ReplicaRouter, type ReplicaStatus } from './replica.js';
 
 /** How long an instance waits for another one's migrations on SQLite. */
 const MIGRATION_WAIT_MS = 120_000;
@@ -19,9 +20,17 @@ export class KyselyStore implements Store {
   private readonly queryListeners: Array<(ms: number, ok: boolean) => void> = [];
   private readonly ctx: StoreContext;
   private readonly repositories: Repositories;
+  /** With a read replica: its connection, its repositories and what decides when to use them. */
+  private readonly replica: { db: Kysely<Database>; repositories: Repositories; router: ReplicaRouter } | undefined;
 
-  /** `tokenCacheMs` (default 2 s; 0: none) and `now` (tests) shape the token cache (token-cache.ts). */
-  constructor(private readonly adapter: DialectAdapter, options: { tokenCacheMs?: number; now?: () => number } = {}) {
+  /**
+   * `tokenCacheMs` (default 2 s; 0: none) and `now` (tests) shape the token cache (token-cache.ts).
+   * `readAdapter` connects to a streaming replica that `read` sends queries to (`replicaMaxLagMs`:
+   * further behind than this, they go to the primary).
+   */
+  constructor(private readonly adapter: DialectAdapter, options: {
+    tokenCacheMs?: number; now?: () => number; readAdapter?: DialectAdapter; replicaMaxLagMs?: number; replicaProbeMs?: number;
+  } = {}) {
     this.db = new Kysely<Database>({
       dialect: adapter.dialect,
       log: (event) => {
@@ -34,6 +43,34 @@ export class KyselyStore implements Store {
       tokenCache: new TokenCache(options.tokenCacheMs ?? TOKEN_CACHE_MS, options.now),
     };
     this.repositories = repositoriesFor(this.ctx);
+    const readAdapter = options.readAdapter;
+    if (readAdapter) {
+      const db = new Kysely<Database>({ dialect: readAdapter.dialect });
+      const ctx: StoreContext = { ...this.ctx, root: db, db, adapter: readAdapter, knownMonths: new Set(), queryShapes: new QueryTemplates() };
+      const router = new ReplicaRouter(this.db, db, {
+        isUnavailable: (error) => readAdapter.isUnavailable(error),
+        ...(options.replicaMaxLagMs !== undefined ? { maxLagMs: options.replicaMaxLagMs } : {}),
+        ...(options.replicaProbeMs !== undefined ? { probeMs: options.replicaProbeMs } : {}),
+      });
+      this.replica = { db, repositories: repositoriesFor(ctx), router };
+    }
+  }
+
+  read<T>(work: (repositories: Repositories) => Promise<T>): Promise<T> {
+    return this.replica ? this.replica.router.read(this.replica.repositories, this.repositories, work) : work(this.repositories);
+  }
+
+  reader(): Repositories {
+    return this.replica?.router.useReplica ? this.replica.repositories : this.repositories;
+  }
+
+  replicaStatus(): ReplicaStatus | null {
+    return this.replica?.router.status() ?? null;
+  }
+
+  /** Checks the replica's state and lag now instead of at the next probe (tests). */
+  async probeReplica(): Promise<void> {
+    await this.replica?.router.probe();
   }
 
   get accounts() { return this.repositories.accounts; }
@@ -120,6 +157,10 @@ export class KyselyStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.replica) {
+      await this.replica.router.close();
+      await this.replica.db.destroy();
+    }
     await this.db.destroy();
   }
 

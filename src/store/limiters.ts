@@ -15,15 +15,19 @@ import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite/index.js';
  *   empties it only forgives what was counted.
  * - SQLite: a file beside the database (`<file>.limits`), WAL, no syncs, on a connection of its own
  *   (never inside a ledger transaction, and never taking the ledger's write lock).
- * - Redis, when AIMLEDGER_REDIS_URL is set: one key per budget and caller, expiring with it. While
- *   Redis cannot be reached, each process counts in its own memory (per process, never refusing
- *   everyone for want of a counter) and goes back to Redis once it answers.
+ * - Redis, when AIMLEDGER_REDIS_URL is set: one key per budget and caller, expiring with it.
+ *
+ * While the shared store cannot be reached (a database or Redis outage), each process counts in
+ * its own memory, per process, and goes back to the shared store once it answers: a limit check
+ * never fails a request for want of a counter (health, metrics and sign-ins keep working).
  *
  * Counts are keyed `<budget>:<account or address>`; expired ones are swept every 5 minutes.
  */
 
 const TABLE = 'rate_limits';
 const SWEEP_MS = 5 * 60_000;
+/** How long a count waits for PostgreSQL before the process counts alone. */
+const COUNT_TIMEOUT_MS = 1_000;
 /** How long a limit check waits for Redis before the process counts alone. */
 const REDIS_TIMEOUT_MS = 500;
 
@@ -36,6 +40,11 @@ export interface OpenLimitersOptions {
   redisUrl?: string | undefined;
   /** What every Redis key begins with, so deployments can share a server (default `aimledger`). */
   redisKeyPrefix?: string;
+}
+
+/** A budget in rate-limiter-flexible's terms. */
+function budget(spec: LimiterSpec) {
+  return { keyPrefix: spec.name, points: spec.points, duration: spec.durationSeconds, blockDuration: spec.blockSeconds ?? 0 };
 }
 
 function sweeping(sweep: () => Promise<unknown>): { stop(): void } {
@@ -65,7 +74,7 @@ function sqliteLimiters(databasePath: string): Limiters {
       checkLimiterSpec(spec);
       return new RateLimiterSQLite({
         storeClient: db, storeType: 'better-sqlite3', tableName: TABLE, tableCreated: true, clearExpiredByTimeout: false,
-        keyPrefix: spec.name, points: spec.points, duration: spec.durationSeconds, blockDuration: spec.blockSeconds ?? 0,
+        ...budget(spec), insuranceLimiter: new RateLimiterMemory(budget(spec)),
       });
     },
     close: async () => {
@@ -76,7 +85,11 @@ function sqliteLimiters(databasePath: string): Limiters {
 }
 
 async function postgresLimiters(url: string, schema: string): Promise<Limiters> {
-  const pool = new pg.Pool({ connectionString: url, max: 4, options: `-c search_path=${schema}`, connectionTimeoutMillis: 5_000, keepAlive: true });
+  // A count that cannot be had within a second is taken from the process's memory instead.
+  const pool = new pg.Pool({
+    connectionString: url, max: 4, options: `-c search_path=${schema}`, keepAlive: true,
+    connectionTimeoutMillis: COUNT_TIMEOUT_MS, query_timeout: COUNT_TIMEOUT_MS,
+  });
   pool.on('error', () => {});
   pool.on('connect', (client) => { client.on('error', () => {}); });
   try {
@@ -104,7 +117,7 @@ async function postgresLimiters(url: string, schema: string): Promise<Limiters> 
       checkLimiterSpec(spec);
       return new RateLimiterPostgres({
         storeClient: pool, storeType: 'pool', tableName: TABLE, schemaName: schema, tableCreated: true, clearExpiredByTimeout: false,
-        keyPrefix: spec.name, points: spec.points, duration: spec.durationSeconds, blockDuration: spec.blockSeconds ?? 0,
+        ...budget(spec), insuranceLimiter: new RateLimiterMemory(budget(spec)),
       });
     },
     close: async () => {
@@ -123,7 +136,7 @@ function redisLimiters(url: string, prefix: string): Limiters {
     kind: 'redis',
     limiter: (spec: LimiterSpec): RateLimiterAbstract => {
       checkLimiterSpec(spec);
-      const common = { keyPrefix: `${prefix}:${spec.name}`, points: spec.points, duration: spec.durationSeconds, blockDuration: spec.blockSeconds ?? 0 };
+      const common = { ...budget(spec), keyPrefix: `${prefix}:${spec.name}` };
       return new RateLimiterRedis({
         ...common, storeClient: client, rejectIfRedisNotReady: true,
         insuranceLimiter: new RateLimiterMemory(common),

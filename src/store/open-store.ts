@@ -9,6 +9,12 @@ export interface OpenStoreOptions {
   url: string;
   /** PostgreSQL schema to use instead of `public` (tests use one each). */
   pgSchema?: string;
+  /** A streaming replica of the PostgreSQL database for reads that may lag (`Store.read`). */
+  readUrl?: string | undefined;
+  /** Further behind than this, reads go to the primary (default 10 s). */
+  replicaMaxLagMs?: number;
+  /** How often the replica's lag is checked (default 1 s). */
+  replicaProbeMs?: number;
 }
 
 /** Throws a message naming the problem when the URL does not pick a backend. */
@@ -27,5 +33,13 @@ export function adapterFor(options: OpenStoreOptions): DialectAdapter {
 
 /** Opens the store a database URL names. Does not migrate. */
 export function openStore(options: OpenStoreOptions): Store {
-  return new KyselyStore(adapterFor(options));
+  const adapter = adapterFor(options);
+  if (!options.readUrl) return new KyselyStore(adapter);
+  const readAdapter = adapterFor({ ...options, url: options.readUrl });
+  if (adapter.backend !== 'postgres' || readAdapter.backend !== 'postgres') throw new Error('a read replica needs a PostgreSQL database and a PostgreSQL replica');
+  return new KyselyStore(adapter, {
+    readAdapter,
+    ...(options.replicaMaxLagMs !== undefined ? { replicaMaxLagMs: options.replicaMaxLagMs } : {}),
+    ...(options.replicaProbeMs !== undefined ? { replicaProbeMs: options.replicaProbeMs } : {}),
+  });
 }

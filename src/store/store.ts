@@ -1,4 +1,7 @@
 import type { Repositories } from './repositories/index.js';
+import type { ReplicaStatus } from './replica.js';
+
+export type { ReplicaStatus } from './replica.js';
 
 export type { Repositories } from './repositories/index.js';
 
@@ -9,6 +12,16 @@ export type { Repositories } from './repositories/index.js';
  */
 export interface Store extends Repositories {
   readonly backend: 'sqlite' | 'postgres';
+  /**
+   * Runs a read that may see data a little behind the writes (queries, lists, reports) on the
+   * read replica when there is one and it keeps up; on the primary otherwise, or when the replica
+   * fails it. Reads of one's own writes use the repositories directly.
+   */
+  read<T>(work: (repositories: Repositories) => Promise<T>): Promise<T>;
+  /** The repositories `read` would use now, for reads that stream (exports): no fallback midway. */
+  reader(): Repositories;
+  /** The read replica's state and lag, or null without one. */
+  replicaStatus(): ReplicaStatus | null;
   /** Runs `work` in one transaction: all of it commits, or none of it. */
   transaction<T>(work: (tx: Repositories) => Promise<T>): Promise<T>;
   /** Applies pending migrations; harmless when there are none. */

@@ -5,7 +5,8 @@ import type { Lifecycle } from '../deps.js';
 
 /**
  * `/healthz`: the process answers. `/readyz`: the database answers too and the server is not
- * shutting down (503 otherwise, so a load balancer stops sending work).
+ * shutting down (503 otherwise, so a load balancer stops sending work); with a read replica it
+ * also says the replica's state and lag.
  */
 export async function healthRoutes(app: FastifyInstance, deps: { store: Store; lifecycle: Lifecycle }): Promise<void> {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -17,6 +18,11 @@ export async function healthRoutes(app: FastifyInstance, deps: { store: Store; l
       // The error handler logs it once, with this cause.
       throw new Unavailable('database unreachable', { cause: err });
     }
-    return { status: 'ready', database: deps.store.backend };
+    // A replica that is down or behind does not make the server unready: reads go to the primary.
+    const replica = deps.store.replicaStatus();
+    return {
+      status: 'ready', database: deps.store.backend,
+      ...(replica ? { replica: { state: replica.state, lag_ms: replica.lagMs, lag_bytes: replica.lagBytes } } : {}),
+    };
   });
 }

@@ -69,7 +69,7 @@ export async function resolveDetailsRoutes(scope: FastifyInstance, deps: AppDeps
       offset: q.offset, limit: q.limit,
     }, deps.clock());
     const pageLimit = query.offset + query.limit > RESULT_WINDOW ? 0 : query.limit;
-    const page = query.none ? { rows: [], total: 0 } : await deps.store.links.list(principalOf(request).account.id, query.filter, query.offset, pageLimit);
+    const page = query.none ? { rows: [], total: 0 } : await deps.store.read((r) => r.links.list(principalOf(request).account.id, query.filter, query.offset, pageLimit));
     return {
       resolve_details: page.rows.map((l) => ({
         resolve_id: l.resolveId, task_id: l.taskId, task_name: l.taskName, tpl_id: l.tplId, tpl_name: l.tplName, cust_flag: l.custFlag,

@@ -62,7 +62,7 @@ export async function templateReportRoutes(scope: FastifyInstance, deps: AppDeps
     if (begin > end) throw new InvalidParameter('begin_time must not be later than end_time', ErrorCodes.invalidTime);
     const empty = { template_reports: [], page_info: { offset, limit, total: 0 } };
     if (end - begin > MAX_RANGE_DAYS * DAY_MS) return empty;
-    const page = await deps.store.templateReports.report(principalOf(request).account.id, [...new Set(b.tpl_ids)], dayStart(begin), dayStart(end), offset, limit);
+    const page = await deps.store.read((r) => r.templateReports.report(principalOf(request).account.id, [...new Set(b.tpl_ids)], dayStart(begin), dayStart(end), offset, limit));
     return {
       template_reports: page.rows.map((r) => ({
         tpl_id: r.tplId, start_time: formatContractTime(r.day), end_time: formatContractTime(r.day + DAY_MS), resolving_times: r.resolvingTimes,

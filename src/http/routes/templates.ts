@@ -186,7 +186,7 @@ export async function templateRoutes(scope: FastifyInstance, deps: AppDeps): Pro
       tplId: q.tpl_id, tplName: q.tpl_name, tplType: q.tpl_type, hasParam: q.has_param, vendors: q.factory_type,
       beginTime: q.begin_time, endTime: q.end_time, offset: q.offset, limit: q.limit,
     }, deps.clock());
-    const page = none ? { rows: [], total: 0 } : await deps.store.templates.list(principalOf(request).account.id, filter, offset, limit);
+    const page = none ? { rows: [], total: 0 } : await deps.store.read((r) => r.templates.list(principalOf(request).account.id, filter, offset, limit));
     return {
       templates: page.rows.map((t) => templateItem(t, request, q.is_only_status === true)),
       page_info: { offset, limit, total: page.total },
