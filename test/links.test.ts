@@ -181,7 +181,7 @@ for (const backend of BACKENDS) {
       assert.equal((await open(linkApp, first)).statusCode, 200, 'the recipient can reopen it');
       link = (await store.links.find(LINK_DOMAIN, first.split('/')[1] as string))!;
       assert.deepEqual([link.resolvedStatus, link.resolvedTimes, link.resolvedTime], ['success', 1, now]);
-      assert.deepEqual(await store.links.eventCounts(LINK_DOMAIN, link.aimCode), { preview: 2, resolve: 1, reopen: 1, click: 1 });
+      assert.deepEqual(await store.links.eventCounts(link), { preview: 2, resolve: 1, reopen: 1, click: 1 });
 
       const redirect = await open(linkApp, third);
       assert.equal(redirect.statusCode, 302);
@@ -307,9 +307,13 @@ for (const backend of BACKENDS) {
       ]);
       await runMaintenance(store, NOW, 13);
       assert.equal(await store.links.find('retention.test', 'Old001'), undefined);
-      assert.deepEqual(await store.links.eventCounts('retention.test', 'Old001'), {});
+      const key = (aimCode: string) => ({ accountId: tenant.account.id, domain: 'retention.test', aimCode });
+      assert.deepEqual(await store.links.eventCounts(key('Old001')), {});
       assert.equal((await store.links.find('retention.test', 'New001'))?.aimCode, 'New001');
-      assert.deepEqual(await store.links.eventCounts('retention.test', 'New001'), { preview: 1 });
+      assert.deepEqual(await store.links.eventCounts(key('New001')), { preview: 1 });
+      // The purged link's code is free again; the kept one's is not.
+      assert.equal((await store.links.insert([link('Old001', NOW), link('New001', NOW)])).size, 1, 'New001 is still taken');
+      assert.equal((await store.links.find('retention.test', 'Old001'))?.createdAt, NOW);
     });
 
     it('resolve tasks: a group link counts people up to resolving_times; individual links one each; the definition\'s rules', async () => {
@@ -396,7 +400,7 @@ for (const backend of BACKENDS) {
       assert.equal(link.resolvedTimes, 20, 'never more than resolving_times');
       // 45 people and 5 previews: 20 people resolved it, every later open (preview or not) is used up.
       assert.equal(codes.filter((c) => c === 410).length, 50 - codes.filter((c) => c === 200).length);
-      const events = await store.links.eventCounts(LINK_DOMAIN, url.split('/')[1] as string);
+      const events = await store.links.eventCounts(link);
       assert.equal(events.resolve, 20);
       assert.equal(Object.values(events).reduce((a, b) => a + b, 0), 50, 'every open recorded');
       await worker.drain();

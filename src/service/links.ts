@@ -209,7 +209,7 @@ async function applyWrites(tx: Repositories, batch: OpenWrite[]): Promise<WriteR
     if (opens.length > 0) {
       const wanting = opens.filter((i) => (batch[i] as OpenWrite).wantsResolve);
       const first = batch[opens[0] as number] as OpenWrite;
-      const { granted, left } = await tx.links.claimResolves(first.link.domain, first.link.aimCode, wanting.length, first.now);
+      const { granted, left } = await tx.links.claimResolves(first.link, wanting.length, first.now);
       wanting.forEach((i, n) => {
         (results[i] as WriteResult).resolved = n < granted;
       });
@@ -221,7 +221,7 @@ async function applyWrites(tx: Repositories, batch: OpenWrite[]): Promise<WriteR
       }
     }
     const refused = refusals.get(key);
-    if (refused) await tx.links.markFailed(refused.link.domain, refused.link.aimCode, refused.now);
+    if (refused) await tx.links.markFailed(refused.link, refused.now);
   }
 
   const events = batch.map((w, i) => {

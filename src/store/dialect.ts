@@ -66,6 +66,13 @@ export interface DialectAdapter {
   readonly backup: ((file: string) => Promise<void>) | null;
   /** Connection pool use, where the backend has a pool (PostgreSQL); null otherwise. */
   poolStats(): { total: number; idle: number; waiting: number } | null;
+  /**
+   * Makes `columns` (leading with account_id) the key of a table, so the schema can be distributed
+   * by account: PostgreSQL replaces the primary key `constraint` (or the unique constraint
+   * `replaces`); SQLite, one file that is never distributed, keeps its key and adds a unique index
+   * on `columns` only when `conflictTarget` (statements name those columns in ON CONFLICT).
+   */
+  rekey(db: Kysely<unknown>, table: string, key: { constraint: string; columns: readonly string[]; replaces?: string; unique?: boolean; conflictTarget?: boolean }): Promise<void>;
   /** Makes an auto-increment integer primary key column. */
   autoIncrementId(col: ColumnDefinitionBuilder): ColumnDefinitionBuilder;
   /** True when the error means a unique or primary-key constraint was violated. */

@@ -17,7 +17,7 @@ const MIGRATION_WAIT_MS = 120_000;
 export class KyselyStore implements Store {
   readonly db: Kysely<Database>;
   readonly backend: 'sqlite' | 'postgres';
-  private readonly queryListeners: Array<(ms: number, ok: boolean) => void> = [];
+  private readonly queryListeners: Array<(ms: number, ok: boolean, sql: string) => void> = [];
   private readonly ctx: StoreContext;
   private readonly repositories: Repositories;
   /** With a read replica: its connection, its repositories and what decides when to use them. */
@@ -34,7 +34,7 @@ export class KyselyStore implements Store {
     this.db = new Kysely<Database>({
       dialect: adapter.dialect,
       log: (event) => {
-        for (const listener of this.queryListeners) listener(event.queryDurationMillis, event.level === 'query');
+        for (const listener of this.queryListeners) listener(event.queryDurationMillis, event.level === 'query', event.query.sql);
       },
     });
     this.backend = adapter.backend;
@@ -170,7 +170,7 @@ export class KyselyStore implements Store {
     return true;
   }
 
-  onQuery(listener: (ms: number, ok: boolean) => void): void {
+  onQuery(listener: (ms: number, ok: boolean, sql: string) => void): void {
     this.queryListeners.push(listener);
   }
 

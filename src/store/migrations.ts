@@ -635,6 +635,25 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         await db.schema.createIndex('link_domains_account_idx').on('link_domains').columns(['account_id', 'domain']).execute();
       },
     },
+    '0022_account_keys': {
+      // The tables that grow with traffic are keyed by account first, so the schema can be
+      // distributed by account (docs/scaling.md, src/store/distribution.ts). A link's code, which
+      // arrives without an account, finds it through the look-up table link_codes.
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('link_codes')
+          .addColumn('domain', 'text', (c) => c.notNull())
+          .addColumn('aim_code', 'text', (c) => c.notNull())
+          .addColumn('account_id', 'integer', (c) => c.notNull())
+          .addPrimaryKeyConstraint('link_codes_pk', ['domain', 'aim_code'])
+          .execute();
+        await sql`insert into link_codes (domain, aim_code, account_id) select domain, aim_code, account_id from links`.execute(db);
+        await adapter.rekey(db, 'links', { constraint: 'links_pk', columns: ['account_id', 'domain', 'aim_code'] });
+        await adapter.rekey(db, 'links', { constraint: 'links_resolve_uq', replaces: 'links_resolve_id_key', unique: true, columns: ['account_id', 'resolve_id'] });
+        await adapter.rekey(db, 'link_events', { constraint: 'link_events_pkey', columns: ['account_id', 'id'] });
+        await adapter.rekey(db, 'link_visitors', { constraint: 'link_visitors_pk', columns: ['account_id', 'domain', 'aim_code', 'day', 'kind', 'visitor'], conflictTarget: true });
+      },
+    },
   };
 }
 

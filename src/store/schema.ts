@@ -159,6 +159,12 @@ export interface Database {
     kind: string;
     visitor: string;
   };
+  /** Which account a link's code belongs to: the look-up that starts without an account (a link opened). */
+  link_codes: {
+    domain: string;
+    aim_code: string;
+    account_id: number;
+  };
   /** Short-link domains registered for an account (custom: the customer's codes; standard: drawn codes). */
   link_domains: {
     domain: string;

@@ -37,8 +37,8 @@ export interface Store extends Repositories {
   backup(file: string): Promise<boolean>;
   /** Connection pool use (PostgreSQL), or null where there is no pool. */
   poolStats(): { total: number; idle: number; waiting: number } | null;
-  /** Called with every statement's duration (metrics). */
-  onQuery(listener: (ms: number, ok: boolean) => void): void;
+  /** Called with every statement's duration (metrics) and text (the distribution test's audit). */
+  onQuery(listener: (ms: number, ok: boolean, sql: string) => void): void;
   /** Refreshes the planner's statistics after a bulk load, so queries keep their index plans. */
   optimize(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { PostgresDialect, type Kysely } from 'kysely';
+import { PostgresDialect, sql, type Kysely } from 'kysely';
 import { copyRows } from './copy.js';
 import type { DialectAdapter } from '../dialect.js';
 import { postgresPartitions } from './partitions.js';
@@ -113,6 +113,12 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     exportBatchSize: 1000,
     optimizeStatements: ['vacuum (analyze) send_details', 'vacuum (analyze) send_detail_counts', 'vacuum (analyze) send_detail_ids'],
     autoIncrementId: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
+    rekey: async (db, table, key) => {
+      const id = (name: string) => sql.id(name);
+      const columns = sql.join(key.columns.map((c) => id(c)));
+      const kind = key.unique ? sql`unique` : sql`primary key`;
+      await sql`alter table ${id(table)} drop constraint ${id(key.replaces ?? key.constraint)}, add constraint ${id(key.constraint)} ${kind} (${columns})`.execute(db);
+    },
     isUniqueViolation: (error) => (error as { code?: unknown } | null)?.code === '23505',
     isUnavailable,
     describeOpenFailure: (error) => describeOpenFailure(error, options.url),

@@ -22,24 +22,40 @@ function toLink(r: Row): Link {
   };
 }
 
+/** A link's key: its account, then its code in its domain. */
+export interface LinkKey {
+  accountId: number;
+  domain: string;
+  aimCode: string;
+}
+
 /** Short links and their opens. */
 export class LinksRepository {
   constructor(private readonly ctx: StoreContext) {}
 
-  /** Stores the links whose codes are free in their domain; answers the codes that were taken (draw again for those). */
+  /**
+   * Stores the links whose codes are free in their domain; answers the codes that were taken
+   * (draw again for those). A code is taken in link_codes first (its account's look-up), then
+   * the link is stored under its account.
+   */
   async insert(links: Link[]): Promise<Set<string>> {
-    const inserted = new Set<string>();
+    const taken = new Set<string>();
     for (const part of chunks(links, COLUMNS.length, this.ctx.adapter.maxParameters)) {
-      const rows = await this.ctx.db.insertInto('links').values(part.map((l) => ({
+      const claimed = await this.ctx.db.insertInto('link_codes').values(part.map((l) => ({ domain: l.domain, aim_code: l.aimCode, account_id: l.accountId })))
+        .onConflict((oc) => oc.columns(['domain', 'aim_code']).doNothing()).returning(['domain', 'aim_code']).execute();
+      const free = new Set(claimed.map((r) => `${r.domain}\u0000${r.aim_code}`));
+      const fresh = part.filter((l) => free.has(`${l.domain}\u0000${l.aimCode}`));
+      for (const l of part) if (!free.has(`${l.domain}\u0000${l.aimCode}`)) taken.add(l.aimCode);
+      if (fresh.length === 0) continue;
+      await this.ctx.db.insertInto('links').values(fresh.map((l) => ({
         domain: l.domain, aim_code: l.aimCode, account_id: l.accountId, resolve_id: l.resolveId, task_id: l.taskId, task_name: l.taskName, tpl_id: l.tplId,
         tpl_name: l.tplName, cust_flag: l.custFlag, send_account: l.sendAccount, msg_id: l.msgId,
         dync_params: l.dyncParams ? JSON.stringify(l.dyncParams) : null, custom_url: l.customUrl, sms_sign: l.smsSign, code_type: l.codeType,
         expires_at: l.expiresAt, resolving_times: l.resolvingTimes, resolved_times: l.resolvedTimes, resolved_status: l.resolvedStatus,
         resolved_time: l.resolvedTime, created_at: l.createdAt,
-      }))).onConflict((oc) => oc.columns(['domain', 'aim_code']).doNothing()).returning('aim_code').execute();
-      for (const r of rows) inserted.add(r.aim_code);
+      }))).execute();
     }
-    return new Set(links.map((l) => l.aimCode).filter((code) => !inserted.has(code)));
+    return taken;
   }
 
   /** Registers a domain for an account; answers false when the domain is registered already. */
@@ -68,8 +84,13 @@ export class LinksRepository {
   }
 
   async find(domain: string, aimCode: string): Promise<Link | undefined> {
-    const row = await this.ctx.db.selectFrom('links').select(COLUMNS).where('domain', '=', domain).where('aim_code', '=', aimCode).executeTakeFirst();
-    return row && toLink(row);
+    // The code's account first (the look-up table), then the link under it: two statements that
+    // each reach one account's data, as on a schema distributed by account.
+    const code = await this.ctx.db.selectFrom('link_codes').select('account_id').where('domain', '=', domain).where('aim_code', '=', aimCode).executeTakeFirst();
+    if (!code) return undefined;
+    const row = await this.ctx.db.selectFrom('links').select(COLUMNS)
+      .where('account_id', '=', code.account_id).where('domain', '=', domain).where('aim_code', '=', aimCode).executeTakeFirst();
+    return row ? toLink(row) : undefined;
   }
 
   /** The links of these messages, by msg_id. */
@@ -117,9 +138,10 @@ export class LinksRepository {
    * then (0 for a link gone or expired). The link's row stays locked until the transaction ends
    * (PostgreSQL), so concurrent claims never grant more than resolving_times.
    */
-  async claimResolves(domain: string, aimCode: string, wanted: number, now: number): Promise<{ granted: number; left: number }> {
+  async claimResolves(link: LinkKey, wanted: number, now: number): Promise<{ granted: number; left: number }> {
+    const { accountId, domain, aimCode } = link;
     const row = await this.ctx.db.selectFrom('links').select(['resolved_times', 'resolving_times', 'expires_at'])
-      .where('domain', '=', domain).where('aim_code', '=', aimCode)
+      .where('account_id', '=', accountId).where('domain', '=', domain).where('aim_code', '=', aimCode)
       .$if(this.ctx.adapter.backend === 'postgres', (qb) => qb.forUpdate())
       .executeTakeFirst();
     if (!row || Number(row.expires_at) <= now) return { granted: 0, left: 0 };
@@ -128,7 +150,7 @@ export class LinksRepository {
     if (granted > 0) {
       await this.ctx.db.updateTable('links')
         .set((eb) => ({ resolved_times: eb('resolved_times', '+', granted), resolved_status: 'success', resolved_time: eb.fn.coalesce('resolved_time', eb.val(now)) }))
-        .where('domain', '=', domain).where('aim_code', '=', aimCode)
+        .where('account_id', '=', accountId).where('domain', '=', domain).where('aim_code', '=', aimCode)
         .execute();
     }
     return { granted, left: left - granted };
@@ -153,9 +175,10 @@ export class LinksRepository {
   }
 
   /** An attempt refused (expired, used up) on a link never resolved: its status becomes fail. */
-  async markFailed(domain: string, aimCode: string, now: number): Promise<void> {
+  async markFailed(link: LinkKey, now: number): Promise<void> {
     await this.ctx.db.updateTable('links').set({ resolved_status: 'fail', resolved_time: now })
-      .where('domain', '=', domain).where('aim_code', '=', aimCode).where('resolved_status', '=', 'unresolved').execute();
+      .where('account_id', '=', link.accountId).where('domain', '=', link.domain).where('aim_code', '=', link.aimCode)
+      .where('resolved_status', '=', 'unresolved').execute();
   }
 
   /** Records opens, in one statement per few thousand. */
@@ -168,9 +191,9 @@ export class LinksRepository {
   }
 
   /** How often each kind of event happened to a link. */
-  async eventCounts(domain: string, aimCode: string): Promise<Record<string, number>> {
+  async eventCounts(link: LinkKey): Promise<Record<string, number>> {
     const rows = await this.ctx.db.selectFrom('link_events').select(['kind', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('domain', '=', domain).where('aim_code', '=', aimCode).groupBy('kind').execute();
+      .where('account_id', '=', link.accountId).where('domain', '=', link.domain).where('aim_code', '=', link.aimCode).groupBy('kind').execute();
     return Object.fromEntries(rows.map((r) => [r.kind, Number(r.n)]));
   }
 }

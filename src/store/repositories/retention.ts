@@ -73,6 +73,10 @@ export class RetentionRepository {
     // Links made before the cutoff expired long ago (at most 180 days after they were made); their
     // trail goes with the messages they belonged to.
     await root.deleteFrom('link_events').where('at', '<', cutoff).execute();
+    // Codes first, while their links still say which: a code is free again once its link is gone.
+    await root.deleteFrom('link_codes').where((eb) => eb.exists(eb.selectFrom('links').select('links.account_id')
+      .whereRef('links.account_id', '=', 'link_codes.account_id').whereRef('links.domain', '=', 'link_codes.domain')
+      .whereRef('links.aim_code', '=', 'link_codes.aim_code').where('links.created_at', '<', cutoff))).execute();
     await root.deleteFrom('links').where('created_at', '<', cutoff).execute();
     await root.deleteFrom('link_resolve_counts').where('day', '<', cutoff).execute();
     await root.deleteFrom('resolve_tasks').where('created_at', '<', cutoff).execute();

@@ -45,7 +45,7 @@ export class TemplateReportsRepository {
     const candidates = [...visitors.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
     for (const part of chunks(candidates, 6, this.ctx.adapter.maxParameters)) {
       const added = await this.ctx.db.insertInto('link_visitors').values(part.map(({ event: _, ...v }) => v))
-        .onConflict((oc) => oc.columns(['domain', 'aim_code', 'day', 'kind', 'visitor']).doNothing())
+        .onConflict((oc) => oc.columns(['account_id', 'domain', 'aim_code', 'day', 'kind', 'visitor']).doNothing())
         .returning(['domain', 'aim_code', 'day', 'kind', 'visitor']).execute();
       for (const a of added) {
         const v = visitors.get([a.domain, a.aim_code, Number(a.day), a.kind, a.visitor].join('\u0000'));

@@ -105,6 +105,9 @@ export function sqliteAdapter(path: string): DialectAdapter {
     exportBatchSize: 200,
     optimizeStatements: ['analyze send_details', 'analyze send_detail_counts'],
     autoIncrementId: (col) => col.primaryKey().autoIncrement(),
+    rekey: async (db, table, key) => {
+      if (key.conflictTarget) await db.schema.createIndex(`${key.constraint}_account_uq`).on(table).columns([...key.columns]).unique().execute();
+    },
     isUniqueViolation: (error) => {
       const code = (error as { code?: unknown } | null)?.code;
       return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
