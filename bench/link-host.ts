@@ -16,14 +16,14 @@
  * docs/benchmarks.md (bench/link-host.md).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { plainCardBody } from '../test/helpers/card-body.js';
 import { provisionSender } from '../test/helpers/faults.js';
-import { countingReceiver, freshBenchDatabase, startServe } from './serve.js';
+import { countingReceiver, cpuSeconds, freshBenchDatabase, startServe } from './serve.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,22 +45,6 @@ const log = (...parts: unknown[]) => process.stderr.write(parts.join(' ') + '\n'
 const freshDatabase = (backend: string) => freshBenchDatabase(backend, OUT, 'aimledger_links_bench', PG_URL);
 
 interface Load { rps: number; p50: number; p99: number; ok: number; other: number; errors: number; sent: number }
-
-/** CPU seconds (user + system) a process and its server processes (`--workers`) have used so far, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  const own = (p: number) => {
-    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
-  const children = readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d)).map(Number).filter((p) => {
-    try {
-      return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(pid);
-    } catch {
-      return false;
-    }
-  });
-  return own(pid) + children.reduce((sum, p) => sum + own(p), 0);
-}
 
 /** Drives `url`; also answers the server's CPU time per answer (µs), which the load generator sharing the cores does not skew. */
 function load(url: string, headers: Record<string, string>, serverPid: number): Promise<Load & { cpuUs: number }> {

@@ -147,6 +147,9 @@ if (existsSync(pipeline)) out.push(readFileSync(pipeline, 'utf8').trim(), '');
 // The link host's section (bench/link-host.md, written from bench/link-host.ts's table).
 const linkHost = join(ROOT, 'bench', 'link-host.md');
 if (existsSync(linkHost)) out.push(readFileSync(linkHost, 'utf8').trim(), '');
+// The shared limits' section (bench/limits.md, written from bench/limits.ts's table).
+const limits = join(ROOT, 'bench', 'limits.md');
+if (existsSync(limits)) out.push(readFileSync(limits, 'utf8').trim(), '');
 // The isolation benchmark (bench/isolation.ts) writes its own section; keep it.
 const isolation = join(ROOT, 'bench', 'isolation.md');
 if (existsSync(isolation)) out.push(readFileSync(isolation, 'utf8').trim(), '');

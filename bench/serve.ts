@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -65,3 +65,20 @@ export async function countingReceiver(): Promise<{ url: string; count(): number
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/r`, count: () => received, close: () => server.close() };
 }
+
+/** CPU seconds (user + system) a process and its server processes (`--workers`) have used so far, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  const own = (p: number) => {
+    const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  const children = readdirSync('/proc').filter((d) => /^[0-9]+$/.test(d)).map(Number).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(pid);
+    } catch {
+      return false;
+    }
+  });
+  return own(pid) + children.reduce((sum, p) => sum + own(p), 0);
+}
+

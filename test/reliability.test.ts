@@ -51,6 +51,13 @@ for (const backend of BACKENDS) {
       assert.equal((await getDetails(app, b.token, 'offset=0&limit=1')).status, 200, 'another account has its own budget');
       assert.equal((await app.inject('/healthz')).statusCode, 200, 'health checks are not limited');
 
+      // Requests of one account at once are counted together, each in its own place: of 10 at
+      // once against a limit of 7, exactly 7 pass, with remaining 6 down to 0.
+      const { app: burst } = await testStack(store, { app: { rateLimitPerMinute: 7 } });
+      const answers = await Promise.all(Array.from({ length: 10 }, () => burst.inject({ url: '/v1/aim/send-details?offset=0&limit=1', headers: { 'x-auth-token': b.token } })));
+      assert.deepEqual(answers.map((r) => r.statusCode).sort(), [...Array(7).fill(200), ...Array(3).fill(429)]);
+      assert.deepEqual(answers.filter((r) => r.statusCode === 200).map((r) => Number(r.headers['x-ratelimit-remaining'])).sort(), [0, 1, 2, 3, 4, 5, 6]);
+
       const { app: open } = await testStack(store);
       const huge = await open.inject({ method: 'POST', url: '/v1/aim/send-tasks', headers: { 'x-auth-token': a.token, 'content-type': 'application/json' }, payload: `{"task_name":"${'x'.repeat(1_100_000)}"}` });
       assert.equal(huge.statusCode, 413);

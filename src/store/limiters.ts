@@ -67,13 +67,25 @@ function sqliteLimiters(databasePath: string): Limiters {
   db.pragma('synchronous = OFF');
   db.exec(`create table if not exists ${TABLE} (key text primary key, points integer not null default 0, expire integer)`);
   const sweep = db.prepare(`delete from ${TABLE} where expire < ?`);
+  // What the limiter is given instead of the connection: each statement prepared once (the
+  // library prepares its SQL on every call), and no transaction around its single upserts (one
+  // statement is atomic on its own; BEGIN and COMMIT cost as much as the upsert).
+  const statements = new Map<string, Database.Statement>();
+  const client = {
+    prepare: (text: string) => {
+      let statement = statements.get(text);
+      if (!statement) statements.set(text, (statement = db.prepare(text)));
+      return statement;
+    },
+    transaction: <F extends (...args: never[]) => unknown>(work: F) => work,
+  };
   const sweeper = sweeping(async () => sweep.run(Date.now()));
   return {
     kind: 'sqlite',
     limiter: (spec) => {
       checkLimiterSpec(spec);
       return new RateLimiterSQLite({
-        storeClient: db, storeType: 'better-sqlite3', tableName: TABLE, tableCreated: true, clearExpiredByTimeout: false,
+        storeClient: client, storeType: 'better-sqlite3', tableName: TABLE, tableCreated: true, clearExpiredByTimeout: false,
         ...budget(spec), insuranceLimiter: new RateLimiterMemory(budget(spec)),
       });
     },
