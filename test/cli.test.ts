@@ -334,3 +334,16 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('CLI basics', () => {
+  it('--version and -V print the package\'s version; serve --help names both channels', async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const res = await cli([flag]);
+      assert.deepEqual([res.code, res.stdout.trim()], [0, version], flag);
+    }
+    const help = await cli(['serve', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout.replace(/\s+/g, ' '), /--channel <name> where messages go: simulator .* or kannel/);
+  });
+});

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ApiError } from '../client/index.js';
 import { debugRequested } from '../config.js';
+import { VERSION } from '../version.js';
 import { ConfigError } from '../domain/errors.js';
 import { DomainError } from '../domain/errors.js';
 import { ListenError } from '../http/listen-error.js';
@@ -21,6 +22,7 @@ import { OutputError, UsageError } from './shared.js';
 export function buildCli(): Command {
   const program = new Command('aimledger')
     .description('KooMessage-compatible system of record for intelligent messages (AIM)')
+    .version(VERSION, '-V, --version', 'print the version and exit')
     .showHelpAfterError()
     .configureOutput({ outputError: (text, write) => write(text) });
   for (const register of [

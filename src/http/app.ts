@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DEFAULTS } from '../config.js';
+import { VERSION } from '../version.js';
 import { SIGNING_ALGORITHM } from '../identity/signature.js';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
@@ -46,7 +47,6 @@ export const CONSOLE_DIR = join(import.meta.dirname, '..', '..', 'console', 'dis
 
 /** The console loads nothing from another host; the policy says so to the browser too. */
 const CONSOLE_CSP = "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
-const VERSION = '0.1.0';
 
 /** Builds the HTTP app with every route and hook wired by hand. Never listens. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {

@@ -167,7 +167,7 @@ export function registerServe(program: Command): void {
     .option('--trust-proxy <hops|addresses>', 'believe X-Forwarded-For from this many proxy hops, or from these proxy addresses/CIDRs (comma-separated); default AIMLEDGER_TRUST_PROXY or none')
     .option('--retention-months <n>', 'purge send details older than this many months, hourly; default AIMLEDGER_RETENTION_MONTHS or 13')
     .option('--bench-routes', 'serve the benchmark reference route /bench/echo; default AIMLEDGER_BENCH_ROUTES or false')
-    .option('--channel <name>', 'where messages go: simulator; default AIMLEDGER_CHANNEL or simulator')
+    .option('--channel <name>', 'where messages go: simulator (the built-in carrier simulator) or kannel (a Kannel gateway: AIMLEDGER_KANNEL_* settings); default AIMLEDGER_CHANNEL or simulator')
     .option('--rate-limit-per-minute <n>', 'requests a minute per account on /v1/aim/* (0: no limit); default AIMLEDGER_RATE_LIMIT_PER_MINUTE or 6000')
     .option('--max-event-loop-delay-ms <ms>', 'shed load with 503 past this event-loop delay (0: never); default AIMLEDGER_MAX_EVENT_LOOP_DELAY_MS or 1000')
     .option('--shutdown-drain-ms <ms>', 'on SIGTERM, keep answering (with Connection: close) until clients leave or this long; default AIMLEDGER_SHUTDOWN_DRAIN_MS or 5000')
