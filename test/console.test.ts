@@ -71,7 +71,7 @@ for (const backend of BACKENDS) {
         await page.fill('[data-test=sign-in] input[name=password]', 'wrong');
         await page.click('[data-test=sign-in] button[type=submit]');
         await page.waitForSelector('[data-test=error]');
-        assert.match(await page.textContent('[data-test=error]') ?? '', /The username or password is wrong/);
+        assert.equal(await page.textContent('[data-test=error]'), 'Wrong account, user or password');
         await page.fill('[data-test=sign-in] input[name=password]', 'ops-password');
         await page.click('[data-test=sign-in] button[type=submit]');
         await page.waitForSelector('[data-test=range]');
@@ -147,6 +147,12 @@ for (const backend of BACKENDS) {
         await page.screenshot({ path: join(ARTIFACTS, `console-tasks-${backend.name}.png`) });
         await page.click('[data-test=tab-overview]');
         await page.waitForSelector('[data-test=chart]');
+        // The chart fills its box, the page's width (not a fixed 900 px).
+        const widths = await page.evaluate(() => {
+          const canvas = document.querySelector('[data-test=chart]') as HTMLCanvasElement;
+          return { canvas: canvas.getBoundingClientRect().width, box: (canvas.closest('main') ?? document.body).getBoundingClientRect().width };
+        });
+        assert.ok(widths.canvas >= widths.box * 0.9, `chart ${widths.canvas} px of ${widths.box} px`);
         assert.match(await page.textContent('[data-test=totals]') ?? '', new RegExp(`Sent: ${total} · Success: \\d+ · Failed: \\d+`));
         await page.screenshot({ path: join(ARTIFACTS, `console-overview-${backend.name}.png`) });
 

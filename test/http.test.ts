@@ -17,6 +17,14 @@ for (const backend of BACKENDS) {
       assert.equal(ready.statusCode, 200);
       assert.deepEqual(ready.json(), { status: 'ready', database: backend.name });
       assert.match(String(ready.headers['x-request-id']), /^[0-9a-f]{32}$/);
+      // A browser pointed at the server lands in the console, with the product's icon.
+      const root = await app.inject('/');
+      assert.deepEqual([root.statusCode, root.headers.location], [302, '/console']);
+      for (const path of ['/favicon.ico', '/favicon.svg']) {
+        const icon = await app.inject(path);
+        assert.deepEqual([icon.statusCode, icon.headers['content-type']], [200, 'image/svg+xml'], path);
+        assert.match(icon.body, /^<svg [^>]*viewBox="0 0 32 32"/);
+      }
     });
 
     it('/openapi.json documents send-details from the route schemas; /docs renders', async () => {
@@ -47,9 +55,14 @@ for (const backend of BACKENDS) {
       assert.equal(iam.get?.operationId, 'KeystoneValidateToken');
       const ops = Object.values(doc.paths).flatMap((p) => Object.values(p as Record<string, { operationId?: string }>).map((o) => o.operationId)).filter(Boolean).sort();
       assert.deepEqual(ops, ['AddCallBack', 'CheckMobileCapability', 'CreateAimPersonalTemplate', 'CreateAimSendTask', 'CreateResolveTask', 'DeleteAimPersonalTemplate', 'DeleteTemplateMaterial', 'ExportAimSendDetails',
-        'IngestDeliveryReports', 'KeystoneCreateUserTokenByPassword', 'KeystoneValidateToken', 'ListAimCallbacks', 'ListAimResolveDetails', 'ListAimSendDetails', 'ListAimSendReports',
-        'ListAimSendTasks', 'ListAimTemplateMaterials', 'ListAimTemplateReports', 'ListAimTemplates', 'ListResolveTasks', 'ReviewAimTemplate', 'SetPrimaryVideoThumbnail', 'ShowTemplateVideoThumbnail',
-        'UpdatePersonalTemplateState', 'UploadAimTemplateMaterial']);
+        'Healthz', 'IngestDeliveryReports', 'KeystoneCreateUserTokenByPassword', 'KeystoneValidateToken', 'ListAimCallbacks', 'ListAimResolveDetails', 'ListAimSendDetails', 'ListAimSendReports',
+        'ListAimSendTasks', 'ListAimTemplateMaterials', 'ListAimTemplateReports', 'ListAimTemplates', 'ListResolveTasks', 'Metrics', 'Readyz', 'ReviewAimTemplate',
+        'SetPrimaryVideoThumbnail', 'ShowTemplateVideoThumbnail', 'UpdatePersonalTemplateState', 'UploadAimTemplateMaterial']);
+      // The operations endpoints need no credentials; the export says what it streams.
+      const paths = doc.paths as unknown as Record<string, Record<string, { security?: unknown[]; responses: Record<string, { content?: Record<string, unknown> }> }>>;
+      for (const path of ['/healthz', '/readyz', '/metrics']) assert.deepEqual(paths[path]?.get?.security, [], path);
+      assert.deepEqual(Object.keys(paths['/metrics']?.get?.responses['200']?.content ?? {}), ['text/plain']);
+      assert.deepEqual(Object.keys(paths['/v1/aim/send-details/export']?.get?.responses['200']?.content ?? {}).sort(), ['application/x-ndjson', 'text/csv']);
       const schemes = (doc as unknown as { components: { securitySchemes: Record<string, unknown> } }).components.securitySchemes;
       assert.deepEqual(Object.keys(schemes).sort(), ['akskSignature', 'iamToken']);
       const docs = await app.inject('/docs/');

@@ -44,6 +44,7 @@ const LABELS = {
   submitted: ['提交数', 'Submitted'],
   sent: ['发送数', 'Sent'],
   error: ['出错了', 'Something went wrong'],
+  wrongSignIn: ['账号、用户名或密码错误', 'Wrong account, user or password'],
   language: ['English', '中文'],
   bothTimes: ['开始与结束时间需同时填写', 'Give both times or neither'],
   templates: ['智能信息模板', 'Templates'],

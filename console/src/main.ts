@@ -43,10 +43,20 @@ function statusLabel(status: string): string {
   return isStatus(status) ? t(status) : status;
 }
 
-function showError(error: unknown): void {
-  const message = error instanceof ApiError ? `${error.errorCode}: ${error.errorMsg}` : String(error);
+/** Shows one alert above the page (replacing the last). */
+function alertText(text: string): void {
   document.querySelector('[data-test=error]')?.remove();
-  app.prepend(el('div', { class: 'error', 'data-test': 'error', role: 'alert' }, `${t('error')} — ${message}`));
+  app.prepend(el('div', { class: 'error', 'data-test': 'error', role: 'alert' }, text));
+}
+
+function showError(error: unknown): void {
+  alertText(`${t('error')} — ${error instanceof ApiError ? `${error.errorCode}: ${error.errorMsg}` : String(error)}`);
+}
+
+/** A refused sign-in says so plainly; anything else is shown as an error. */
+function showSignInError(error: unknown): void {
+  if (error instanceof ApiError && error.status === 401) alertText(t('wrongSignIn'));
+  else showError(error);
 }
 
 function render(): void {
@@ -97,7 +107,7 @@ function renderSignIn(): void {
           event.preventDefault();
           new AimLedgerClient({ endpoint: location.origin })
             .createToken({ user: user.value, password: password.value, domain: { name: account.value } })
-            .then(({ token: issued }) => use(issued), showError);
+            .then(({ token: issued }) => use(issued), showSignInError);
         },
       },
       el('label', {}, t('account'), account), el('label', {}, t('user'), user), el('label', {}, t('password'), password),
@@ -315,9 +325,10 @@ async function renderOverview(main: HTMLElement): Promise<void> {
     showError(error);
     return;
   }
-  const canvas = el('canvas', { 'data-test': 'chart', width: 900, height: 360 });
+  const canvas = el('canvas', { 'data-test': 'chart' });
   const totals = [...days.values()].reduce((a, d) => ({ sent: a.sent + d.sent, success: a.success + d.success, fail: a.fail + d.fail }), { sent: 0, success: 0, fail: 0 });
-  main.append(el('p', { 'data-test': 'totals' }, `${t('sent')}: ${totals.sent} · ${t('success')}: ${totals.success} · ${t('fail')}: ${totals.fail}`), canvas);
+  main.append(el('p', { 'data-test': 'totals' }, `${t('sent')}: ${totals.sent} · ${t('success')}: ${totals.success} · ${t('fail')}: ${totals.fail}`),
+    el('div', { class: 'chart-box' }, canvas));
   chart = new Chart(canvas, {
     type: 'bar',
     data: {
@@ -328,7 +339,8 @@ async function renderOverview(main: HTMLElement): Promise<void> {
         { label: t('fail'), data: [...days.values()].map((d) => d.fail), backgroundColor: '#e0645c' },
       ],
     },
-    options: { animation: false, responsive: false, scales: { y: { beginAtZero: true } } },
+    // As wide as its box (the page's width), as tall as the box says.
+    options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { y: { beginAtZero: true } } },
   });
 }
 

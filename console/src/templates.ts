@@ -184,12 +184,12 @@ async function showReport(ctx: TemplatesContext, tplId: string): Promise<void> {
   const sum = (k: 'expose' | 'exposeUv' | 'click' | 'clickUv' | 'resolve') => [...days.values()].reduce((n, d) => n + d[k], 0);
   reportChart?.destroy();
   document.querySelector('[data-test=template-report-view]')?.remove();
-  const canvas = el('canvas', { 'data-test': 'template-chart', width: 900, height: 300 });
+  const canvas = el('canvas', { 'data-test': 'template-chart' });
   const view = el('section', { 'data-test': 'template-report-view' },
     el('h3', {}, t('templateReport', { id: tplId })),
     el('p', { 'data-test': 'template-totals' },
       `${t('exposures')}: ${sum('expose')} (${t('visitors')}: ${sum('exposeUv')}) · ${t('clicks')}: ${sum('click')} (${t('visitors')}: ${sum('clickUv')}) · ${t('resolves')}: ${sum('resolve')}`),
-    canvas);
+    el('div', { class: 'chart-box' }, canvas));
   document.querySelector('[data-test=templates]')?.after(view);
   reportChart = new Chart(canvas, {
     type: 'bar',
@@ -201,7 +201,7 @@ async function showReport(ctx: TemplatesContext, tplId: string): Promise<void> {
         { label: t('resolves'), data: [...days.values()].map((d) => d.resolve), backgroundColor: '#e0a84c' },
       ],
     },
-    options: { animation: false, responsive: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
+    options: { animation: false, responsive: true, maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
   });
 }
 

@@ -45,6 +45,9 @@ const BODY_LIMIT = 1024 * 1024;
 /** Where `npm run build:console` (run by `npm ci` through `prepare`) writes the web console. */
 export const CONSOLE_DIR = join(import.meta.dirname, '..', '..', 'console', 'dist');
 
+/** The product's icon: a ledger's ruled page with a message bubble's tail. */
+const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><path d="M5 4h22a2 2 0 0 1 2 2v16a2 2 0 0 1-2 2H13l-6 5v-5H5a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z" fill="#2f5d9b"/><path d="M8 10h16M8 14h16M8 18h10" stroke="#fff" stroke-width="2" stroke-linecap="round"/></svg>\n';
+
 /** The console loads nothing from another host; the policy says so to the browser too. */
 const CONSOLE_CSP = "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
@@ -99,7 +102,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
     });
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   }
 
   // Shed load before every request gets slow: past this event-loop delay new requests get a 503
@@ -224,5 +226,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  // After swagger is registered, so the document lists it.
+  if (metrics) {
+    app.get('/metrics', {
+      schema: {
+        operationId: 'Metrics', summary: 'Prometheus metrics (text exposition format)', tags: ['operations'], security: [],
+        response: { 200: { description: 'The metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      },
+    }, async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  }
+  // A browser pointed at the server lands in the console; its tab shows the product's icon.
+  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/console', 302));
+  for (const path of ['/favicon.ico', '/favicon.svg']) {
+    app.get(path, { schema: { hide: true } }, async (_request, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON));
+  }
   return app;
 }

@@ -9,8 +9,33 @@ import type { Lifecycle } from '../deps.js';
  * also says the replica's state and lag.
  */
 export async function healthRoutes(app: FastifyInstance, deps: { store: Store; lifecycle: Lifecycle }): Promise<void> {
-  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { hide: true } }, async () => {
+  app.get('/healthz', {
+    schema: {
+      operationId: 'Healthz', summary: 'Liveness: the process answers', tags: ['operations'], security: [],
+      response: { 200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } }, required: ['status'] } },
+    },
+  }, async () => ({ status: 'ok' }));
+  app.get('/readyz', {
+    schema: {
+      operationId: 'Readyz', tags: ['operations'], security: [],
+      summary: 'Readiness: the database answers and the server is not shutting down (503 otherwise)',
+      description: 'With a read replica, also its state and lag; a replica down or behind does not make the server unready (reads go to the primary).',
+      response: {
+        200: {
+          type: 'object', required: ['status', 'database'],
+          properties: {
+            status: { type: 'string', enum: ['ready'] },
+            database: { type: 'string', enum: ['sqlite', 'postgres'] },
+            replica: {
+              type: 'object', required: ['state', 'lag_ms', 'lag_bytes'],
+              properties: { state: { type: 'string', enum: ['up', 'lagging', 'down'] }, lag_ms: { type: ['number', 'null'] }, lag_bytes: { type: ['number', 'null'] } },
+            },
+          },
+        },
+        503: { $ref: 'ErrorBody#' },
+      },
+    },
+  }, async () => {
     if (deps.lifecycle.draining) throw new Unavailable('shutting down');
     try {
       await deps.store.ping();

@@ -153,7 +153,14 @@ export async function sendDetailsRoutes(scope: FastifyInstance, deps: SendDetail
       description: `The list's filters, without paging and without the ${RESULT_WINDOW} window: every matching row of the caller's account, newest first, streamed (keyset paging inside, flat memory). format=csv (default; UTF-8 with BOM, header row, RFC 4180 quoting, empty for null) or ndjson. Rows are read batch by batch as the client reads, not from one snapshot.`,
       tags: ['send details'],
       querystring: ExportQuerystring,
-      response: { ...errorResponses },
+      response: {
+        // A stream of either type: documented, never serialized (the type provider takes any body).
+        200: Type.Unsafe<unknown>({
+          description: 'Every matching detail, streamed as an attachment: CSV (format=csv) or one JSON object per line (format=ndjson)',
+          content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } },
+        }),
+        ...errorResponses,
+      },
     },
     preValidation: requireOperation(deps.authenticator, 'send-details:list'),
   }, async (request, reply) => {
