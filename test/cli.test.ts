@@ -300,6 +300,12 @@ for (const backend of BACKENDS) {
         assert.equal(exported.code, 0, exported.stderr);
         assert.match(exported.stderr, new RegExp(`exported ${fails} rows`));
         assert.equal(readFileSync(file, 'utf8').trimEnd().split('\r\n').length, fails + 1);
+        assert.doesNotMatch(exported.stderr, /warning/);
+        // Half a range is ignored by the API (every time is included): the CLI says so.
+        const half = await cli(['details', 'export', '--endpoint', base, '--send-status', 'fail', '--tpl-id', '600000002', '--begin-time', '2026-01-01T00:00:00Z', '--output', file], { env: { AIMLEDGER_ACCESS_KEY: ak, AIMLEDGER_SECRET_KEY: sk } });
+        assert.equal(half.code, 0, half.stderr);
+        assert.match(half.stderr, /warning: --begin-time without --end-time is ignored/);
+        assert.match(half.stderr, new RegExp(`exported ${fails} rows`));
         const noCredentials = await cli(['details', 'list', '--endpoint', base]);
         assert.equal(noCredentials.code, 2);
         assert.match(noCredentials.stderr, /AIMLEDGER_TOKEN/);

@@ -18,7 +18,15 @@ export function registerDetails(program: Command): void {
     .option('--begin-time <utc>', 'e.g. 2026-06-01T00:00:00Z (with --end-time)').option('--end-time <utc>')
     .addOption(new Option('--send-status <status>').choices(SEND_STATUSES))
     .option('--msg-id <id>');
-  const filterOf = (o: Record<string, string | undefined>) => Object.fromEntries(Object.entries({
+  // The API ignores a time range with one end only (the contract's rule), so that query is every
+  // row of the account: say so, rather than let a big export look like a small one.
+  const filterOf = (o: Record<string, string | undefined>) => {
+    if ((o.beginTime === undefined) !== (o.endTime === undefined)) {
+      process.stderr.write(`aimledger: warning: --${o.beginTime === undefined ? 'end' : 'begin'}-time without --${o.beginTime === undefined ? 'begin' : 'end'}-time is ignored (a range needs both): every time is included\n`);
+    }
+    return filterFields(o);
+  };
+  const filterFields = (o: Record<string, string | undefined>) => Object.fromEntries(Object.entries({
     task_id: o.taskId, tpl_id: o.tplId, sms_sign: o.smsSign, cust_flag: o.custFlag, begin_time: o.beginTime,
     end_time: o.endTime, send_status: o.sendStatus, msg_id: o.msgId,
   }).filter(([, v]) => v !== undefined)) as SendDetailsFilter;
