@@ -55,7 +55,7 @@ for (const backend of BACKENDS) {
       assert.equal(iam.get?.operationId, 'KeystoneValidateToken');
       const ops = Object.values(doc.paths).flatMap((p) => Object.values(p as Record<string, { operationId?: string }>).map((o) => o.operationId)).filter(Boolean).sort();
       assert.deepEqual(ops, ['AddCallBack', 'CheckMobileCapability', 'CreateAimPersonalTemplate', 'CreateAimSendTask', 'CreateResolveTask', 'DeleteAimPersonalTemplate', 'DeleteTemplateMaterial', 'ExportAimSendDetails',
-        'Healthz', 'IngestDeliveryReports', 'KeystoneCreateUserTokenByPassword', 'KeystoneValidateToken', 'ListAimCallbacks', 'ListAimResolveDetails', 'ListAimSendDetails', 'ListAimSendReports',
+        'Healthz', 'IngestDeliveryReports', 'KeystoneCreateUserTokenByPassword', 'KeystoneListProjects', 'KeystoneValidateToken', 'ListAimCallbacks', 'ListAimResolveDetails', 'ListAimSendDetails', 'ListAimSendReports',
         'ListAimSendTasks', 'ListAimTemplateMaterials', 'ListAimTemplateReports', 'ListAimTemplates', 'ListResolveTasks', 'Metrics', 'Readyz', 'ReviewAimTemplate',
         'SetPrimaryVideoThumbnail', 'ShowTemplateVideoThumbnail', 'UpdatePersonalTemplateState', 'UploadAimTemplateMaterial']);
       // The operations endpoints need no credentials; the export says what it streams.

@@ -83,6 +83,27 @@ for (const backend of BACKENDS) {
     let store!: KyselyStore;
     useStore(backend, (opened) => (store = opened));
 
+    it('GET /v3/projects answers the caller\'s one project (named after the region) in IAM\'s shape; filters it does not match answer none', async () => {
+      const t = await tenant(store, 'readonly');
+      const app = await testApp(store);
+      const list = (query: string, headers: Record<string, string> = { 'x-auth-token': t.token }) => app.inject({ url: `/v3/projects${query}`, headers });
+      const found = await list('?name=cn-north-4');
+      assert.equal(found.statusCode, 200, found.body);
+      assert.deepEqual(found.json(), {
+        projects: [{
+          id: t.projectId, name: 'cn-north-4', description: '', domain_id: t.domainId, parent_id: t.domainId, enabled: true, is_domain: false,
+          links: { self: `http://localhost:80/v3/projects/${t.projectId}` },
+        }],
+        links: { self: 'http://localhost:80/v3/projects?name=cn-north-4', previous: null, next: null },
+      });
+      assert.equal((await list('')).json().projects.length, 1);
+      for (const query of ['?name=cn-south-1', '?domain_id=other', '?enabled=false', '?is_domain=true', '?page=2']) {
+        assert.deepEqual((await list(query)).json().projects, [], query);
+      }
+      assertIamError(await list('?per_page=0'), 400);
+      assertIamError(await list('?name=cn-north-4', {}), 401);
+    });
+
     it('POST /v3/auth/tokens issues a project-scoped token in X-Subject-Token that reads send-details', async () => {
       const t = await tenant(store, 'te_user');
       await insertSendDetails(store, t.accountId, [detail(), detail(), detail({ sendStatus: 'fail' })], NOW);

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { ClientBuilder } from '@huaweicloud/huaweicloud-sdk-core/ClientBuilder.js';
 import type { HcClient } from '@huaweicloud/huaweicloud-sdk-core/HcClient.js';
+import { Region } from '@huaweicloud/huaweicloud-sdk-core/region/region.js';
 import { systemClock } from '../src/domain/clock.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
@@ -16,19 +17,27 @@ type Json = Record<string, unknown>;
 
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
+/** The app listening on the real clock (the SDK signs with the real time), a te_user tenant and an access key of its. */
+async function withSdkServer(store: KyselyStore, work: (ctx: { endpoint: string; tenant: Awaited<ReturnType<typeof tenantWithReferences>>; keys: { accessKey: string; secretKey: string } }) => Promise<void>): Promise<void> {
+  const { app } = await testStack(store, { clock: systemClock });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const tenant = await tenantWithReferences(store, 'te_user');
+    const keys = await new IdentityAdmin(store, systemClock).createAccessKey(tenant.account.name, 'alice', testKeyring);
+    await work({ endpoint, tenant, keys });
+  } finally {
+    await app.close();
+  }
+}
+
 for (const backend of BACKENDS) {
   describe(`templates and materials through the official SDK core on ${backend.name}`, () => {
     let store!: KyselyStore;
     useStore(backend, (opened) => (store = opened));
 
     it('every operation, sent as the generated SDKs send it (JSON content type on every call, DELETE without a body), AK/SK-signed', async () => {
-      // The SDK signs with the real time, so the server runs on the real clock.
-      const { app } = await testStack(store, { clock: systemClock });
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      try {
-        const endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-        const tenant = await tenantWithReferences(store, 'te_user');
-        const keys = await new IdentityAdmin(store, systemClock).createAccessKey(tenant.account.name, 'alice', testKeyring);
+      await withSdkServer(store, async ({ endpoint, tenant, keys }) => {
         const client = new ClientBuilder<HcClient>((c) => c)
           .withCredential(new BasicCredentials().withAk(keys.accessKey).withSk(keys.secretKey).withProjectId(tenant.account.projectId))
           .withEndpoint(endpoint)
@@ -69,9 +78,20 @@ for (const backend of BACKENDS) {
 
         assert.deepEqual(await send('DELETE', '/v1/aim/template/{tpl_id}', { pathParams: { tpl_id: tplId } }), { status: '200', message: 'success', data: null });
         assert.deepEqual(await send('POST', '/v1/aim/template-materials/delete', { data: { material_ids: [uploaded.data.material_id] } }), { status: '200', message: 'success', data: null });
-      } finally {
-        await app.close();
-      }
+      });
+    });
+
+    it('given a region and no project id, the SDK finds the project through GET /v3/projects (IAM endpoint pointed at the server) and calls on', async () => {
+      await withSdkServer(store, async ({ endpoint, tenant, keys }) => {
+        const credentials = new BasicCredentials().withAk(keys.accessKey).withSk(keys.secretKey).withIamEndpoint(endpoint);
+        const client = new ClientBuilder<HcClient>((c) => c).withCredential(credentials).withRegion(new Region('cn-north-4', endpoint)).build();
+        const answer = await client.sendRequest({
+          method: 'GET', url: '/v1/aim/send-details', pathParams: {}, headers: {}, queryParams: { offset: 0, limit: 1 }, contentType: 'application/json',
+        } as never) as unknown as Json;
+        assert.equal(answer.httpStatusCode, 200);
+        assert.equal((credentials.getPathParams() as { project_id?: string }).project_id, tenant.account.projectId, 'the project id came from /v3/projects');
+      });
     });
   });
 }
+

@@ -52,6 +52,24 @@ export const TokenResponse = Type.Object({
 
 export type TokenResponseBody = Static<typeof TokenResponse>;
 
+const ProjectsQuery = Type.Object({
+  domain_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'The region, e.g. cn-north-4' })),
+  parent_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  enabled: Type.Optional(Type.Boolean()),
+  is_domain: Type.Optional(Type.Boolean()),
+  page: Type.Optional(Type.Integer({ minimum: 1 })),
+  per_page: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+});
+
+const ProjectsResponse = Type.Object({
+  projects: Type.Array(Type.Object({
+    id: Type.String(), name: Type.String(), description: Type.String(), domain_id: Type.String(), parent_id: Type.String(),
+    enabled: Type.Boolean(), is_domain: Type.Boolean(), links: Type.Object({ self: Type.String() }),
+  })),
+  links: Type.Object({ self: Type.String(), previous: Type.Null(), next: Type.Null() }),
+}, { $id: 'ProjectsResponse', title: 'ProjectsResponse' });
+
 const iamError = Type.Unsafe({ $ref: 'IamErrorBody#' });
 const iamErrors = {
   400: { ...iamError, description: 'The request body is not a password-method token request.' },
@@ -124,6 +142,38 @@ export async function iamRoutes(app: FastifyInstance, deps: AppDeps & { iam: Iam
     const { token, record } = await deps.iam.issueToken(toLogin(request.body as TokenRequestBody), request.ip);
     void reply.status(201).header('X-Subject-Token', token);
     return tokenBody(record);
+  });
+
+  // KeystoneListProjects: the official SDKs, given a region and no project id, look the project up
+  // here (GET /v3/projects?name=<region>) before their first call.
+  app.get('/v3/projects', {
+    config: { errorStyle: 'iam' },
+    schema: {
+      operationId: 'KeystoneListProjects',
+      summary: 'List the projects of the caller\'s account (IAM)',
+      description: `Every account has one project, named after the region (${REGION}). Filters narrow it down; a filter it does not match answers an empty list. Authenticate with a token or a signature.`,
+      tags: ['identity'],
+      querystring: ProjectsQuery,
+      response: { 200: ProjectsResponse, ...iamErrors },
+    },
+    preValidation: async (request) => {
+      request.principal = await authenticate(deps.authenticator, request);
+    },
+  }, async (request) => {
+    const caller = request.principal;
+    if (!caller) throw new Error('route reached without authentication');
+    const q = request.query as Static<typeof ProjectsQuery>;
+    const { account } = caller;
+    const base = `${request.protocol}://${request.host}/v3/projects`;
+    const project = {
+      id: account.projectId, name: REGION, description: '', domain_id: account.domainId, parent_id: account.domainId,
+      enabled: true, is_domain: false, links: { self: `${base}/${account.projectId}` },
+    };
+    const matches = (q.name === undefined || q.name === project.name) && (q.domain_id === undefined || q.domain_id === project.domain_id)
+      && (q.parent_id === undefined || q.parent_id === project.parent_id) && (q.enabled === undefined || q.enabled === project.enabled)
+      && (q.is_domain === undefined || q.is_domain === project.is_domain) && (q.page ?? 1) === 1;
+    const query = new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)])).toString();
+    return { projects: matches ? [project] : [], links: { self: query ? `${base}?${query}` : base, previous: null, next: null } };
   });
 
   app.get('/v3/auth/tokens', {
