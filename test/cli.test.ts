@@ -90,6 +90,18 @@ for (const backend of BACKENDS) {
       assert.equal(clean.code, 0, clean.stderr);
       assert.match(clean.stderr, /inserted 1, already present 1, rejected 0/);
 
+      // All or nothing: a file with one bad record stores none of its good ones; a clean one all.
+      writeFileSync(file, [good(6), '{"msg_id":"m_7"}', good(8)].join('\n'));
+      const refused = await cli(['import', '--account', 'importer', '--all-or-nothing', file, '--database', db.url]);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /details\.ndjson:2: rejected: send_status/);
+      assert.match(refused.stderr, /--all-or-nothing: 1 of 3 records rejected; nothing was stored/);
+      assert.match(refused.stderr, /read 3, inserted 0, already present 0, rejected 1/);
+      writeFileSync(file, [good(6), good(8)].join('\n'));
+      const whole = await cli(['import', '--account', 'importer', '--all-or-nothing', file, '--database', db.url]);
+      assert.equal(whole.code, 0, whole.stderr);
+      assert.match(whole.stderr, /read 2, inserted 2, already present 0, rejected 0/, 'm_6 was not stored by the refused run');
+
       const unknown = await cli(['import', '--account', 'nobody', file, '--database', db.url]);
       assert.equal(unknown.code, 1);
       assert.match(unknown.stderr, /no account named nobody/);

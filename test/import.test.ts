@@ -106,6 +106,20 @@ for (const backend of BACKENDS) {
       assert.equal(m2?.receive_time, null);
     });
 
+    it('reports CSV rejections in line order, malformed rows and bad values alike, however far the parser reads ahead', async () => {
+      const { account } = await createTenant(store);
+      const row = (i: number, time = `2026-06-10T14:${String(10 + (i % 50)).padStart(2, '0')}:00Z`) => `m_${i},t1,x,600000001,y,1310000${String(i).padStart(4, '0')},a,success,${time},${time},,华为云`;
+      const lines = ['msg_id,task_id,task_name,tpl_id,tpl_name,cust_flag,send_account,send_status,send_time,receive_time,result_code,sms_sign'];
+      for (let i = 2; i <= 3000; i++) {
+        if (i === 5 || i === 1500) lines.push(row(i, 'not-a-time'));
+        else if (i === 9 || i === 2999) lines.push(`m_${i},too,few`);
+        else lines.push(row(i));
+      }
+      const { summary, rejected } = await run(store, account.id, lines.join('\n') + '\n', 'csv');
+      assert.equal(summary.rejected, 4);
+      assert.deepEqual(rejected.map((r) => r.line), [5, 9, 1500, 2999]);
+    });
+
     it('refuses a CSV whose header lacks a required column', async () => {
       const { account } = await createTenant(store);
       await assert.rejects(run(store, account.id, 'msg_id,send_time\nm,2026-06-10T14:57:20Z\n', 'csv'), /send_status/);

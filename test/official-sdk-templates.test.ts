@@ -32,7 +32,7 @@ async function withSdkServer(store: KyselyStore, work: (ctx: { endpoint: string;
 }
 
 for (const backend of BACKENDS) {
-  describe(`templates and materials through the official SDK core on ${backend.name}`, () => {
+  describe(`the official SDK core on ${backend.name}: templates, materials, region discovery`, () => {
     let store!: KyselyStore;
     useStore(backend, (opened) => (store = opened));
 

@@ -28,8 +28,10 @@ export interface ImportOptions {
   format: ImportFormat;
   /** Called for each bad record, in order; the import goes on. */
   onReject?: (rejection: ImportRejection) => void;
-  /** Called after each stored batch with the running summary. */
+  /** Called after each stored (or, checking only, checked) batch with the running summary. */
   onProgress?: (summary: ImportSummary) => void;
+  /** Read and check every record, store none (the first pass of an all-or-nothing import). */
+  checkOnly?: boolean;
   batchSize?: number;
 }
 
@@ -140,7 +142,9 @@ async function* csvRecords(input: Readable): AsyncGenerator<NumberedRecord> {
     },
   }));
   for await (const item of parser as AsyncIterable<{ info: { lines: number }; record: Record<string, unknown> }>) {
-    while (skipped.length > 0) yield skipped.shift() as NumberedRecord;
+    // The parser reads ahead of this loop, so it may have skipped malformed records that come
+    // after this one: only those before it go first, to keep everything in line order.
+    while (skipped.length > 0 && (skipped[0] as NumberedRecord).line < item.info.lines) yield skipped.shift() as NumberedRecord;
     yield { line: item.info.lines, record: item.record };
   }
   while (skipped.length > 0) yield skipped.shift() as NumberedRecord;
@@ -165,9 +169,9 @@ export async function importSendDetails(
   // once); batches are still stored one at a time, in order, and counted once stored.
   let storing: Promise<void> | undefined;
   const storeBatch = async (rows: SendDetail[]) => {
-    const inserted = await insertSendDetails(store, accountId, rows, clock().getTime());
+    const inserted = options.checkOnly ? 0 : await insertSendDetails(store, accountId, rows, clock().getTime());
     summary.inserted += inserted;
-    summary.skipped += rows.length - inserted;
+    if (!options.checkOnly) summary.skipped += rows.length - inserted;
     options.onProgress?.({ ...summary });
   };
   const flush = async () => {

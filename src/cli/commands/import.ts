@@ -23,8 +23,9 @@ export function registerImport(program: Command): void {
     .description('import send details from .ndjson or .csv (idempotent on msg_id); exit 1 if any line was rejected')
     .requiredOption('--account <name>', 'account name')
     .addOption(new Option('--format <format>', 'file format; default from the file extension').choices(['ndjson', 'csv']))
+    .option('--all-or-nothing', 'check the whole file first and store nothing if any record is rejected')
     .addOption(databaseOption())
-    .action(async (file: string, opts: ConfigFlags & { account: string; format?: ImportFormat }) => {
+    .action(async (file: string, opts: ConfigFlags & { account: string; format?: ImportFormat; allOrNothing?: boolean }) => {
       const format = opts.format ?? formatOf(file);
       let size: number;
       try {
@@ -34,31 +35,47 @@ export function registerImport(program: Command): void {
       }
       const summary = await withStore(opts, async (store) => {
         const target = await new IdentityAdmin(store, systemClock).requireAccount(opts.account);
-        const bar = process.stderr.isTTY
-          ? new cliProgress.SingleBar({ format: 'import [{bar}] {percentage}% | {value}/{total} bytes | {rows} rows', stream: process.stderr }, cliProgress.Presets.shades_classic)
-          : undefined;
-        bar?.start(size, 0, { rows: 0 });
-        let bytes = 0;
-        const counter = new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            bytes += chunk.length;
-            done(null, chunk);
-          },
-        });
-        try {
-          return await importSendDetails(store, target.id, createReadStream(file).pipe(counter), systemClock, {
-            format,
-            onReject: ({ line, reason }) => {
-              if (bar) bar.stop();
-              process.stderr.write(`${file}:${line}: rejected: ${reason}\n`);
-              bar?.start(size, bytes, { rows: 0 });
+        const pass = async (checkOnly: boolean) => {
+          const bar = process.stderr.isTTY
+            ? new cliProgress.SingleBar({ format: `${checkOnly ? 'check ' : 'import'} [{bar}] {percentage}% | {value}/{total} bytes | {rows} rows`, stream: process.stderr }, cliProgress.Presets.shades_classic)
+            : undefined;
+          // The bar only moves forward: rejections are printed above it, in line order, and it is
+          // drawn again where it was.
+          let bytes = 0;
+          let rows = 0;
+          bar?.start(size, 0, { rows });
+          const counter = new Transform({
+            transform(chunk: Buffer, _enc, done) {
+              bytes += chunk.length;
+              done(null, chunk);
             },
-            onProgress: (s) => bar?.update(bytes, { rows: s.read }),
           });
-        } finally {
-          bar?.update(bytes);
-          bar?.stop();
+          try {
+            return await importSendDetails(store, target.id, createReadStream(file).pipe(counter), systemClock, {
+              format, checkOnly,
+              onReject: ({ line, reason }) => {
+                bar?.stop();
+                process.stderr.write(`${file}:${line}: rejected: ${reason}\n`);
+                bar?.start(size, bytes, { rows });
+              },
+              onProgress: (s) => {
+                rows = Math.max(rows, s.read);
+                bar?.update(bytes, { rows });
+              },
+            });
+          } finally {
+            bar?.update(bytes, { rows });
+            bar?.stop();
+          }
+        };
+        if (opts.allOrNothing) {
+          const checked = await pass(true);
+          if (checked.rejected > 0) {
+            process.stderr.write(`--all-or-nothing: ${checked.rejected} of ${checked.read} records rejected; nothing was stored\n`);
+            return { ...checked, inserted: 0, skipped: 0 };
+          }
         }
+        return pass(false);
       });
       process.stderr.write(`read ${summary.read}, inserted ${summary.inserted}, already present ${summary.skipped}, rejected ${summary.rejected}\n`);
       if (summary.rejected > 0) process.exitCode = 1;
