@@ -26,6 +26,9 @@ export interface DemoOptions {
   seed?: number;
 }
 
+/** The task id of the KooMessage documentation's example, given to the demo's newest task. */
+export const DEMO_TASK_ID = '7cc198c3-91d3-425b-9226-54c27cd7cccc';
+
 export interface DemoSetup {
   account: Account;
   created: boolean;
@@ -86,10 +89,13 @@ export async function seedDemoData(store: Store, accountId: number, now: number,
   const tasks: TaskRecord[] = [];
   let total = 0;
   for (let t = 0; t < taskCount; t++) {
-    const createdAt = toWholeSeconds(now - Math.floor(random() * days * DAY_MS));
+    const drawnAt = toWholeSeconds(now - Math.floor(random() * days * DAY_MS));
     const [tplId, tplName] = pick(random, DEMO_TEMPLATES);
     const [smsSign] = pick(random, DEMO_SIGNATURES);
-    const taskId = syntheticUuid(random);
+    const drawnId = syntheticUuid(random);
+    // The newest task has the contract's example id, so the README's examples work as written.
+    const taskId = t === 0 ? DEMO_TASK_ID : drawnId;
+    const createdAt = t === 0 ? toWholeSeconds(now - 60_000) : drawnAt;
     const taskName = `${pick(random, TASK_NAME_STEMS)} #${t + 1}`;
     tasks.push({ taskId, taskName, tplId, smsSign, createdAt });
     // Mostly small tasks, a few large campaigns.
