@@ -13,7 +13,7 @@ import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite/index.js';
  * - PostgreSQL: an UNLOGGED table `rate_limits` in the store's schema, through a small pool of its
  *   own. Unlogged: a count is not worth a WAL flush per request, and a crash of the server that
  *   empties it only forgives what was counted.
- * - SQLite: a file beside the database (`<file>.limits`), WAL, no syncs, on a connection of its own
+ * - SQLite: a file beside the database (`<file>.limits`), WAL, no sync per commit, on a connection of its own
  *   (never inside a ledger transaction, and never taking the ledger's write lock).
  * - Redis, when AIMLEDGER_REDIS_URL is set: one key per budget and caller, expiring with it.
  *
@@ -63,8 +63,9 @@ function sqliteLimiters(databasePath: string): Limiters {
   }
   const db = new Database(path, { timeout: SQLITE_BUSY_TIMEOUT_MS });
   db.pragma('journal_mode = WAL');
-  // Counts need no durability: a power cut forgets the last few, which only forgives them.
-  db.pragma('synchronous = OFF');
+  // WAL with NORMAL: no sync per commit (a power cut may forget the last counts, which only
+  // forgives them), and never a damaged file (OFF could leave one, and the server would not start).
+  db.pragma('synchronous = NORMAL');
   db.exec(`create table if not exists ${TABLE} (key text primary key, points integer not null default 0, expire integer)`);
   const sweep = db.prepare(`delete from ${TABLE} where expire < ?`);
   // What the limiter is given instead of the connection: each statement prepared once (the
