@@ -61,22 +61,20 @@ export class Metrics {
         name: 'aimledger_replica_up', help: 'Reads go to the read replica (1), or to the primary because it is down or lagging (0)', registers: [this.registry],
         collect() { this.set(replica()?.state === 'up' ? 1 : 0); },
       });
-      new Gauge({
-        name: 'aimledger_replica_lag_seconds', help: 'At most how far the read replica\'s data is behind the primary (absent while unknown)', registers: [this.registry],
+      // Absent while unknown (before the first check, or while the replica does not answer).
+      const known = (name: string, help: string, value: () => number | null | undefined) => new Gauge({
+        name, help, registers: [this.registry],
         collect() {
           this.reset();
-          const lag = replica()?.lagMs;
-          if (lag !== null && lag !== undefined) this.set(lag / 1000);
+          const v = value();
+          if (v !== null && v !== undefined) this.set(v);
         },
       });
-      new Gauge({
-        name: 'aimledger_replica_lag_bytes', help: 'WAL the read replica has yet to replay (absent while unknown)', registers: [this.registry],
-        collect() {
-          this.reset();
-          const lag = replica()?.lagBytes;
-          if (lag !== null && lag !== undefined) this.set(lag);
-        },
+      known('aimledger_replica_lag_seconds', 'At most how far the read replica\'s data is behind the primary', () => {
+        const ms = replica()?.lagMs;
+        return ms === null || ms === undefined ? ms : ms / 1000;
       });
+      known('aimledger_replica_lag_bytes', 'WAL the read replica has yet to replay', () => replica()?.lagBytes);
       new Counter({
         name: 'aimledger_replica_fallbacks_total', help: 'Reads the read replica failed that the primary answered', registers: [this.registry],
         collect() {

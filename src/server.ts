@@ -178,11 +178,13 @@ export async function startServer(config: Config, options: {
 } = {}): Promise<RunningServer> {
   const clock = options.clock ?? systemClock;
   const { store, demo, keyring } = await openPrepared(config, { demo: options.demo === true, clock, replica: true });
-  let limiters: Awaited<ReturnType<typeof openLimiters>> | undefined;
+  // Request limits and the sign-in throttle count where every process and instance sees them.
+  const shared = await openLimiters({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix })
+    .catch(async (error: unknown) => {
+      await store.close().catch(() => {});
+      throw error;
+    });
   try {
-    // Request limits and the sign-in throttle count where every process and instance sees them.
-    limiters = await openLimiters({ databaseUrl: config.databaseUrl, redisUrl: config.redisUrl, redisKeyPrefix: config.redisKeyPrefix });
-    const shared = limiters;
     // The links' domain: AIMLEDGER_LINK_BASE_URL's host, or the link host's own address once it listens.
     let linkDomain = config.linkBaseUrl ? new URL(config.linkBaseUrl).host : `${config.host}:${config.linkPort}`;
     const services = servicesFor(store, clock, keyring, {
@@ -263,7 +265,7 @@ export async function startServer(config: Config, options: {
       },
     };
   } catch (error) {
-    await limiters?.close().catch(() => {});
+    await shared.close().catch(() => {});
     await store.close().catch(() => {});
     throw error;
   }

@@ -28,13 +28,18 @@ export function checkLimiterSpec(spec: LimiterSpec): void {
   if (!(Number.isInteger(spec.points) && spec.points > 0)) throw new Error(`limiter ${spec.name}: points must be a positive whole number`);
 }
 
+/** A budget in rate-limiter-flexible's terms (every store takes these). */
+export function budget(spec: LimiterSpec): { keyPrefix: string; points: number; duration: number; blockDuration: number } {
+  return { keyPrefix: spec.name, points: spec.points, duration: spec.durationSeconds, blockDuration: spec.blockSeconds ?? 0 };
+}
+
 /** Limits kept in this process's memory: exact for one process, per process for several. */
 export function memoryLimiters(): Limiters {
   return {
     kind: 'memory',
     limiter: (spec) => {
       checkLimiterSpec(spec);
-      return new RateLimiterMemory({ keyPrefix: spec.name, points: spec.points, duration: spec.durationSeconds, blockDuration: spec.blockSeconds ?? 0 });
+      return new RateLimiterMemory(budget(spec));
     },
     close: async () => {},
   };

@@ -3,8 +3,9 @@ import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { checkLimiterSpec, memoryLimiters, type LimiterSpec, type Limiters } from '../domain/limits.js';
+import { budget, checkLimiterSpec, memoryLimiters, type LimiterSpec, type Limiters } from '../domain/limits.js';
 import { SQLITE_BUSY_TIMEOUT_MS } from './sqlite/index.js';
+import { withStatementCache } from './sqlite/statement-cache.js';
 
 /*
  * Shared counts for request limits and the brute-force throttle. Every process and instance that
@@ -42,11 +43,6 @@ export interface OpenLimitersOptions {
   redisKeyPrefix?: string;
 }
 
-/** A budget in rate-limiter-flexible's terms. */
-function budget(spec: LimiterSpec) {
-  return { keyPrefix: spec.name, points: spec.points, duration: spec.durationSeconds, blockDuration: spec.blockSeconds ?? 0 };
-}
-
 function sweeping(sweep: () => Promise<unknown>): { stop(): void } {
   const timer = setInterval(() => { sweep().catch(() => {}); }, SWEEP_MS);
   timer.unref();
@@ -67,19 +63,12 @@ function sqliteLimiters(databasePath: string): Limiters {
   // forgives them), and never a damaged file (OFF could leave one, and the server would not start).
   db.pragma('synchronous = NORMAL');
   db.exec(`create table if not exists ${TABLE} (key text primary key, points integer not null default 0, expire integer)`);
+  // Each statement prepared once (the library prepares its SQL on every call), as the store's own
+  // connection does; and no transaction around the library's single upserts (one statement is
+  // atomic on its own; BEGIN and COMMIT cost as much as the upsert).
+  const statements = withStatementCache(db);
+  const client = { prepare: (text: string) => statements.prepare(text), transaction: <F>(work: F) => work };
   const sweep = db.prepare(`delete from ${TABLE} where expire < ?`);
-  // What the limiter is given instead of the connection: each statement prepared once (the
-  // library prepares its SQL on every call), and no transaction around its single upserts (one
-  // statement is atomic on its own; BEGIN and COMMIT cost as much as the upsert).
-  const statements = new Map<string, Database.Statement>();
-  const client = {
-    prepare: (text: string) => {
-      let statement = statements.get(text);
-      if (!statement) statements.set(text, (statement = db.prepare(text)));
-      return statement;
-    },
-    transaction: <F extends (...args: never[]) => unknown>(work: F) => work,
-  };
   const sweeper = sweeping(async () => sweep.run(Date.now()));
   return {
     kind: 'sqlite',
@@ -92,7 +81,7 @@ function sqliteLimiters(databasePath: string): Limiters {
     },
     close: async () => {
       sweeper.stop();
-      db.close();
+      statements.close();
     },
   };
 }

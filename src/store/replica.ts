@@ -47,15 +47,23 @@ export class ReplicaRouter {
   private readonly history: Array<{ at: number; lsn: bigint }> = [];
   private readonly timer: NodeJS.Timeout;
   private probing: Promise<void> = Promise.resolve();
+  private inFlight = false;
   private readonly probeMs: number;
   private readonly maxLagMs: number;
 
   constructor(private readonly primary: Kysely<Database>, private readonly replica: Kysely<Database>, private readonly options: ReplicaOptions) {
     this.probeMs = options.probeMs ?? 1000;
     this.maxLagMs = options.maxLagMs ?? 10_000;
-    this.timer = setInterval(() => { this.probing = this.probe(); }, this.probeMs);
+    // One probe at a time: a replica that does not answer holds a probe for the connect timeout
+    // (5 s), and ticks meanwhile would pile more up behind it.
+    const tick = () => {
+      if (this.inFlight) return;
+      this.inFlight = true;
+      this.probing = this.probe().finally(() => { this.inFlight = false; });
+    };
+    this.timer = setInterval(tick, this.probeMs);
     this.timer.unref();
-    this.probing = this.probe();
+    tick();
   }
 
   /** Checks the replica once now (tests, and start-up). */
