@@ -9,6 +9,9 @@
  *   http      routes and the app: domain, identity, service, the store's interface, never store internals
  *   cli, server.ts  wiring: anything
  *   dev       demo and benchmark data: reached only from the CLI and the server's --demo
+ *
+ * packages/client (the published `@aimledger/client`) stands alone: it imports only its own files,
+ * and the server's signature verifier, the CLI and the console import it.
  */
 const layer = (name) => `^src/${name}/`;
 const storeInternals = '^src/store/(?!store\\.ts$)';
@@ -43,6 +46,10 @@ export default {
     {
       name: 'dev-only-from-wiring', severity: 'error', comment: 'Demo and benchmark generators are reached from the CLI and server.ts only.',
       from: { path: '^src/', pathNot: [layer('(dev|cli)'), '^src/server\\.ts$'] }, to: { path: layer('dev') },
+    },
+    {
+      name: 'client-package-stands-alone', severity: 'error', comment: 'packages/client imports only its own files: no server code, no dependencies, no Node.js modules.',
+      from: { path: '^packages/client/' }, to: { pathNot: '^packages/client/src/' },
     },
     {
       name: 'src-not-tests', severity: 'error', comment: 'The product never imports tests or benchmarks.',

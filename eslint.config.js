@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'tmp/', 'test-artifacts/', 'bench/out/', 'console/dist/', 'examples/'] },
+  { ignores: ['node_modules/', 'data/', 'tmp/', 'test-artifacts/', 'bench/out/', 'console/dist/', 'examples/', 'packages/client/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

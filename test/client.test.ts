@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { BasicCredentials } from '@huaweicloud/huaweicloud-sdk-core';
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner.js';
 import type { FastifyInstance } from 'fastify';
-import { AimLedgerClient, ApiError, type CreateTemplateRequest, signRequest } from 'aimledger/client';
+import { AimLedgerClient, ApiError, type CreateTemplateRequest, signRequest } from '../packages/client/src/index.js';
 import { systemClock } from '../src/domain/clock.js';
 import { formatSdkDate } from '../src/identity/signature.js';
 import type { OutboxWorker } from '../src/pipeline/outbox-worker.js';

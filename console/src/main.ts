@@ -1,5 +1,5 @@
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
-import { AimLedgerClient, ApiError, RESULT_WINDOW, SEND_STATUSES, type ResolveDetailsResponseBody, type SendDetailRow, type SendDetailsFilter, type SendStatus } from '../../src/client/index.js';
+import { AimLedgerClient, ApiError, RESULT_WINDOW, SEND_STATUSES, type ResolveDetailsResponseBody, type SendDetailRow, type SendDetailsFilter, type SendStatus } from '../../packages/client/src/index.js';
 import { materialIdsOf } from '../../src/domain/aim-template.js';
 import { renderCardBody } from '../../src/domain/card-render.js';
 import { currentLang, t, toggleLang, type Label } from './i18n.js';

@@ -1,5 +1,5 @@
 import { Chart } from 'chart.js';
-import { ApiError, type AimLedgerClient, type CreateTemplateRequest, type TemplatesResponseBody } from '../../src/client/index.js';
+import { ApiError, type AimLedgerClient, type CreateTemplateRequest, type TemplatesResponseBody } from '../../packages/client/src/index.js';
 import { CARD_IDS, VENDORS } from '../../src/domain/aim-template.js';
 import { renderCardBody } from '../../src/domain/card-render.js';
 import { IMAGE_RATES } from '../../src/domain/material.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { ApiError } from '../client/index.js';
+import { ApiError } from '../../packages/client/src/index.js';
 import { debugRequested } from '../config.js';
 import { VERSION } from '../version.js';
 import { ConfigError } from '../domain/errors.js';

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { canonicalQueryString, canonicalUri, SIGNING_ALGORITHM } from './canonical.js';
+import { canonicalQueryString, canonicalUri, SIGNING_ALGORITHM } from '../../packages/client/src/canonical.js';
 
-export { canonicalQueryString, canonicalUri, encodeUnreserved, formatSdkDate, SIGNING_ALGORITHM } from './canonical.js';
+export { canonicalQueryString, canonicalUri, encodeUnreserved, formatSdkDate, SIGNING_ALGORITHM } from '../../packages/client/src/canonical.js';
 
 /**
  * The Huawei Cloud API signature (`SDK-HMAC-SHA256`), as the official SDK cores compute it:

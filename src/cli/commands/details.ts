@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AimLedgerClient, type SendDetailsFilter } from '../../client/index.js';
+import { AimLedgerClient, type SendDetailsFilter } from '../../../packages/client/src/index.js';
 import { EXPORT_COLUMNS } from '../../service/export.js';
 import { Command, Option } from 'commander';
 import { RESULT_WINDOW, SEND_STATUSES } from '../../domain/send-detail.js';

@@ -1,55 +1,27 @@
 /**
- * The typed aimledger client. Types come from the server's own route schemas; requests go through
- * an injectable `fetch`; authentication is an IAM token or an AK/SK signature computed as the
- * official Huawei Cloud SDKs do (Web Crypto, so it runs in Node.js and in browsers alike).
+ * The typed aimledger client, `@aimledger/client`. Its types are generated from the server's own
+ * route schemas (schema.ts) and it has no dependencies. Requests go through an injectable `fetch`;
+ * authentication is an IAM token or an AK/SK signature computed as the official Huawei Cloud SDKs
+ * do (Web Crypto, so it runs in Node.js and in browsers alike).
  */
-import type { Static } from 'typebox';
-import { RESULT_WINDOW, SEND_STATUSES, type SendStatus } from '../domain/send-detail.js';
-import { canonicalQueryString, canonicalUri, formatSdkDate, SIGNING_ALGORITHM } from '../identity/canonical.js';
-import type { DeliveryReportsBody, DeliveryReportsResponseBody } from '../http/routes/delivery-reports.js';
-import type { TokenRequestBody, TokenResponseBody } from '../http/routes/iam.js';
-import type { ExportQuerystring, SendDetailsQuerystring, SendDetailsResponseBody } from '../http/routes/send-details.js';
-import type { SendReportsBody, SendReportsResponseBody } from '../http/routes/send-reports.js';
-import type { SendTaskBody, SendTaskCreatedBody, SendTasksQuerystring, SendTasksResponseBody } from '../http/routes/send-tasks.js';
-import type { CreateTemplateBody, TemplateCreated, TemplatesQuerystring, TemplatesResponseBody } from '../http/routes/templates.js';
-import type { ResolveDetailsQuerystring, ResolveDetailsResponseBody } from '../http/routes/resolve-details.js';
-import type { TemplateReportsBody, TemplateReportsResponseBody } from '../http/routes/template-reports.js';
-import type { ResolveTaskBody, ResolveTaskCreated, ResolveTasksQuerystring, ResolveTasksResponse } from '../http/routes/resolve-tasks.js';
-import type { MaterialsQuerystring, MaterialsResponse, MaterialUploaded, ThumbnailsResponse, UploadMaterialBody } from '../http/routes/materials.js';
+import { canonicalQueryString, canonicalUri, formatSdkDate, SIGNING_ALGORITHM } from './canonical.js';
+import {
+  RESULT_WINDOW,
+  type CreateResolveTaskRequest, type CreateSendTaskBody, type CreateTemplateRequest, type DeliveryReportsRequest, type DeliveryReportsResponseBody,
+  type ExportQuery, type MaterialsQuery, type MaterialsResponseBody, type MaterialUploadedBody, type ResolveDetailsQuery,
+  type ResolveDetailsResponseBody, type ResolveTaskCreatedBody, type ResolveTasksQuery, type ResolveTasksResponseBody, type SendDetailsPage,
+  type SendDetailsQuery, type SendReportsQuery, type SendReportsResponseBody, type SendTaskCreatedBody, type SendTasksQuery,
+  type SendTasksResponseBody, type TemplateCreatedBody, type TemplateReportsQuery, type TemplateReportsResponseBody, type TemplatesQuery,
+  type TemplatesResponseBody, type ThumbnailsResponseBody, type TokenRequestBody, type TokenResponseBody, type UploadMaterialRequest,
+} from './schema.js';
 
-export { RESULT_WINDOW, SEND_STATUSES, type SendStatus };
+export * from './schema.js';
 
-export type SendDetailsQuery = Static<typeof SendDetailsQuerystring>;
 export type SendDetailsFilter = Omit<SendDetailsQuery, 'offset' | 'limit'>;
-export type SendDetailsPage = SendDetailsResponseBody;
-export type SendDetailRow = SendDetailsResponseBody['send_details'][number];
-export type ExportQuery = Static<typeof ExportQuerystring>;
-export type CreateSendTaskBody = Static<typeof SendTaskBody>;
-export type SendTasksQuery = Static<typeof SendTasksQuerystring>;
-export type SendReportsQuery = Static<typeof SendReportsBody>;
-export type TemplatesQuery = Static<typeof TemplatesQuerystring>;
-export type CreateTemplateRequest = Static<typeof CreateTemplateBody>;
-export type ResolveDetailsQuery = Static<typeof ResolveDetailsQuerystring>;
-export type CreateResolveTaskRequest = Static<typeof ResolveTaskBody>;
-export type TemplateReportsQuery = Static<typeof TemplateReportsBody>;
-export type { TemplateReportsResponseBody };
-export type ResolveTaskCreatedBody = Static<typeof ResolveTaskCreated>;
-export type ResolveTasksQuery = Static<typeof ResolveTasksQuerystring>;
-export type ResolveTasksResponseBody = Static<typeof ResolveTasksResponse>;
-export type { ResolveDetailsResponseBody };
-export type TemplateCreatedBody = Static<typeof TemplateCreated>;
-export type UploadMaterialRequest = Static<typeof UploadMaterialBody>;
-export type MaterialUploadedBody = Static<typeof MaterialUploaded>;
-export type MaterialsQuery = Static<typeof MaterialsQuerystring>;
-export type MaterialsResponseBody = Static<typeof MaterialsResponse>;
-export type ThumbnailsResponseBody = Static<typeof ThumbnailsResponse>;
+export type SendDetailRow = SendDetailsPage['send_details'][number];
 /** The `{status, message, data: null}` answer of state changes and deletions. */
 export interface DoneBody { status: string; message: string; data: null }
-export type DeliveryReport = Static<typeof DeliveryReportsBody>['reports'][number];
-export type {
-  DeliveryReportsResponseBody, SendReportsResponseBody, SendTaskCreatedBody, SendTasksResponseBody, TemplatesResponseBody,
-  TokenRequestBody, TokenResponseBody,
-};
+export type DeliveryReport = DeliveryReportsRequest['reports'][number];
 
 export type Credentials =
   | { token: string }
@@ -85,9 +57,10 @@ function encode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-function queryString(query: Record<string, QueryValue> | undefined): string {
+/** A query type's fields (string, number, boolean or a list of strings), each absent or sent. */
+function queryString(query: object | undefined): string {
   const parts: string[] = [];
-  for (const [name, value] of Object.entries(query ?? {})) {
+  for (const [name, value] of Object.entries(query ?? {}) as Array<[string, QueryValue]>) {
     if (value === undefined) continue;
     for (const one of Array.isArray(value) ? value : [value]) parts.push(`${encode(name)}=${encode(String(one))}`);
   }
@@ -143,7 +116,7 @@ export class AimLedgerClient {
     this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   }
 
-  private async request(method: string, path: string, options: { query?: Record<string, QueryValue>; body?: unknown; headers?: Record<string, string>; anonymous?: boolean } = {}): Promise<Response> {
+  private async request(method: string, path: string, options: { query?: object; body?: unknown; headers?: Record<string, string>; anonymous?: boolean } = {}): Promise<Response> {
     const qs = queryString(options.query);
     const url = new URL(`${path}${qs ? `?${qs}` : ''}`, this.options.endpoint);
     const body = options.body === undefined ? '' : JSON.stringify(options.body);
