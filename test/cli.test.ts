@@ -227,6 +227,11 @@ for (const backend of BACKENDS) {
       assert.equal(long.code, 1);
       assert.match(long.stderr, /longer than the longest lifetime allowed \(7d, AIMLEDGER_TOKEN_MAX_TTL\)/);
       assert.equal(long.stdout, '');
+      assert.match(long.stderr, /or an access key for long-lived use/);
+      const longOperator = await run(['token', 'create', '--operator', '--ttl', '365d']);
+      assert.equal(longOperator.code, 1);
+      assert.match(longOperator.stderr, /issue a shorter one and a new one before it expires/);
+      assert.doesNotMatch(longOperator.stderr, /access key/, 'operators have no access keys');
       assert.equal((await run(['token', 'create', '--account', 'ops', '--user', 'dave', '--ttl', '7d'])).code, 0);
       const raised = await run(['token', 'create', '--account', 'ops', '--user', 'dave', '--ttl', '8d'], { env: { AIMLEDGER_TOKEN_MAX_TTL: '30d' } });
       assert.equal(raised.code, 0, raised.stderr);

@@ -20,7 +20,9 @@ export function registerToken(program: Command): void {
       const ttl = opts.ttl === undefined ? DEFAULT_TOKEN_TTL_MS : parseDuration(opts.ttl);
       if (ttl === null) throw new UsageError(`--ttl must look like 90s, 30m, 24h or 7d (got ${JSON.stringify(opts.ttl)})`);
       if (ttl > tokenMaxTtlMs) {
-        throw new UsageError(`--ttl ${opts.ttl} is longer than the longest lifetime allowed (${formatDuration(tokenMaxTtlMs)}, AIMLEDGER_TOKEN_MAX_TTL); issue a shorter token, or an access key for long-lived use`);
+        throw new UsageError(`--ttl ${opts.ttl} is longer than the longest lifetime allowed (${formatDuration(tokenMaxTtlMs)}, AIMLEDGER_TOKEN_MAX_TTL); ${opts.operator
+          ? 'issue a shorter one and a new one before it expires'
+          : 'issue a shorter token, or an access key for long-lived use'}`);
       }
       if (opts.operator && (opts.account !== undefined || opts.user !== undefined)) throw new UsageError('--operator takes no --account or --user');
       if (!opts.operator && (opts.account === undefined || opts.user === undefined)) throw new UsageError('give --account and --user, or --operator');
