@@ -31,26 +31,9 @@ export function dayOf(ms: number): number {
   return Math.floor(ms / DAY_MS) * DAY_MS;
 }
 
-function periodOf(ms: number, unit: number): number {
+/** The start of the period of `unit` (a day, an hour) holding `ms`. */
+export function periodOf(ms: number, unit: number): number {
   return Math.floor(ms / unit) * unit;
-}
-
-/** Counter increments for a set of inserted rows, per period of `unit` (negate `n` for deleted ones). */
-export function countDeltas(rows: ReadonlyArray<{ send_time: number; tpl_id: string | null; sms_sign: string | null }>, unit = DAY_MS): CountDelta[] {
-  const deltas = new Map<string, CountDelta>();
-  for (const row of rows) {
-    const period = periodOf(row.send_time, unit);
-    for (const set of COUNT_GROUPING_SETS) {
-      if ((set.tpl && !row.tpl_id) || (set.sign && !row.sms_sign)) continue;
-      const tplId = set.tpl ? (row.tpl_id as string) : '';
-      const smsSign = set.sign ? (row.sms_sign as string) : '';
-      const key = JSON.stringify([tplId, smsSign, period]);
-      const delta = deltas.get(key);
-      if (delta) delta.n += 1;
-      else deltas.set(key, { tplId, smsSign, period, n: 1 });
-    }
-  }
-  return [...deltas.values()];
 }
 
 /**
@@ -100,25 +83,4 @@ export interface StatusDelta {
   period: number;
   status: number;
   n: number;
-}
-
-/**
- * Status counter increments for rows, per period of `unit` (negate `n` for deleted ones), in the
- * same groupings as the detail counters: by template, by signature, by both, and in all ('' = any).
- */
-export function statusDeltas(rows: ReadonlyArray<{ send_time: number; tpl_id: string | null; sms_sign: string | null; send_status: number }>, unit = DAY_MS): StatusDelta[] {
-  const deltas = new Map<string, StatusDelta>();
-  for (const row of rows) {
-    const period = periodOf(row.send_time, unit);
-    for (const set of COUNT_GROUPING_SETS) {
-      if ((set.tpl && !row.tpl_id) || (set.sign && !row.sms_sign)) continue;
-      const tplId = set.tpl ? (row.tpl_id as string) : '';
-      const smsSign = set.sign ? (row.sms_sign as string) : '';
-      const key = JSON.stringify([tplId, smsSign, period, row.send_status]);
-      const delta = deltas.get(key);
-      if (delta) delta.n += 1;
-      else deltas.set(key, { tplId, smsSign, period, status: row.send_status, n: 1 });
-    }
-  }
-  return [...deltas.values()];
 }
