@@ -17,6 +17,16 @@ function count<T extends { n: number }>(into: Map<string, T>, delta: T, key: str
   else into.set(key, delta);
 }
 
+/** The (template, signature) of each grouping a detail counts in ('' = any; a missing one counts only in "any"). */
+function groupings(tplId: string | null, smsSign: string | null): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const set of COUNT_GROUPING_SETS) {
+    if ((set.tpl && !tplId) || (set.sign && !smsSign)) continue;
+    out.push([set.tpl ? (tplId as string) : '', set.sign ? (smsSign as string) : '']);
+  }
+  return out;
+}
+
 /**
  * A counter's merge key: the numbers first, then the template's length, so two different
  * (template, signature) pairs never share a key whatever characters they hold. Cheaper than
@@ -49,10 +59,7 @@ export class PendingCounts {
     for (const row of rows) {
       const day = periodOf(row.send_time, DAY_MS);
       const hour = periodOf(row.send_time, HOUR_MS);
-      for (const set of COUNT_GROUPING_SETS) {
-        if ((set.tpl && !row.tpl_id) || (set.sign && !row.sms_sign)) continue;
-        const tplId = set.tpl ? (row.tpl_id as string) : '';
-        const smsSign = set.sign ? (row.sms_sign as string) : '';
+      for (const [tplId, smsSign] of groupings(row.tpl_id, row.sms_sign)) {
         count(this.details.day, { accountId, tplId, smsSign, period: day, n: sign }, keyOf(accountId, tplId, smsSign, day));
         count(this.details.hour, { accountId, tplId, smsSign, period: hour, n: sign }, keyOf(accountId, tplId, smsSign, hour));
         this.countStatus(accountId, tplId, smsSign, day, hour, row.send_status, sign);
@@ -74,10 +81,7 @@ export class PendingCounts {
   moveStatus(accountId: number, message: { sendTime: number; tplId: string | null; smsSign: string | null; taskId: string | null }, from: number, to: number): void {
     const day = periodOf(message.sendTime, DAY_MS);
     const hour = periodOf(message.sendTime, HOUR_MS);
-    for (const set of COUNT_GROUPING_SETS) {
-      if ((set.tpl && !message.tplId) || (set.sign && !message.smsSign)) continue;
-      const tplId = set.tpl ? (message.tplId as string) : '';
-      const smsSign = set.sign ? (message.smsSign as string) : '';
+    for (const [tplId, smsSign] of groupings(message.tplId, message.smsSign)) {
       this.countStatus(accountId, tplId, smsSign, day, hour, from, -1);
       this.countStatus(accountId, tplId, smsSign, day, hour, to, 1);
     }
