@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { systemClock } from '../src/domain/clock.js';
-import { benchRows } from '../src/dev/bench-data.js';
+import { benchRows, importRecord } from '../src/dev/bench-data.js';
 import { importSendDetails } from '../src/service/import.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
 import { openStore } from '../src/store/open-store.js';
@@ -26,13 +26,8 @@ const ROWS = Number(args.rows);
 const ROOT = join(import.meta.dirname, '..');
 mkdirSync(join(ROOT, 'bench', 'out'), { recursive: true });
 const PG_URL = process.env.AIMLEDGER_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19) + 'Z';
 const now = Date.now();
-const lines = [...benchRows({ rows: ROWS, now, seed: 99 })].map((r) => JSON.stringify({
-  msg_id: r.msgId, task_id: r.taskId, task_name: r.taskName, tpl_id: r.tplId, tpl_name: r.tplName, cust_flag: r.custFlag,
-  send_account: r.sendAccount, send_status: r.sendStatus, send_time: iso(r.sendTime),
-  receive_time: r.receiveTime === null ? null : iso(r.receiveTime), result_code: r.resultCode, sms_sign: r.smsSign,
-}) + '\n');
+const lines = [...benchRows({ rows: ROWS, now, seed: 99 })].map((r) => JSON.stringify(importRecord(r)) + '\n');
 
 async function freshPostgres(): Promise<string> {
   const admin = new pg.Client({ connectionString: PG_URL });

@@ -25,7 +25,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import type { SendDetail, SendDetailsFilter } from '../src/domain/send-detail.js';
 import { insertSendDetails } from '../src/service/ledger.js';
-import { benchRows, writeBenchData } from '../src/dev/bench-data.js';
+import { benchRows, importRecord, writeBenchData } from '../src/dev/bench-data.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
 import { systemClock } from '../src/domain/clock.js';
 import { openStore } from '../src/store/open-store.js';
@@ -327,11 +327,7 @@ async function importBench(backend: 'sqlite' | 'postgres') {
   const nd = createWriteStream(ndjson);
   const rc = createWriteStream(raw);
   for (const r of benchRows({ rows: IMPORT_ROWS, now, seed: 99 })) {
-    nd.write(JSON.stringify({
-      msg_id: r.msgId, task_id: r.taskId, task_name: r.taskName, tpl_id: r.tplId, tpl_name: r.tplName, cust_flag: r.custFlag,
-      send_account: r.sendAccount, send_status: r.sendStatus, send_time: iso(r.sendTime),
-      receive_time: r.receiveTime === null ? null : iso(r.receiveTime), result_code: r.resultCode, sms_sign: r.smsSign,
-    }) + '\n');
+    nd.write(JSON.stringify(importRecord(r)) + '\n');
     rc.write([1, r.msgId, r.taskId, r.taskName, r.tplId, r.tplName, r.smsSign, r.custFlag, r.sendAccount, STATUS_CODES[r.sendStatus], r.sendTime, r.receiveTime ?? '', r.resultCode ?? '', now].join(',') + '\n');
   }
   nd.end(); rc.end();

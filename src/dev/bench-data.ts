@@ -1,5 +1,5 @@
 import type { SendDetail, SendStatus } from '../domain/send-detail.js';
-import { toWholeSeconds } from '../domain/time.js';
+import { formatContractTime, toWholeSeconds } from '../domain/time.js';
 import type { Store } from '../store/store.js';
 import { FAILURE_CODES, pick, randomInt, seededRandom, syntheticPhone, syntheticUuid } from './synthetic.js';
 import { insertSendDetails } from '../service/ledger.js';
@@ -53,6 +53,15 @@ export function* benchRows(options: { rows: number; now: number; seed?: number }
       };
     }
   }
+}
+
+/** A detail as an import reads it (one NDJSON record): the list's fields plus sms_sign. */
+export function importRecord(r: SendDetail): Record<string, string | null> {
+  return {
+    msg_id: r.msgId, task_id: r.taskId, task_name: r.taskName, tpl_id: r.tplId, tpl_name: r.tplName, cust_flag: r.custFlag,
+    send_account: r.sendAccount, send_status: r.sendStatus, send_time: formatContractTime(r.sendTime),
+    receive_time: r.receiveTime === null ? null : formatContractTime(r.receiveTime), result_code: r.resultCode, sms_sign: r.smsSign,
+  };
 }
 
 export const BENCH_TEMPLATES = Array.from({ length: 50 }, (_, i) => ({ tplId: String(600_000_100 + i), tplName: `Benchmark template ${i + 1}` }));
