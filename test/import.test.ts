@@ -126,3 +126,31 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+for (const backend of BACKENDS) {
+  describe(`import statistics on ${backend.name}`, () => {
+    let store!: KyselyStore;
+    useStore(backend, (opened) => (store = opened));
+
+    it('refreshes the planner statistics only when an import moved the table by a tenth or more', async () => {
+      const { account } = await createTenant(store);
+      let statements: string[] = [];
+      store.onQuery((_ms, _ok, text) => statements.push(text));
+      const analyzed = () => statements.some((s) => /^(vacuum \(analyze\)|analyze) send_details$/.test(s));
+      const importRows = async (from: number, count: number) => {
+        statements = [];
+        const lines = Array.from({ length: count }, (_, i) => JSON.stringify(record(0, { msg_id: `stats-${from + i}` })));
+        const { summary } = await run(store, account.id, lines.join('\n') + '\n', 'ndjson');
+        assert.equal(summary.inserted, count);
+      };
+      await importRows(0, 100);
+      assert.ok(analyzed(), 'the first import into a table never analyzed takes statistics');
+      await importRows(100, 5);
+      assert.ok(!analyzed(), '5 rows more than the 100 analyzed leave the statistics as they are');
+      await importRows(105, 20);
+      assert.ok(analyzed(), '125 rows against 100 analyzed: statistics taken again');
+      assert.equal(await store.optimize({ ifStale: true }), false);
+      assert.equal(await store.optimize(), true);
+    });
+  });
+}

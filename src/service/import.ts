@@ -203,6 +203,6 @@ export async function importSendDetails(
   }
   await flush();
   if (storing) await storing;
-  if (summary.inserted > 0) await store.optimize();
+  if (summary.inserted > 0) await store.optimize({ ifStale: true });
   return summary;
 }

@@ -26,6 +26,11 @@ export interface DialectAdapter {
    */
   readonly optimizeStatements: readonly string[];
   /**
+   * How many send_details rows the planner's statistics were taken at, or null where there are
+   * none yet (see KyselyStore.optimize).
+   */
+  analyzedDetailRows(db: Kysely<Database>): Promise<number | null>;
+  /**
    * Monthly partitions of send_details, or null. With partitions the table's key must include
    * send_time, so msg_id uniqueness per account lives in send_detail_ids instead.
    */

@@ -12,6 +12,8 @@ import { ReplicaRouter, type ReplicaStatus } from './replica.js';
 
 /** How long an instance waits for another one's migrations on SQLite. */
 const MIGRATION_WAIT_MS = 120_000;
+/** The share of rows added or removed since statistics were taken that makes them stale. */
+const STALE_STATISTICS = 0.1;
 
 /** The Store over Kysely; the same code runs on every backend the adapter describes. */
 export class KyselyStore implements Store {
@@ -178,7 +180,25 @@ export class KyselyStore implements Store {
     return this.adapter.poolStats();
   }
 
-  async optimize(): Promise<void> {
+  async optimize(options: { ifStale?: boolean } = {}): Promise<boolean> {
+    if (options.ifStale && !(await this.statisticsStale())) return false;
     for (const statement of this.adapter.optimizeStatements) await sql.raw(statement).execute(this.db);
+    return true;
+  }
+
+  /**
+   * Whether send_details now holds a material share (STALE_STATISTICS) more or fewer rows than
+   * its statistics were taken at. The current count is the counters' sum over every account
+   * ("any" template and signature), a few rows a day, not a scan of the table.
+   */
+  private async statisticsStale(): Promise<boolean> {
+    const analyzed = await this.adapter.analyzedDetailRows(this.db);
+    if (analyzed === null) return true;
+    const [row] = await this.db.selectFrom('send_detail_counts')
+      .select((eb) => eb.fn.sum<number | string | null>('n').as('n'))
+      .where('tpl_id', '=', '').where('sms_sign', '=', '')
+      .execute();
+    const current = Number(row?.n ?? 0);
+    return Math.abs(current - analyzed) >= STALE_STATISTICS * Math.max(analyzed, 1);
   }
 }

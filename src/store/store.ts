@@ -39,6 +39,11 @@ export interface Store extends Repositories {
   poolStats(): { total: number; idle: number; waiting: number } | null;
   /** Called with every statement's duration (metrics) and text (the distribution test's audit). */
   onQuery(listener: (ms: number, ok: boolean, sql: string) => void): void;
-  /** Refreshes the planner's statistics after a bulk load, so queries keep their index plans. */
-  optimize(): Promise<void>;
+  /**
+   * Refreshes the planner's statistics after a bulk load, so queries keep their index plans. With
+   * `ifStale`, only when the table's size moved by a tenth or more since they were taken (a small
+   * import into a large table would otherwise re-read all of it, holding SQLite's write lock
+   * meanwhile); says whether it ran.
+   */
+  optimize(options?: { ifStale?: boolean }): Promise<boolean>;
 }

@@ -112,6 +112,12 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     copyRows: (db, table, columns, rows) => copyRows(db as Kysely<unknown>, table, columns, rows),
     exportBatchSize: 1000,
     optimizeStatements: ['vacuum (analyze) send_details', 'vacuum (analyze) send_detail_counts', 'vacuum (analyze) send_detail_ids'],
+    // ANALYZE of the partitioned table sets its reltuples to the rows of all partitions; -1 before.
+    analyzedDetailRows: async (kysely) => {
+      const { rows } = await sql<{ n: number }>`select reltuples as n from pg_class where oid = 'send_details'::regclass`.execute(kysely);
+      const n = Number(rows[0]?.n ?? -1);
+      return n < 0 ? null : n;
+    },
     autoIncrementId: (col) => col.primaryKey().generatedByDefaultAsIdentity(),
     rekey: async (db, table, key) => {
       const id = (name: string) => sql.id(name);

@@ -1,7 +1,7 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteDialect } from 'kysely';
+import { SqliteDialect, sql } from 'kysely';
 import type { DialectAdapter } from '../dialect.js';
 import { DatabaseOpenError } from '../open-error.js';
 import { FolderFileStore, MemoryFileStore } from '../file-store.js';
@@ -104,6 +104,15 @@ export function sqliteAdapter(path: string): DialectAdapter {
     copyRows: null,
     exportBatchSize: 200,
     optimizeStatements: ['analyze send_details', 'analyze send_detail_counts'],
+    // The first figure of an index's sqlite_stat1 row is the number of rows it was analyzed at
+    // (no sqlite_stat1 table at all: nothing was ever analyzed).
+    analyzedDetailRows: async (kysely) => {
+      const { rows: tables } = await sql`select 1 from sqlite_schema where name = 'sqlite_stat1'`.execute(kysely);
+      if (tables.length === 0) return null;
+      const { rows } = await sql<{ n: number }>`select cast(stat as integer) as n from sqlite_stat1
+        where tbl = 'send_details' and idx = 'send_details_time_idx'`.execute(kysely);
+      return rows[0] ? Number(rows[0].n) : null;
+    },
     autoIncrementId: (col) => col.primaryKey().autoIncrement(),
     rekey: async (db, table, key) => {
       if (key.conflictTarget) await db.schema.createIndex(`${key.constraint}_account_uq`).on(table).columns([...key.columns]).unique().execute();
