@@ -21,6 +21,11 @@ export interface StoreContext {
   readonly tokenCache: TokenCache;
   /** Hot query shapes compiled once (shared by every context of a store). */
   readonly queryShapes: QueryTemplates;
+  /**
+   * Reports a statement run past Kysely (a bulk load's), to the store's query listeners (metrics,
+   * audits), as Kysely's log reports the others.
+   */
+  readonly observe: (ms: number, ok: boolean, sql: string) => void;
   /** Counter changes of the unit of work, written once at its end; null outside one. */
   readonly counts: PendingCounts | null;
 }

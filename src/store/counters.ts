@@ -10,11 +10,16 @@ export type CountedRow = { send_time: number; tpl_id: string | null; sms_sign: s
 
 type TaskDelta = { accountId: number; taskId: string; status: number; n: number };
 
-/** Adds a change to its counter's pending total (`delta` is kept when it is the first). */
-function count<T extends { n: number }>(into: Map<string, T>, delta: T, key: string): void {
+/**
+ * Adds `n` to a counter's pending total if it has one; false when the caller must add the entry.
+ * (Allocating nothing for a counter already seen matters: an import counts millions of rows into a
+ * few thousand counters.)
+ */
+function bump(into: Map<string, { n: number }>, key: string, n: number): boolean {
   const seen = into.get(key);
-  if (seen) seen.n += delta.n;
-  else into.set(key, delta);
+  if (!seen) return false;
+  seen.n += n;
+  return true;
 }
 
 /** The (template, signature) of each grouping a detail counts in ('' = any; a missing one counts only in "any"). */
@@ -60,8 +65,10 @@ export class PendingCounts {
       const day = periodOf(row.send_time, DAY_MS);
       const hour = periodOf(row.send_time, HOUR_MS);
       for (const [tplId, smsSign] of groupings(row.tpl_id, row.sms_sign)) {
-        count(this.details.day, { accountId, tplId, smsSign, period: day, n: sign }, keyOf(accountId, tplId, smsSign, day));
-        count(this.details.hour, { accountId, tplId, smsSign, period: hour, n: sign }, keyOf(accountId, tplId, smsSign, hour));
+        const dayKey = keyOf(accountId, tplId, smsSign, day);
+        if (!bump(this.details.day, dayKey, sign)) this.details.day.set(dayKey, { accountId, tplId, smsSign, period: day, n: sign });
+        const hourKey = keyOf(accountId, tplId, smsSign, hour);
+        if (!bump(this.details.hour, hourKey, sign)) this.details.hour.set(hourKey, { accountId, tplId, smsSign, period: hour, n: sign });
         this.countStatus(accountId, tplId, smsSign, day, hour, row.send_status, sign);
       }
       this.addTask(accountId, row.task_id, row.send_status, sign);
@@ -69,12 +76,16 @@ export class PendingCounts {
   }
 
   private countStatus(accountId: number, tplId: string, smsSign: string, day: number, hour: number, status: number, n: number): void {
-    count(this.statuses.day, { accountId, tplId, smsSign, period: day, status, n }, keyOf(accountId, tplId, smsSign, day, status));
-    count(this.statuses.hour, { accountId, tplId, smsSign, period: hour, status, n }, keyOf(accountId, tplId, smsSign, hour, status));
+    const dayKey = keyOf(accountId, tplId, smsSign, day, status);
+    if (!bump(this.statuses.day, dayKey, n)) this.statuses.day.set(dayKey, { accountId, tplId, smsSign, period: day, status, n });
+    const hourKey = keyOf(accountId, tplId, smsSign, hour, status);
+    if (!bump(this.statuses.hour, hourKey, n)) this.statuses.hour.set(hourKey, { accountId, tplId, smsSign, period: hour, status, n });
   }
 
   private addTask(accountId: number, taskId: string | null, status: number, n: number): void {
-    if (taskId !== null) count(this.tasks, { accountId, taskId, status, n }, `${accountId}:${status}:${taskId}`);
+    if (taskId === null) return;
+    const key = `${accountId}:${status}:${taskId}`;
+    if (!bump(this.tasks, key, n)) this.tasks.set(key, { accountId, taskId, status, n });
   }
 
   /** Moves one message between status counters. */

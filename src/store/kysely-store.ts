@@ -35,13 +35,12 @@ export class KyselyStore implements Store {
   } = {}) {
     this.db = new Kysely<Database>({
       dialect: adapter.dialect,
-      log: (event) => {
-        for (const listener of this.queryListeners) listener(event.queryDurationMillis, event.level === 'query', event.query.sql);
-      },
+      log: (event) => this.observe(event.queryDurationMillis, event.level === 'query', event.query.sql),
     });
     this.backend = adapter.backend;
     this.ctx = {
       root: this.db, db: this.db, adapter, knownMonths: new Set(), counts: null, queryShapes: new QueryTemplates(),
+      observe: (ms, ok, text) => this.observe(ms, ok, text),
       tokenCache: new TokenCache(options.tokenCacheMs ?? TOKEN_CACHE_MS, options.now),
     };
     this.repositories = repositoriesFor(this.ctx);
@@ -170,6 +169,10 @@ export class KyselyStore implements Store {
     if (!this.adapter.backup) return false;
     await this.adapter.backup(file);
     return true;
+  }
+
+  private observe(ms: number, ok: boolean, text: string): void {
+    for (const listener of this.queryListeners) listener(ms, ok, text);
   }
 
   onQuery(listener: (ms: number, ok: boolean, sql: string) => void): void {

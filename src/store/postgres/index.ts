@@ -110,6 +110,7 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     binaryType: 'bytea',
     materialFiles: null,
     copyRows: (db, table, columns, rows) => copyRows(db as Kysely<unknown>, table, columns, rows),
+    insertEach: null,
     exportBatchSize: 1000,
     optimizeStatements: ['vacuum (analyze) send_details', 'vacuum (analyze) send_detail_counts', 'vacuum (analyze) send_detail_ids'],
     // ANALYZE of the partitioned table sets its reltuples to the rows of all partitions; -1 before.

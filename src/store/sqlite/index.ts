@@ -81,11 +81,12 @@ export function sqliteAdapter(path: string): DialectAdapter {
   // The wait blocks the event loop, so it is kept short.
   db.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
   db.pragma('foreign_keys = ON');
+  const statements = withStatementCache(db);
   // Material bytes in a folder beside the file (kept out of the database, which they would bloat).
   const materialFiles = path === ':memory:' ? new MemoryFileStore() : new FolderFileStore(`${resolve(path)}-materials`);
   return {
     backend: 'sqlite',
-    dialect: new SqliteDialect({ database: withStatementCache(db) }),
+    dialect: new SqliteDialect({ database: statements }),
     schema: null,
     maxParameters: 32_000,
     binaryCollation: null,
@@ -102,6 +103,12 @@ export function sqliteAdapter(path: string): DialectAdapter {
     binaryType: 'blob',
     materialFiles,
     copyRows: null,
+    insertEach: (table, columns, conflict, rows) => {
+      const quote = (name: string) => `"${name}"`;
+      const text = `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict (${conflict.map(quote).join(', ')}) do nothing`;
+      const statement = statements.prepare(text);
+      return { sql: text, inserted: rows.map((row) => Number(statement.run(row).changes) === 1) };
+    },
     exportBatchSize: 200,
     optimizeStatements: ['analyze send_details', 'analyze send_detail_counts'],
     // The first figure of an index's sqlite_stat1 row is the number of rows it was analyzed at
