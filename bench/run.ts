@@ -28,6 +28,7 @@ import { insertSendDetails } from '../src/service/ledger.js';
 import { benchRows, importRecord, writeBenchData } from '../src/dev/bench-data.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
 import { systemClock } from '../src/domain/clock.js';
+import { formatContractTime, toWholeSeconds } from '../src/domain/time.js';
 import { openStore } from '../src/store/open-store.js';
 import { STATUS_CODES } from '../src/store/schema.js';
 import type { Store } from '../src/store/store.js';
@@ -174,8 +175,6 @@ async function tokenFor(url: string, accountName: string): Promise<string> {
 /** A send-details request: its query string, the store filter it becomes, and whose data it reads. */
 interface Shape { name: string; query: Record<string, string>; filter: SendDetailsFilter; account?: 'large-task' }
 
-const iso = (ms: number) => new Date(ms).toISOString().slice(0, 19) + 'Z';
-
 async function shapesFor(store: Store, accountId: number): Promise<Shape[]> {
   const sample = (await store.details.page(accountId, {}, 5000, 1)).rows[0];
   if (!sample?.taskId || !sample.custFlag) throw new Error('data set has no sample row');
@@ -184,7 +183,7 @@ async function shapesFor(store: Store, accountId: number): Promise<Shape[]> {
   const yearFrom = now - 364 * DAY;
   const tpl = '600000100';
   const sign = 'BenchSign1';
-  const range = (from: number, to: number) => ({ query: { begin_time: iso(from), end_time: iso(to) }, filter: { sendTimeFrom: Math.floor(from / 1000) * 1000, sendTimeTo: Math.floor(to / 1000) * 1000 } });
+  const range = (from: number, to: number) => ({ query: { begin_time: formatContractTime(from), end_time: formatContractTime(to) }, filter: { sendTimeFrom: toWholeSeconds(from), sendTimeTo: toWholeSeconds(to) } });
   const day = range(dayFrom, dayFrom + DAY - 1000);
   const year = range(yearFrom, now);
   return [
