@@ -112,7 +112,11 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     copyRows: (db, table, columns, rows) => copyRows(db as Kysely<unknown>, table, columns, rows),
     insertEach: null,
     exportBatchSize: 1000,
-    optimizeStatements: ['vacuum (analyze) send_details', 'vacuum (analyze) send_detail_counts', 'vacuum (analyze) send_detail_ids'],
+    // Every table a bulk load writes. The counters are updated in place batch after batch; left
+    // to autovacuum, their dead row versions made reading a total's 366 counter rows take 4.4 ms
+    // at 10M details (0.55 ms after VACUUM).
+    optimizeStatements: ['send_details', 'send_detail_ids', 'send_detail_counts', 'send_detail_hour_counts', 'send_status_counts',
+      'send_status_hour_counts', 'send_task_counts'].map((table) => `vacuum (analyze) ${table}`),
     // ANALYZE of the partitioned table sets its reltuples to the rows of all partitions; -1 before.
     analyzedDetailRows: async (kysely) => {
       const { rows } = await sql<{ n: number }>`select reltuples as n from pg_class where oid = 'send_details'::regclass`.execute(kysely);
