@@ -654,6 +654,18 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         await adapter.rekey(db, 'link_visitors', { constraint: 'link_visitors_pk', columns: ['account_id', 'domain', 'aim_code', 'day', 'kind', 'visitor'], conflictTarget: true });
       },
     },
+    '0023_status_count_sums': {
+      // A status total sums a day counter per day (366 for a year). Through the key (account,
+      // template, signature, day, status) that visited three entries a day and read each counter
+      // from the table, whose rows, updated batch after batch, lie scattered: 0.52 ms at 10M
+      // details on PostgreSQL, against 0.09 ms at 100k. This index holds the status before the
+      // day and the count itself, so the sum is one index-only range. (SQLite's sums stay flat
+      // without it: measured within 1.16 from 100k to 10M.)
+      async up(db: Kysely<unknown>) {
+        if (!adapter.partitions) return;
+        await sql`create index send_status_counts_sum_idx on send_status_counts (account_id, tpl_id, sms_sign, send_status, day) include (n)`.execute(db);
+      },
+    },
   };
 }
 
