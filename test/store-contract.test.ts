@@ -160,6 +160,19 @@ for (const backend of BACKENDS) {
       assert.equal((await store.details.page(account.id, { sendStatus: 'fail' }, 0, 0)).total, rows.filter((r) => r.sendStatus === 'fail').length);
     });
 
+    it('send details: an insert a row breaks is reported to the query listeners as failed, and leaves nothing', async () => {
+      const account = await newAccount();
+      const reported: Array<{ ok: boolean; text: string }> = [];
+      store.onQuery((_ms, ok, text) => reported.push({ ok, text }));
+      const good = detail({ sendTime: NOW });
+      // A status the table does not know binds as NULL, which send_status refuses.
+      const broken = { ...detail({ sendTime: NOW - 1000 }), sendStatus: 'lost' as unknown as SendDetail['sendStatus'] };
+      await store.details.prepareFor([good, broken]);
+      await assert.rejects(store.transaction((tx) => tx.details.insertNew(account.id, [good, broken], NOW)));
+      assert.ok(reported.some((r) => !r.ok && /^insert into "send_details"/.test(r.text)), JSON.stringify(reported.map((r) => [r.ok, r.text.slice(0, 40)])));
+      assert.equal((await store.details.page(account.id, {}, 0, 10)).total, 0);
+    });
+
     it('send details: settle moves a sending message to its final status once, counters included', async () => {
       const account = await newAccount();
       const sending = detail({ sendStatus: 'sending', sendTime: NOW - 5000 });

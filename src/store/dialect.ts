@@ -54,13 +54,15 @@ export interface DialectAdapter {
    */
   readonly copyRows: ((db: Kysely<Database>, table: string, columns: readonly string[], rows: Iterable<ReadonlyArray<string | number | null>>) => Promise<void>) | null;
   /**
-   * Inserts rows by running one prepared statement per row, skipping a row that conflicts on the
-   * `conflict` columns, and says of each row whether it went in (with the statement's text). On
-   * SQLite's one connection it joins the transaction open there, so call it inside one. Cheaper
+   * An INSERT of one row into `table`, prepared once, that skips a row conflicting on the
+   * `conflict` columns: `run` executes it for each row and says of each whether it went in. On
+   * SQLite's one connection it joins the transaction open there, so run it inside one. Cheaper
    * than multi-row INSERTs with RETURNING: no statement text as long as the batch to parse, nothing
    * read back. Null where copyRows is the bulk path (PostgreSQL).
    */
-  readonly insertEach: ((table: string, columns: readonly string[], conflict: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | null>>) => { sql: string; inserted: boolean[] }) | null;
+  readonly insertEach: ((table: string, columns: readonly string[], conflict: readonly string[]) => {
+    sql: string; run(rows: ReadonlyArray<ReadonlyArray<string | number | null>>): boolean[];
+  }) | null;
   /**
    * Rows an export reads per statement. Small where a statement costs little beside its rows
    * (SQLite: small batches keep each synchronous read short); larger where each statement is a

@@ -73,14 +73,21 @@ export class SendDetailsRepository {
   private async insertRows(tx: StoreContext, accountId: number, details: SendDetail[], now: number): Promise<AddedRow[]> {
     const { insertEach, partitions } = this.ctx.adapter;
     if (insertEach && !partitions) {
-      const started = performance.now();
-      const { sql: text, inserted } = insertEach('send_details', INSERT_COLUMNS, ['account_id', 'msg_id'], details.map((d) => [
+      const insert = insertEach('send_details', INSERT_COLUMNS, ['account_id', 'msg_id']);
+      const values = details.map((d) => [
         accountId, d.msgId, d.taskId, d.taskName, d.tplId, d.tplName, d.smsSign, d.custFlag, d.sendAccount, STATUS_CODES[d.sendStatus],
         toWholeSeconds(d.sendTime), d.receiveTime === null ? null : toWholeSeconds(d.receiveTime), d.resultCode, now,
-      ]));
-      tx.observe(performance.now() - started, true, text);
+      ]);
+      const started = performance.now();
+      let inserted: boolean[] | undefined;
+      try {
+        inserted = insert.run(values);
+      } finally {
+        // Reported once for the batch, failed too (a row broke a constraint: the batch rolls back).
+        tx.observe(performance.now() - started, inserted !== undefined, insert.sql);
+      }
       const added: AddedRow[] = [];
-      details.forEach((d, i) => { if (inserted[i]) added.push(addedRow(d)); });
+      details.forEach((d, i) => { if (inserted?.[i]) added.push(addedRow(d)); });
       return added;
     }
     const added: AddedRow[] = [];

@@ -103,11 +103,16 @@ export function sqliteAdapter(path: string): DialectAdapter {
     binaryType: 'blob',
     materialFiles,
     copyRows: null,
-    insertEach: (table, columns, conflict, rows) => {
+    insertEach: (table, columns, conflict) => {
       const quote = (name: string) => `"${name}"`;
       const text = `insert into ${quote(table)} (${columns.map(quote).join(', ')}) values (${columns.map(() => '?').join(', ')}) on conflict (${conflict.map(quote).join(', ')}) do nothing`;
-      const statement = statements.prepare(text);
-      return { sql: text, inserted: rows.map((row) => Number(statement.run(row).changes) === 1) };
+      return {
+        sql: text,
+        run: (rows) => {
+          const statement = statements.prepare(text);
+          return rows.map((row) => Number(statement.run(row).changes) === 1);
+        },
+      };
     },
     exportBatchSize: 200,
     optimizeStatements: ['analyze send_details', 'analyze send_detail_counts'],
