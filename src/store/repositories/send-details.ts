@@ -11,8 +11,17 @@ import { applyFilter, DETAIL_COLUMNS, detailQueries, planTotal, toDetail, toMess
 const ADDED_COLUMNS = ['msg_id', 'send_time', 'tpl_id', 'sms_sign', 'send_status', 'task_id', 'cust_flag'] as const;
 type AddedRow = { msg_id: string; send_time: number; tpl_id: string | null; sms_sign: string | null; send_status: number; task_id: string | null; cust_flag: string | null };
 
-/** The columns a row-by-row insert writes, in the order insertRows lists their values. */
-const INSERT_COLUMNS = ['account_id', 'msg_id', 'task_id', 'task_name', 'tpl_id', 'tpl_name', 'sms_sign', 'cust_flag', 'send_account', 'send_status', 'send_time', 'receive_time', 'result_code', 'updated_at'] as const;
+/** A detail's own columns, in the order detailValues lists them. */
+const VALUE_COLUMNS = ['msg_id', 'task_id', 'task_name', 'tpl_id', 'tpl_name', 'sms_sign', 'cust_flag', 'send_account', 'send_status', 'send_time', 'receive_time', 'result_code'];
+
+/** A detail's values as the table stores them (times in whole seconds: the count plan relies on it). */
+function detailValues(d: SendDetail): Array<string | number | null> {
+  return [d.msgId, d.taskId, d.taskName, d.tplId, d.tplName, d.smsSign, d.custFlag, d.sendAccount, STATUS_CODES[d.sendStatus],
+    toWholeSeconds(d.sendTime), d.receiveTime === null ? null : toWholeSeconds(d.receiveTime), d.resultCode];
+}
+
+/** The columns a row-by-row insert writes. */
+const INSERT_COLUMNS = ['account_id', ...VALUE_COLUMNS, 'updated_at'];
 
 /** What the counters and parked reports need of a detail about to be inserted. */
 function addedRow(d: SendDetail): AddedRow {
@@ -22,7 +31,7 @@ function addedRow(d: SendDetail): AddedRow {
 
 /** Rows from which an insert is staged and copied rather than bound (where the backend can). */
 const STAGE_FROM = 200;
-const STAGE_COLUMNS = ['ord', 'msg_id', 'task_id', 'task_name', 'tpl_id', 'tpl_name', 'sms_sign', 'cust_flag', 'send_account', 'send_status', 'send_time', 'receive_time', 'result_code'];
+const STAGE_COLUMNS = ['ord', ...VALUE_COLUMNS];
 
 /** Arguments that shape the send-details statements (see QueryTemplates). */
 const STRUCTURAL = new Set(['kind', 'sendStatus', 'deferredJoin']);
@@ -74,21 +83,17 @@ export class SendDetailsRepository {
     const { insertEach, partitions } = this.ctx.adapter;
     if (insertEach && !partitions) {
       const insert = insertEach('send_details', INSERT_COLUMNS, ['account_id', 'msg_id']);
-      const values = details.map((d) => [
-        accountId, d.msgId, d.taskId, d.taskName, d.tplId, d.tplName, d.smsSign, d.custFlag, d.sendAccount, STATUS_CODES[d.sendStatus],
-        toWholeSeconds(d.sendTime), d.receiveTime === null ? null : toWholeSeconds(d.receiveTime), d.resultCode, now,
-      ]);
+      const values = details.map((d) => [accountId, ...detailValues(d), now]);
       const started = performance.now();
-      let inserted: boolean[] | undefined;
+      let ok = false;
       try {
-        inserted = insert.run(values);
+        const inserted = insert.run(values);
+        ok = true;
+        return details.filter((_, i) => inserted[i]).map(addedRow);
       } finally {
         // Reported once for the batch, failed too (a row broke a constraint: the batch rolls back).
-        tx.observe(performance.now() - started, inserted !== undefined, insert.sql);
+        tx.observe(performance.now() - started, ok, insert.sql);
       }
-      const added: AddedRow[] = [];
-      details.forEach((d, i) => { if (inserted?.[i]) added.push(addedRow(d)); });
-      return added;
     }
     const added: AddedRow[] = [];
     for (const part of chunks(details, 14, this.ctx.adapter.maxParameters)) {
@@ -132,10 +137,7 @@ export class SendDetailsRepository {
       ord integer not null, msg_id text not null, task_id text, task_name text, tpl_id text, tpl_name text,
       sms_sign text, cust_flag text, send_account text, send_status smallint not null, send_time bigint not null,
       receive_time bigint, result_code text)`.execute(tx.db);
-    await copyRows(tx.db, 'send_details_stage', STAGE_COLUMNS, details.map((d, i) => [
-      i, d.msgId, d.taskId, d.taskName, d.tplId, d.tplName, d.smsSign, d.custFlag, d.sendAccount, STATUS_CODES[d.sendStatus],
-      toWholeSeconds(d.sendTime), d.receiveTime === null ? null : toWholeSeconds(d.receiveTime), d.resultCode,
-    ]));
+    await copyRows(tx.db, 'send_details_stage', STAGE_COLUMNS, details.map((d, i) => [i, ...detailValues(d)]));
     const { rows } = await sql<AddedRow>`
       with fresh as (select distinct on (msg_id) * from send_details_stage order by msg_id, ord),
       claimed as (
