@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import pg from 'pg';
-import type { SendDetailsFilter } from '../src/domain/send-detail.js';
+import { RESULT_WINDOW, type SendDetailsFilter } from '../src/domain/send-detail.js';
 import { adapterFor } from '../src/store/open-store.js';
+import { GENERIC_PLAN_OPTIONS, marksGenericPlan } from '../src/store/postgres/named-statements.js';
 import { detailQueries, totalQuery } from '../src/store/repositories/send-detail-queries.js';
 import type { Database as Schema } from '../src/store/schema.js';
 
@@ -21,7 +22,7 @@ async function statementsFor(backend: 'sqlite' | 'postgres', accountId: number, 
   const db = new Kysely<Schema>({ dialect: adapter.dialect });
   try {
     return {
-      page: detailQueries.page(db, adapter.deferredJoin, accountId, filter, offset, limit).compile() as Statement,
+      page: detailQueries.page(db, adapter.deferredJoin, accountId, filter, offset, limit, undefined, offset + limit <= RESULT_WINDOW).compile() as Statement,
       total: totalQuery(db, accountId, filter).compile() as Statement,
     };
   } finally {
@@ -40,7 +41,8 @@ function summary(times: number[], seconds: number): Floor {
 /**
  * Runs the request's statements for `seconds` with `concurrency` callers. better-sqlite3 is
  * synchronous, so on SQLite callers in one thread run one after another: its q/s is one caller's.
- * On PostgreSQL the callers share a pool as large as the server's (10 connections).
+ * On PostgreSQL the callers share a pool as large as the server's (10 connections), opened and
+ * preparing statements as the store's are: those marked for a generic plan are named and run it.
  */
 export async function floorLimit(
   backend: 'sqlite' | 'postgres', url: string, accountId: number, filter: SendDetailsFilter, offset: number,
@@ -65,8 +67,10 @@ export async function floorLimit(
     }
     return summary(times, options.seconds);
   }
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
-  const named = (s: Statement) => ({ name: `f${createHash('sha1').update(s.sql).digest('base64url').slice(0, 20)}`, text: s.sql, values: [...s.parameters] });
+  const pool = new pg.Pool({ connectionString: url, max: 10, options: GENERIC_PLAN_OPTIONS });
+  const named = (s: Statement) => (marksGenericPlan(s.sql)
+    ? { name: `f${createHash('sha1').update(s.sql).digest('base64url').slice(0, 20)}`, text: s.sql, values: [...s.parameters] }
+    : { text: s.sql, values: [...s.parameters] });
   try {
     const pageQuery = named(page);
     const totalQuery = named(total);

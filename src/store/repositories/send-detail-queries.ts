@@ -1,6 +1,8 @@
 import { sql, type Expression, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import type { SendDetail, SendDetailsFilter, SendStatus, StoredMessage } from '../../domain/send-detail.js';
 import { HOUR_MS, planCount, planPeriods } from '../detail-counts.js';
+import { RESULT_WINDOW } from '../../domain/send-detail.js';
+import { GENERIC_PLAN } from '../dialect.js';
 import { STATUS_CODES, statusOfCode, type Database } from '../schema.js';
 
 export const DETAIL_COLUMNS = [
@@ -115,11 +117,22 @@ export const detailQueries = {
   /**
    * One page, newest first, each row with the filter's total (a subquery evaluated once). With
    * `deferredJoin` the offset is walked in the index alone (every filter index ends in send_time,
-   * msg_id) and only the page's rows are read from the table.
+   * msg_id) and only the page's rows are read from the table. Without it, a page inside the result
+   * window (offset + limit ≤ RESULT_WINDOW: `windowed`) is taken from the first RESULT_WINDOW
+   * matches, a bound written into the statement: a generic plan then knows how few rows it reads
+   * (with only a LIMIT parameter it assumes a tenth of the table, and sorts every match).
    */
-  page(db: Kysely<Database>, deferredJoin: boolean, accountId: number, filter: SendDetailsFilter, offset: number, limit: number, plan: TotalPlan = planTotal(filter)) {
+  page(db: Kysely<Database>, deferredJoin: boolean, accountId: number, filter: SendDetailsFilter, offset: number, limit: number,
+    plan: TotalPlan = planTotal(filter), windowed = false) {
     const total = sql<number>`(${totalQuery(db, accountId, filter, plan)})`.as('total');
     const matching = applyFilter(db.selectFrom('send_details'), accountId, filter);
+    if (!deferredJoin && windowed) {
+      return db.selectFrom(matching.select(DETAIL_COLUMNS)
+        .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(sql.lit(RESULT_WINDOW)).as('d'))
+        .modifyFront(sql.raw(GENERIC_PLAN))
+        .select([...DETAIL_COLUMNS.map((c) => `d.${c}` as const), total])
+        .orderBy('d.send_time', 'desc').orderBy('d.msg_id', 'asc').limit(limit).offset(offset);
+    }
     if (!deferredJoin) {
       return matching.select([...DETAIL_COLUMNS, total]).orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset);
     }
@@ -182,14 +195,16 @@ export function planTotal(filter: SendDetailsFilter): TotalPlan {
 /**
  * The statement that counts the details matching the filter, as `plan` says. It uses the plan's
  * and the filter's values only as bound values (see QueryTemplates), so each shape compiles once.
+ * Its filters are equalities and ranges bounded by the plan, so it is marked for a generic plan.
  */
 export function totalQuery(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter, plan: TotalPlan = planTotal(filter)) {
   const direct = (f: SendDetailsFilter) => detailQueries.directCount(db, accountId, f);
   const { sendStatus } = filter;
   if (plan.kind === 'task') {
-    return db.selectNoFrom(sql<number>`coalesce((${detailQueries.taskCount(db, accountId, filter.taskId as string, sendStatus)}), 0)`.as('n'));
+    return db.selectNoFrom(sql<number>`coalesce((${detailQueries.taskCount(db, accountId, filter.taskId as string, sendStatus)}), 0)`.as('n'))
+      .modifyFront(sql.raw(GENERIC_PLAN));
   }
-  if (plan.kind === 'rows') return direct(filter);
+  if (plan.kind === 'rows') return direct(filter).modifyFront(sql.raw(GENERIC_PLAN));
   const parts: Array<Expression<unknown>> = [];
   if (plan.days) {
     parts.push(sendStatus !== undefined
@@ -205,5 +220,5 @@ export function totalQuery(db: Kysely<Database>, accountId: number, filter: Send
     for (const rest of edge.rests) parts.push(direct({ ...filter, sendTimeFrom: rest.from, sendTimeTo: rest.to }));
   }
   const total = parts.length === 0 ? sql<number>`0` : sql<number>`${sql.join(parts.map((part) => sql`coalesce((${part}), 0)`), sql` + `)}`;
-  return db.selectNoFrom(total.as('n'));
+  return db.selectNoFrom(total.as('n')).modifyFront(sql.raw(GENERIC_PLAN));
 }

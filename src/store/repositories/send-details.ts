@@ -1,4 +1,4 @@
-import type { SendDetail, SendDetailsFilter, SendDetailsPage, StoredMessage } from '../../domain/send-detail.js';
+import { RESULT_WINDOW, type SendDetail, type SendDetailsFilter, type SendDetailsPage, type StoredMessage } from '../../domain/send-detail.js';
 import { toWholeSeconds } from '../../domain/time.js';
 import { chunks } from '../compare.js';
 import { sql } from 'kysely';
@@ -34,7 +34,7 @@ const STAGE_FROM = 200;
 const STAGE_COLUMNS = ['ord', ...VALUE_COLUMNS];
 
 /** Arguments that shape the send-details statements (see QueryTemplates). */
-const STRUCTURAL = new Set(['kind', 'sendStatus', 'deferredJoin']);
+const STRUCTURAL = new Set(['kind', 'sendStatus', 'deferredJoin', 'windowed']);
 
 /** Messages, one row per recipient of a send task (or imported), and their counters. */
 export class SendDetailsRepository {
@@ -226,8 +226,9 @@ export class SendDetailsRepository {
       return Number((await db.executeQuery(query)).rows[0]?.n ?? 0);
     };
     if (limit === 0) return { rows: [], total: await totalOnly() };
-    const query = queryShapes.compile('page', { deferredJoin: adapter.deferredJoin, accountId, filter, offset, limit, plan },
-      (a) => detailQueries.page(db, a.deferredJoin, a.accountId, a.filter, a.offset, a.limit, a.plan), STRUCTURAL);
+    const windowed = offset + limit <= RESULT_WINDOW;
+    const query = queryShapes.compile('page', { deferredJoin: adapter.deferredJoin, windowed, accountId, filter, offset, limit, plan },
+      (a) => detailQueries.page(db, a.deferredJoin, a.accountId, a.filter, a.offset, a.limit, a.plan, a.windowed), STRUCTURAL);
     const { rows } = await db.executeQuery(query);
     const first = rows[0];
     if (!first) return { rows: [], total: await totalOnly() };

@@ -76,24 +76,26 @@ where
   "account_id" = $1
   and "cust_flag" = $2;
 
--- send-details page: newest first
+-- send-details page: newest first (inside the result window)
 -- parameters: [1,"100000001","",1780272000000,1781568000000,1,"100000001",1780272000000,1781567999000,100,9900]
 select
-  "msg_id",
-  "task_id",
-  "task_name",
-  "tpl_id",
-  "tpl_name",
-  "sms_sign",
-  "cust_flag",
-  "send_account",
-  "send_status",
-  "send_time",
-  "receive_time",
-  "result_code",
+  /* generic plan */
+  "d"."msg_id",
+  "d"."task_id",
+  "d"."task_name",
+  "d"."tpl_id",
+  "d"."tpl_name",
+  "d"."sms_sign",
+  "d"."cust_flag",
+  "d"."send_account",
+  "d"."send_status",
+  "d"."send_time",
+  "d"."receive_time",
+  "d"."result_code",
   (
     (
       select
+        /* generic plan */
         coalesce(
           (
             (
@@ -114,15 +116,36 @@ select
     )
   ) as "total"
 from
-  "send_details"
-where
-  "account_id" = $6
-  and "tpl_id" = $7
-  and "send_time" >= $8
-  and "send_time" <= $9
+  (
+    select
+      "msg_id",
+      "task_id",
+      "task_name",
+      "tpl_id",
+      "tpl_name",
+      "sms_sign",
+      "cust_flag",
+      "send_account",
+      "send_status",
+      "send_time",
+      "receive_time",
+      "result_code"
+    from
+      "send_details"
+    where
+      "account_id" = $6
+      and "tpl_id" = $7
+      and "send_time" >= $8
+      and "send_time" <= $9
+    order by
+      "send_time" desc,
+      "msg_id" asc
+    limit
+      10000
+  ) as "d"
 order by
-  "send_time" desc,
-  "msg_id" asc
+  "d"."send_time" desc,
+  "d"."msg_id" asc
 limit
   $10
 offset

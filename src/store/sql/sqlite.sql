@@ -76,7 +76,7 @@ where
   "account_id" = ?
   and "cust_flag" = ?;
 
--- send-details page: newest first
+-- send-details page: newest first (inside the result window)
 -- parameters: [1,"100000001","",1780272000000,1781568000000,1,"100000001",1780272000000,1781567999000,100,9900,1]
 select
   "d"."msg_id",
@@ -94,6 +94,7 @@ select
   (
     (
       select
+        /* generic plan */
         coalesce(
           (
             (
