@@ -8,10 +8,10 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { Kysely } from 'kysely';
 import pg from 'pg';
-import { RESULT_WINDOW, type SendDetailsFilter } from '../src/domain/send-detail.js';
+import type { SendDetailsFilter } from '../src/domain/send-detail.js';
 import { adapterFor } from '../src/store/open-store.js';
 import { GENERIC_PLAN_OPTIONS, marksGenericPlan } from '../src/store/postgres/named-statements.js';
-import { detailQueries, totalQuery } from '../src/store/repositories/send-detail-queries.js';
+import { detailQueries, pageForm, totalQuery } from '../src/store/repositories/send-detail-queries.js';
 import type { Database as Schema } from '../src/store/schema.js';
 
 interface Statement { sql: string; parameters: readonly unknown[] }
@@ -22,7 +22,7 @@ async function statementsFor(backend: 'sqlite' | 'postgres', accountId: number, 
   const db = new Kysely<Schema>({ dialect: adapter.dialect });
   try {
     return {
-      page: detailQueries.page(db, adapter.deferredJoin, accountId, filter, offset, limit, undefined, offset + limit <= RESULT_WINDOW).compile() as Statement,
+      page: detailQueries.page(db, pageForm(adapter.deferredJoin, offset, limit), accountId, filter, offset, limit).compile() as Statement,
       total: totalQuery(db, accountId, filter).compile() as Statement,
     };
   } finally {

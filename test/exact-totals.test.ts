@@ -137,6 +137,25 @@ for (const backend of BACKENDS) {
       }
     });
 
+    it('pages are the matches in order at every offset, near and past the deferred-read offset', async () => {
+      const random = seededRandom(17);
+      const { account } = await createTenant(store);
+      const rows = randomRows(random, 2600);
+      await insertSendDetails(store, account.id, rows, NOW);
+      await insertSendDetails(store, (await createTenant(store)).account.id, randomRows(random, 300), NOW);
+      const newestFirst = (a: SendDetail, b: SendDetail) => b.sendTime - a.sendTime || (a.msgId < b.msgId ? -1 : a.msgId > b.msgId ? 1 : 0);
+      const filters: SendDetailsFilter[] = [{}, { sendStatus: 'fail' }, { tplId: '600000001' }, { taskId: TASKS[0] as string },
+        ...Array.from({ length: 6 }, () => randomFilter(random))];
+      for (const filter of filters) {
+        const expected = rows.filter((r) => matchesFilter(r, filter)).sort(newestFirst).map((r) => r.msgId);
+        for (const [offset, limit] of [[0, 100], [37, 10], [999, 1], [999, 2], [1000, 100], [1950, 100], [expected.length - 3, 100], [9950, 50], [9990, 100]] as const) {
+          const page = await store.details.page(account.id, filter, Math.max(0, offset), limit);
+          assert.deepEqual(page.rows.map((r) => r.msgId), expected.slice(Math.max(0, offset), Math.max(0, offset) + limit), `${JSON.stringify(filter)} at ${offset}+${limit}`);
+          if (page.rows.length > 0) assert.equal(page.total, expected.length);
+        }
+      }
+    });
+
     it('backfills the counters from details stored before they existed', async () => {
       const own = await backend.open({ migrate: false });
       try {

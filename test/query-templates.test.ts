@@ -5,12 +5,12 @@ import type { SendDetailsFilter } from '../src/domain/send-detail.js';
 import { pick, seededRandom } from '../src/dev/synthetic.js';
 import { adapterFor } from '../src/store/open-store.js';
 import { QueryTemplates } from '../src/store/query-templates.js';
-import { detailQueries, planTotal, totalQuery } from '../src/store/repositories/send-detail-queries.js';
+import { detailQueries, planTotal, totalQuery, type PageForm } from '../src/store/repositories/send-detail-queries.js';
 import type { Database } from '../src/store/schema.js';
 
 const DAY = 86_400_000;
 const BASE = Date.parse('2026-06-20T00:00:00Z');
-const STRUCTURAL = new Set(['kind', 'sendStatus', 'deferredJoin', 'windowed']);
+const STRUCTURAL = new Set(['kind', 'sendStatus', 'form']);
 
 function randomFilter(random: () => number): SendDetailsFilter {
   const f: SendDetailsFilter = {};
@@ -39,11 +39,11 @@ for (const [backend, url] of [['sqlite', 'sqlite::memory:'], ['postgres', 'postg
       try {
         const shapes = new QueryTemplates(10_000);
         const random = seededRandom(3);
-        const check = (filter: SendDetailsFilter, accountId: number, offset: number, limit: number, deferredJoin: boolean, windowed: boolean) => {
+        const check = (filter: SendDetailsFilter, accountId: number, offset: number, limit: number, form: PageForm) => {
           const plan = planTotal(filter);
-          const page = shapes.compile('page', { deferredJoin, windowed, accountId, filter, offset, limit, plan },
-            (a) => detailQueries.page(db, a.deferredJoin, a.accountId, a.filter, a.offset, a.limit, a.plan, a.windowed), STRUCTURAL);
-          const fresh = detailQueries.page(db, deferredJoin, accountId, filter, offset, limit, undefined, windowed).compile();
+          const page = shapes.compile('page', { form, accountId, filter, offset, limit, plan },
+            (a) => detailQueries.page(db, a.form, a.accountId, a.filter, a.offset, a.limit, a.plan), STRUCTURAL);
+          const fresh = detailQueries.page(db, form, accountId, filter, offset, limit).compile();
           assert.equal(page.sql, fresh.sql, JSON.stringify(filter));
           assert.deepEqual(page.parameters, fresh.parameters, JSON.stringify(filter));
           const total = shapes.compile('total', { accountId, filter, plan }, (a) => totalQuery(db, a.accountId, a.filter, a.plan), STRUCTURAL);
@@ -53,9 +53,9 @@ for (const [backend, url] of [['sqlite', 'sqlite::memory:'], ['postgres', 'postg
         };
         const cases = Array.from({ length: 600 }, () => ({
           filter: randomFilter(random), accountId: 1 + Math.floor(random() * 5),
-          offset: pick(random, [0, 100, 9900, Math.floor(random() * 50_000)]), limit: pick(random, [1, 10, 100]), deferredJoin: random() < 0.5, windowed: random() < 0.5,
+          offset: pick(random, [0, 100, 9900, Math.floor(random() * 50_000)]), limit: pick(random, [1, 10, 100]), form: pick(random, ['deferred', 'window', 'window-deferred', 'plain'] as const),
         }));
-        for (const c of cases) check(c.filter, c.accountId, c.offset, c.limit, c.deferredJoin, c.windowed);
+        for (const c of cases) check(c.filter, c.accountId, c.offset, c.limit, c.form);
         const shapeCount = shapes.size;
         // The same shapes with other values (a week later, other ids and texts) compile nothing new.
         for (const c of cases) {
@@ -63,7 +63,7 @@ for (const [backend, url] of [['sqlite', 'sqlite::memory:'], ['postgres', 'postg
           for (const key of ['taskId', 'tplId', 'smsSign', 'custFlag', 'msgId'] as const) if (f[key] !== undefined) f[key] = `${f[key]}x`;
           if (f.sendTimeFrom !== undefined) f.sendTimeFrom += 7 * DAY;
           if (f.sendTimeTo !== undefined) f.sendTimeTo += 7 * DAY;
-          check(f, c.accountId + 100, c.offset + 1, c.limit + 1, c.deferredJoin, c.windowed);
+          check(f, c.accountId + 100, c.offset + 1, c.limit + 1, c.form);
         }
         assert.equal(shapes.size, shapeCount);
       } finally {

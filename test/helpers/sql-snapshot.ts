@@ -4,7 +4,7 @@ import type { SendDetailsFilter } from '../../src/domain/send-detail.js';
 import type { DialectAdapter } from '../../src/store/dialect.js';
 import { adapterFor } from '../../src/store/open-store.js';
 import { outboxQueries } from '../../src/store/repositories/outbox.js';
-import { detailQueries } from '../../src/store/repositories/send-detail-queries.js';
+import { detailQueries, pageForm } from '../../src/store/repositories/send-detail-queries.js';
 import type { Database } from '../../src/store/schema.js';
 
 const DAY = 86_400_000;
@@ -26,7 +26,8 @@ function hotStatements(adapter: DialectAdapter, db: Kysely<Database>): string {
     ['send-details total: whole hours by status', detailQueries.statusHourCount(db, 1, { ...RANGE, sendStatus: 'fail' }, { from: FROM + 5 * 3_600_000, to: FROM + 24 * 3_600_000 })],
     ['send-details total: a task from its counters', detailQueries.taskCount(db, 1, 'a6f1a0a4-6b5c-4c1e-9d35-3f0f6f2f7c11', 'fail')],
     ['send-details total: rows of a phone (and the partial hours at the ends of a range)', detailQueries.directCount(db, 1, { custFlag: '8613800000000' })],
-    ['send-details page: newest first (inside the result window)', detailQueries.page(db, adapter.deferredJoin, 1, RANGE, 9900, 100, undefined, true)],
+    ['send-details page: newest first', detailQueries.page(db, pageForm(adapter.deferredJoin, 0, 100), 1, RANGE, 0, 100)],
+    ['send-details page: a deep one', detailQueries.page(db, pageForm(adapter.deferredJoin, 9900, 100), 1, RANGE, 9900, 100)],
   ];
   if (adapter.partitions) {
     statements.push(

@@ -115,32 +115,49 @@ export const detailQueries = {
       .where('hour', '<', hours.to);
   },
   /**
-   * One page, newest first, each row with the filter's total (a subquery evaluated once). With
-   * `deferredJoin` the offset is walked in the index alone (every filter index ends in send_time,
-   * msg_id) and only the page's rows are read from the table. Without it, a page inside the result
-   * window (offset + limit ≤ RESULT_WINDOW: `windowed`) is taken from the first RESULT_WINDOW
-   * matches, a bound written into the statement: a generic plan then knows how few rows it reads
-   * (with only a LIMIT parameter it assumes a tenth of the table, and sorts every match).
+   * One page, newest first, each row with the filter's total (a subquery evaluated once), in the
+   * form `pageForm` chose:
+   * - `deferred`: the offset is walked in the index alone (every filter index ends in send_time,
+   *   msg_id) and only the page's rows are read from the table.
+   * - `window`: the page is taken from the first RESULT_WINDOW matches, a bound written into the
+   *   statement, so a generic plan knows how few rows it reads (given only a LIMIT parameter, it
+   *   assumes a tenth of the table and sorts every match).
+   * - `window-deferred`: the same window walked in the index alone, then each of the page's rows
+   *   read by its key (a LATERAL look-up, which a LIMIT keeps from being turned into a join over
+   *   every partition).
+   * - `plain`: the ordered query, for pages past the window.
    */
-  page(db: Kysely<Database>, deferredJoin: boolean, accountId: number, filter: SendDetailsFilter, offset: number, limit: number,
-    plan: TotalPlan = planTotal(filter), windowed = false) {
+  page(db: Kysely<Database>, form: PageForm, accountId: number, filter: SendDetailsFilter, offset: number, limit: number, plan: TotalPlan = planTotal(filter)) {
     const total = sql<number>`(${totalQuery(db, accountId, filter, plan)})`.as('total');
     const matching = applyFilter(db.selectFrom('send_details'), accountId, filter);
-    if (!deferredJoin && windowed) {
+    const columns = DETAIL_COLUMNS.map((c) => `d.${c}` as const);
+    if (form === 'window') {
       return db.selectFrom(matching.select(DETAIL_COLUMNS)
         .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(sql.lit(RESULT_WINDOW)).as('d'))
         .modifyFront(sql.raw(GENERIC_PLAN))
-        .select([...DETAIL_COLUMNS.map((c) => `d.${c}` as const), total])
+        .select([...columns, total])
         .orderBy('d.send_time', 'desc').orderBy('d.msg_id', 'asc').limit(limit).offset(offset);
     }
-    if (!deferredJoin) {
+    if (form === 'window-deferred') {
+      const keys = db.selectFrom(matching.select(['msg_id', 'send_time'])
+        .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(sql.lit(RESULT_WINDOW)).as('w'))
+        .select(['w.msg_id', 'w.send_time']).orderBy('w.send_time', 'desc').orderBy('w.msg_id', 'asc').limit(limit).offset(offset).as('k');
+      return db.selectFrom(keys)
+        .innerJoinLateral((eb) => eb.selectFrom('send_details').select(DETAIL_COLUMNS)
+          .where('account_id', '=', accountId).whereRef('msg_id', '=', 'k.msg_id').whereRef('send_time', '=', 'k.send_time')
+          .limit(sql.lit(1)).as('d'), (join) => join.onTrue())
+        .modifyFront(sql.raw(GENERIC_PLAN))
+        .select([...columns, total])
+        .orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc');
+    }
+    if (form === 'plain') {
       return matching.select([...DETAIL_COLUMNS, total]).orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset);
     }
     return db.selectFrom(matching.select(['msg_id', 'send_time'])
       .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset).as('k'))
       .innerJoin('send_details as d', (join) => join.on('d.account_id', '=', accountId)
         .onRef('d.msg_id', '=', 'k.msg_id').onRef('d.send_time', '=', 'k.send_time'))
-      .select([...DETAIL_COLUMNS.map((c) => `d.${c}` as const), total])
+      .select([...columns, total])
       .orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc');
   },
   /** Where each message lives (partitioned backends): its account and send_time by msg_id. */
@@ -159,6 +176,23 @@ export const detailQueries = {
     return db.selectFrom('send_details').select(MESSAGE_COLUMNS).where('msg_id', 'in', msgIds);
   },
 };
+
+/** How a page is read (detailQueries.page). */
+export type PageForm = 'deferred' | 'window' | 'window-deferred' | 'plain';
+
+/**
+ * From this offset on, a page inside the window is walked in the index alone: reading the skipped
+ * rows from the table costs more than looking up the page's rows one by one. Measured on
+ * PostgreSQL at 1M details: at offset 9900, 2-3 ms against 5-9 ms; at offset 0, 0.3 ms more.
+ */
+export const DEFER_FROM = 1000;
+
+/** The form of a page at (offset, limit), for a backend that defers joins (SQLite) or not. */
+export function pageForm(deferredJoin: boolean, offset: number, limit: number): PageForm {
+  if (deferredJoin) return 'deferred';
+  if (offset + limit > RESULT_WINDOW) return 'plain';
+  return offset >= DEFER_FROM ? 'window-deferred' : 'window';
+}
 
 /**
  * How the total of a filter is counted. A task alone (or with a status) is served by its counters,

@@ -1,11 +1,11 @@
-import { RESULT_WINDOW, type SendDetail, type SendDetailsFilter, type SendDetailsPage, type StoredMessage } from '../../domain/send-detail.js';
+import type { SendDetail, SendDetailsFilter, SendDetailsPage, StoredMessage } from '../../domain/send-detail.js';
 import { toWholeSeconds } from '../../domain/time.js';
 import { chunks } from '../compare.js';
 import { sql } from 'kysely';
 import { inTransaction, type StoreContext } from '../context.js';
 import type { DialectAdapter } from '../dialect.js';
 import { STATUS_CODES } from '../schema.js';
-import { applyFilter, DETAIL_COLUMNS, detailQueries, planTotal, toDetail, toMessage, totalQuery, type DetailRow } from './send-detail-queries.js';
+import { applyFilter, DETAIL_COLUMNS, detailQueries, pageForm, planTotal, toDetail, toMessage, totalQuery, type DetailRow } from './send-detail-queries.js';
 
 /** What an insert returns of each new row: what the counters and parked reports need. */
 const ADDED_COLUMNS = ['msg_id', 'send_time', 'tpl_id', 'sms_sign', 'send_status', 'task_id', 'cust_flag'] as const;
@@ -34,7 +34,7 @@ const STAGE_FROM = 200;
 const STAGE_COLUMNS = ['ord', ...VALUE_COLUMNS];
 
 /** Arguments that shape the send-details statements (see QueryTemplates). */
-const STRUCTURAL = new Set(['kind', 'sendStatus', 'deferredJoin', 'windowed']);
+const STRUCTURAL = new Set(['kind', 'sendStatus', 'form']);
 
 /** Messages, one row per recipient of a send task (or imported), and their counters. */
 export class SendDetailsRepository {
@@ -226,9 +226,9 @@ export class SendDetailsRepository {
       return Number((await db.executeQuery(query)).rows[0]?.n ?? 0);
     };
     if (limit === 0) return { rows: [], total: await totalOnly() };
-    const windowed = offset + limit <= RESULT_WINDOW;
-    const query = queryShapes.compile('page', { deferredJoin: adapter.deferredJoin, windowed, accountId, filter, offset, limit, plan },
-      (a) => detailQueries.page(db, a.deferredJoin, a.accountId, a.filter, a.offset, a.limit, a.plan, a.windowed), STRUCTURAL);
+    const form = pageForm(adapter.deferredJoin, offset, limit);
+    const query = queryShapes.compile('page', { form, accountId, filter, offset, limit, plan },
+      (a) => detailQueries.page(db, a.form, a.accountId, a.filter, a.offset, a.limit, a.plan), STRUCTURAL);
     const { rows } = await db.executeQuery(query);
     const first = rows[0];
     if (!first) return { rows: [], total: await totalOnly() };

@@ -76,8 +76,8 @@ where
   "account_id" = $1
   and "cust_flag" = $2;
 
--- send-details page: newest first (inside the result window)
--- parameters: [1,"100000001","",1780272000000,1781568000000,1,"100000001",1780272000000,1781567999000,100,9900]
+-- send-details page: newest first
+-- parameters: [1,"100000001","",1780272000000,1781568000000,1,"100000001",1780272000000,1781567999000,100,0]
 select
   /* generic plan */
   "d"."msg_id",
@@ -150,6 +150,103 @@ limit
   $10
 offset
   $11;
+
+-- send-details page: a deep one
+-- parameters: [1,"100000001","",1780272000000,1781568000000,1,"100000001",1780272000000,1781567999000,100,9900,1]
+select
+  /* generic plan */
+  "d"."msg_id",
+  "d"."task_id",
+  "d"."task_name",
+  "d"."tpl_id",
+  "d"."tpl_name",
+  "d"."sms_sign",
+  "d"."cust_flag",
+  "d"."send_account",
+  "d"."send_status",
+  "d"."send_time",
+  "d"."receive_time",
+  "d"."result_code",
+  (
+    (
+      select
+        /* generic plan */
+        coalesce(
+          (
+            (
+              select
+                sum("n") as "n"
+              from
+                "send_detail_counts"
+              where
+                "account_id" = $1
+                and "tpl_id" = $2
+                and "sms_sign" = $3
+                and "day" >= $4
+                and "day" < $5
+            )
+          ),
+          0
+        ) as "n"
+    )
+  ) as "total"
+from
+  (
+    select
+      "w"."msg_id",
+      "w"."send_time"
+    from
+      (
+        select
+          "msg_id",
+          "send_time"
+        from
+          "send_details"
+        where
+          "account_id" = $6
+          and "tpl_id" = $7
+          and "send_time" >= $8
+          and "send_time" <= $9
+        order by
+          "send_time" desc,
+          "msg_id" asc
+        limit
+          10000
+      ) as "w"
+    order by
+      "w"."send_time" desc,
+      "w"."msg_id" asc
+    limit
+      $10
+    offset
+      $11
+  ) as "k"
+  inner join lateral (
+    select
+      "msg_id",
+      "task_id",
+      "task_name",
+      "tpl_id",
+      "tpl_name",
+      "sms_sign",
+      "cust_flag",
+      "send_account",
+      "send_status",
+      "send_time",
+      "receive_time",
+      "result_code"
+    from
+      "send_details"
+    where
+      "account_id" = $12
+      and "msg_id" = "k"."msg_id"
+      and "send_time" = "k"."send_time"
+    limit
+      1
+  ) as "d" on true
+order by
+  "k"."send_time" desc,
+  "k"."msg_id" asc;
 
 -- delivery report: where the message lives
 -- parameters: ["m1"]

@@ -76,7 +76,72 @@ where
   "account_id" = ?
   and "cust_flag" = ?;
 
--- send-details page: newest first (inside the result window)
+-- send-details page: newest first
+-- parameters: [1,"100000001","",1780272000000,1781568000000,1,"100000001",1780272000000,1781567999000,100,0,1]
+select
+  "d"."msg_id",
+  "d"."task_id",
+  "d"."task_name",
+  "d"."tpl_id",
+  "d"."tpl_name",
+  "d"."sms_sign",
+  "d"."cust_flag",
+  "d"."send_account",
+  "d"."send_status",
+  "d"."send_time",
+  "d"."receive_time",
+  "d"."result_code",
+  (
+    (
+      select
+        /* generic plan */
+        coalesce(
+          (
+            (
+              select
+                sum("n") as "n"
+              from
+                "send_detail_counts"
+              where
+                "account_id" = ?
+                and "tpl_id" = ?
+                and "sms_sign" = ?
+                and "day" >= ?
+                and "day" < ?
+            )
+          ),
+          0
+        ) as "n"
+    )
+  ) as "total"
+from
+  (
+    select
+      "msg_id",
+      "send_time"
+    from
+      "send_details"
+    where
+      "account_id" = ?
+      and "tpl_id" = ?
+      and "send_time" >= ?
+      and "send_time" <= ?
+    order by
+      "send_time" desc,
+      "msg_id" asc
+    limit
+      ?
+    offset
+      ?
+  ) as "k"
+  inner join "send_details" as "d" on "d"."account_id" = ?
+  and "d"."msg_id" = "k"."msg_id"
+  and "d"."send_time" = "k"."send_time"
+order by
+  "k"."send_time" desc,
+  "k"."msg_id" asc;
+
+-- send-details page: a deep one
 -- parameters: [1,"100000001","",1780272000000,1781568000000,1,"100000001",1780272000000,1781567999000,100,9900,1]
 select
   "d"."msg_id",
