@@ -1,5 +1,5 @@
 /**
- * Turns bench/out/results.json into docs/benchmarks.md and docs/benchmarks.svg
+ * Turns docs/benchmarks.json (written by bench/run.ts) into docs/benchmarks.md and docs/benchmarks.svg
  * (`npm run bench:report`; `npm run bench` leaves the JSON). The hand-written analysis in
  * bench/analysis.md is appended verbatim.
  */
@@ -22,7 +22,7 @@ interface Results {
   imports: Array<{ backend: string; rows: number; importRowsPerSecond: number; rawRowsPerSecond: number; rawMethod: string }>;
 }
 
-const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'out', 'results.json'), 'utf8')) as Results;
+const results = JSON.parse(readFileSync(join(ROOT, 'docs', 'benchmarks.json'), 'utf8')) as Results;
 const ms = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
 const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
 const backends = [...new Set(results.queries.map((q) => q.backend))];

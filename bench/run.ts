@@ -4,8 +4,9 @@
  * as a child process and drives it with autocannon from this process, next to two references: the
  * framework limit (`/bench/echo` answering the same bytes from memory) and the store limit (the
  * same queries through the store, in this process, without HTTP). Results go to
- * bench/out/results.json; bench/report.ts (run at the end) turns them into docs/benchmarks.md and
- * docs/benchmarks.svg.
+ * docs/benchmarks.json, committed with the report so a later run of one backend or of some shapes
+ * (on any machine) keeps the rest; bench/report.ts (run at the end) turns them into
+ * docs/benchmarks.md and docs/benchmarks.svg.
  *
  * Options: --sizes 100000,1000000,10000000  --backends sqlite,postgres  --duration 3 (seconds per
  * load run)  --import-rows 200000 (0: no import run)  --prepare-only (generate the data sets and
@@ -37,6 +38,8 @@ import { startServe } from './serve.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');
+/** The results, committed beside the report they make. */
+const RESULTS = join(ROOT, 'docs', 'benchmarks.json');
 const BIN = join(ROOT, 'bin', 'aimledger');
 const DAY = 86_400_000;
 
@@ -378,8 +381,8 @@ async function importBench(backend: 'sqlite' | 'postgres') {
 
 mkdirSync(join(OUT, 'data'), { recursive: true });
 // Results of backends not run this time are kept, so one backend can be re-measured alone.
-const previous = existsSync(join(OUT, 'results.json'))
-  ? JSON.parse(readFileSync(join(OUT, 'results.json'), 'utf8')) as { queries?: Array<{ backend: string }>; runs?: Array<{ backend: string }>; imports?: Array<{ backend: string }>; command?: string; earlierCommand?: string; earlierCommands?: string[] }
+const previous = existsSync(RESULTS)
+  ? JSON.parse(readFileSync(RESULTS, 'utf8')) as { queries?: Array<{ backend: string }>; runs?: Array<{ backend: string }>; imports?: Array<{ backend: string }>; command?: string; earlierCommand?: string; earlierCommands?: string[] }
   : {};
 const rerun = (i: { backend: string; size?: number; shape?: string }) => BACKENDS.includes(i.backend as 'sqlite') && (i.size === undefined || SIZES.includes(i.size))
   && (!ONLY_SHAPES || i.shape === undefined || ONLY_SHAPES.has(i.shape));
@@ -407,11 +410,11 @@ for (const backend of BACKENDS) {
     const run = await queryBench(backend, size);
     (results.queries as unknown[]).push(...run.rows);
     if (!ONLY_SHAPES) (results.runs as unknown[]).push({ backend, size, maxRssMb: run.maxRssMb, generation: run.generation });
-    writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2));
+    writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   }
   if (!ONLY_SHAPES && IMPORT_ROWS > 0) (results.imports as unknown[]).push(await importBench(backend));
-  writeFileSync(join(OUT, 'results.json'), JSON.stringify(results, null, 2));
+  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 }
-log(`results in ${join(OUT, 'results.json')}`);
+log(`results in ${RESULTS}`);
 const report = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'report.ts')], { stdio: 'inherit' });
 process.exit(report.status ?? 1);
