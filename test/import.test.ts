@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { sql } from 'kysely';
 import { importSendDetails, type ImportFormat, type ImportRejection } from '../src/service/import.js';
 import type { KyselyStore } from '../src/store/kysely-store.js';
 import { BACKENDS, useStore } from './helpers/backends.js';
@@ -159,5 +160,21 @@ for (const backend of BACKENDS) {
       assert.equal(await store.optimize({ ifStale: true }), false);
       assert.equal(await store.optimize(), true);
     });
+
+    it('copies SQLite\'s write-ahead log into the file less often while it loads, and puts that back after, failed or not',
+      { skip: backend.name === 'sqlite' ? false : 'a SQLite setting' }, async () => {
+        const { account } = await createTenant(store);
+        const autocheckpoint = async () => (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db)).rows[0]?.wal_autocheckpoint;
+        const during: Array<number | undefined> = [];
+        const lines = Array.from({ length: 4 }, (_, i) => JSON.stringify(record(0, { msg_id: `wal-${i}` }))).join('\n');
+        await importSendDetails(store, account.id, Readable.from([lines]), fixedClock, {
+          format: 'ndjson', batchSize: 2, onProgress: () => { void autocheckpoint().then((n) => during.push(n)); },
+        });
+        assert.ok(during.length > 0 && during.every((n) => n === 16384), `during: ${during.join(',')}`);
+        assert.equal(await autocheckpoint(), 1000);
+        const broken = new Readable({ read() { this.push(`${JSON.stringify(record(1, { msg_id: 'wal-x' }))}\n`); this.destroy(new Error('input cut')); } });
+        await assert.rejects(importSendDetails(store, account.id, broken, fixedClock, { format: 'ndjson', batchSize: 2 }), /input cut/);
+        assert.equal(await autocheckpoint(), 1000, 'put back after a failed load too');
+      });
   });
 }

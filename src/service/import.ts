@@ -183,26 +183,28 @@ export async function importSendDetails(
     // Awaited at the next flush or at the end; until then its failure must not go unhandled.
     storing.catch(() => {});
   };
-  const records = options.format === 'csv' ? csvRecords(input) : ndjsonRecords(input);
-  for await (const { line, record, error } of records) {
-    summary.read += 1;
-    let reason = error;
-    if (record) {
-      try {
-        batch.push(toSendDetail(record));
-      } catch (e) {
-        if (!(e instanceof RecordError)) throw e;
-        reason = e.message;
+  await store.bulkLoad(async () => {
+    const records = options.format === 'csv' ? csvRecords(input) : ndjsonRecords(input);
+    for await (const { line, record, error } of records) {
+      summary.read += 1;
+      let reason = error;
+      if (record) {
+        try {
+          batch.push(toSendDetail(record));
+        } catch (e) {
+          if (!(e instanceof RecordError)) throw e;
+          reason = e.message;
+        }
       }
+      if (reason !== undefined) {
+        summary.rejected += 1;
+        options.onReject?.({ line, reason });
+      }
+      if (batch.length >= batchSize) await flush();
     }
-    if (reason !== undefined) {
-      summary.rejected += 1;
-      options.onReject?.({ line, reason });
-    }
-    if (batch.length >= batchSize) await flush();
-  }
-  await flush();
-  if (storing) await storing;
+    await flush();
+    if (storing) await storing;
+  });
   if (summary.inserted > 0) await store.optimize({ ifStale: true });
   return summary;
 }

@@ -34,6 +34,8 @@ export interface DialectAdapter {
    * new rows all-visible, or index-only scans still visit the heap for every row).
    */
   readonly optimizeStatements: readonly string[];
+  /** Statements that set a connection up for a bulk load, and that put it back (Store.bulkLoad). */
+  readonly bulkLoadStatements: { readonly begin: readonly string[]; readonly end: readonly string[] };
   /**
    * How many send_details rows the planner's statistics were taken at, or null where there are
    * none yet (see KyselyStore.optimize).

@@ -183,6 +183,24 @@ export class KyselyStore implements Store {
     return this.adapter.poolStats();
   }
 
+  async bulkLoad<T>(work: () => Promise<T>): Promise<T> {
+    const { begin, end } = this.adapter.bulkLoadStatements;
+    const putBack = async () => {
+      for (const statement of end) await sql.raw(statement).execute(this.db);
+    };
+    for (const statement of begin) await sql.raw(statement).execute(this.db);
+    let result: T;
+    try {
+      result = await work();
+    } catch (error) {
+      // The load's own failure is what the caller needs to see, not one of putting back.
+      await putBack().catch(() => {});
+      throw error;
+    }
+    await putBack();
+    return result;
+  }
+
   async optimize(options: { ifStale?: boolean } = {}): Promise<boolean> {
     if (options.ifStale && !(await this.statisticsStale())) return false;
     for (const statement of this.adapter.optimizeStatements) await sql.raw(statement).execute(this.db);

@@ -46,4 +46,9 @@ export interface Store extends Repositories {
    * meanwhile); says whether it ran.
    */
   optimize(options?: { ifStale?: boolean }): Promise<boolean>;
+  /**
+   * Runs `work`, a bulk load (an import), with this store's connection set up for one (SQLite:
+   * the write-ahead log is copied into the file less often), and puts it back after.
+   */
+  bulkLoad<T>(work: () => Promise<T>): Promise<T>;
 }

@@ -117,6 +117,7 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     // at 10M details (0.55 ms after VACUUM).
     optimizeStatements: ['send_details', 'send_detail_ids', 'send_detail_counts', 'send_detail_hour_counts', 'send_status_counts',
       'send_status_hour_counts', 'send_task_counts'].map((table) => `vacuum (analyze) ${table}`),
+    bulkLoadStatements: { begin: [], end: [] },
     // ANALYZE of the partitioned table sets its reltuples to the rows of all partitions; -1 before.
     analyzedDetailRows: async (kysely) => {
       const { rows } = await sql<{ n: number }>`select reltuples as n from pg_class where oid = 'send_details'::regclass`.execute(kysely);

@@ -116,6 +116,15 @@ export function sqliteAdapter(path: string): DialectAdapter {
     },
     exportBatchSize: 200,
     optimizeStatements: ['analyze send_details', 'analyze send_detail_counts'],
+    // Every commit that finds the write-ahead log past wal_autocheckpoint pages (1000, the default)
+    // copies the log into the file. A 5,000-row batch of an import writes about 5,000 pages, so
+    // each of its commits copied, and the same index pages were copied again and again. A bulk load
+    // lets the log grow to 64 MiB between copies, then copies the rest without waiting for readers
+    // (PASSIVE). 200k rows (npm run bench:import): the 40 commits took 4.5 s against 5.8-7.1 s.
+    bulkLoadStatements: {
+      begin: ['pragma wal_autocheckpoint = 16384'],
+      end: ['pragma wal_autocheckpoint = 1000', 'pragma wal_checkpoint(PASSIVE)'],
+    },
     // The first figure of an index's sqlite_stat1 row is the number of rows it was analyzed at
     // (no sqlite_stat1 table at all: nothing was ever analyzed).
     analyzedDetailRows: async (kysely) => {
