@@ -10,7 +10,7 @@ import { Kysely } from 'kysely';
 import pg from 'pg';
 import type { SendDetailsFilter } from '../src/domain/send-detail.js';
 import { adapterFor } from '../src/store/open-store.js';
-import { GENERIC_PLAN_OPTIONS, marksGenericPlan } from '../src/store/postgres/named-statements.js';
+import { marksGenericPlan } from '../src/store/postgres/named-statements.js';
 import { detailQueries, pageForm, totalQuery } from '../src/store/repositories/send-detail-queries.js';
 import type { Database as Schema } from '../src/store/schema.js';
 
@@ -41,8 +41,7 @@ function summary(times: number[], seconds: number): Floor {
 /**
  * Runs the request's statements for `seconds` with `concurrency` callers. better-sqlite3 is
  * synchronous, so on SQLite callers in one thread run one after another: its q/s is one caller's.
- * On PostgreSQL the callers share a pool as large as the server's (10 connections), opened and
- * preparing statements as the store's are: those marked for a generic plan are named and run it.
+ * On PostgreSQL the callers share a pool as large as the server's (10 connections).
  */
 export async function floorLimit(
   backend: 'sqlite' | 'postgres', url: string, accountId: number, filter: SendDetailsFilter, offset: number,
@@ -67,10 +66,11 @@ export async function floorLimit(
     }
     return summary(times, options.seconds);
   }
-  const pool = new pg.Pool({ connectionString: url, max: 10, options: GENERIC_PLAN_OPTIONS });
-  const named = (s: Statement) => (marksGenericPlan(s.sql)
-    ? { name: `f${createHash('sha1').update(s.sql).digest('base64url').slice(0, 20)}`, text: s.sql, values: [...s.parameters] }
-    : { text: s.sql, values: [...s.parameters] });
+  // As the store's connections run them (named-statements.ts): named, with their generic plan
+  // when marked for one.
+  const generic = marksGenericPlan(page.sql) && marksGenericPlan(total.sql);
+  const pool = new pg.Pool({ connectionString: url, max: 10, ...(generic ? { options: '-c plan_cache_mode=force_generic_plan' } : {}) });
+  const named = (s: Statement) => ({ name: `f${createHash('sha1').update(s.sql).digest('base64url').slice(0, 20)}`, text: s.sql, values: [...s.parameters] });
   try {
     const pageQuery = named(page);
     const totalQuery = named(total);

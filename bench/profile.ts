@@ -14,7 +14,7 @@ import autocannon from 'autocannon';
 import { systemClock } from '../src/domain/clock.js';
 import { IdentityAdmin } from '../src/service/identity-admin.js';
 import { openStore } from '../src/store/open-store.js';
-import { startServe } from './serve.js';
+import { BENCH_MASTER_KEY, startServe } from './serve.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -34,9 +34,10 @@ const { token } = await admin.createToken('bench', 'reader');
 await store.close();
 
 const dir = mkdtempSync(join(tmpdir(), 'aimledger-prof-'));
-// A PostgreSQL store needs its master key (AIMLEDGER_MASTER_KEY, passed through when set).
+// The benchmark data sets' key (a store refuses any key but the one it first ran with), unless
+// AIMLEDGER_MASTER_KEY names another database's.
 const { child, base } = await startServe(['--rate-limit-per-minute', '0', '--database', args.database],
-  process.env.AIMLEDGER_MASTER_KEY ? { AIMLEDGER_MASTER_KEY: process.env.AIMLEDGER_MASTER_KEY } : {},
+  { AIMLEDGER_MASTER_KEY: process.env.AIMLEDGER_MASTER_KEY ?? BENCH_MASTER_KEY },
   ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
 const result = await autocannon({
   url: `${base}/v1/aim/send-details?${args.query}`, connections: Number(args.connections), duration: Number(args.duration),

@@ -14,7 +14,6 @@
  * PostgreSQL: AIMLEDGER_BENCH_PG_URL (default the local server).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -34,7 +33,7 @@ import { openStore } from '../src/store/open-store.js';
 import { STATUS_CODES } from '../src/store/schema.js';
 import type { Store } from '../src/store/store.js';
 import { floorLimit, type Floor } from './floor.js';
-import { startServe } from './serve.js';
+import { BENCH_MASTER_KEY, startServe } from './serve.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');
@@ -66,11 +65,6 @@ const STORE_SECONDS = 1;
 const LARGE_TASK_ACCOUNT = 'bench-large-task';
 const LARGE_TASK_ID = '00000000-0000-4000-8000-00000000001a';
 const largeTaskSize = (size: number) => Math.min(1_000_000, Math.floor(size / 10));
-/**
- * PostgreSQL stores need a master key; the data sets are reused between runs, so the benchmark
- * uses a fixed one. It guards no secret: benchmark data sets hold no access keys.
- */
-const BENCH_MASTER_KEY = createHash('sha256').update('aimledger benchmark data sets').digest('base64');
 
 const log = (...parts: unknown[]) => process.stderr.write(parts.join(' ') + '\n');
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,6 +7,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'aimledger');
+
+/**
+ * The master key every server on a benchmark data set is given. A store remembers the key it first
+ * ran with and refuses another, and the data sets are reused between runs and tools, so they all use
+ * this fixed one. It guards no secret: benchmark data sets hold no access keys.
+ */
+export const BENCH_MASTER_KEY = createHash('sha256').update('aimledger benchmark data sets').digest('base64');
 
 /**
  * Starts `aimledger serve` on a free port as a child process (with `nodeArgs` before the script,

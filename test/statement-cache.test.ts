@@ -25,26 +25,37 @@ describe('prepared statements are reused', () => {
     cached.close();
   });
 
-  it('PostgreSQL: statements marked for a generic plan are prepared once per connection and run it; others are not named',
+  it('PostgreSQL: reads are prepared once per connection; those marked for a generic plan run it, others are planned as PostgreSQL chooses',
     { skip: PG_URL ? false : 'PostgreSQL not configured' }, async () => {
       const adapter = postgresAdapter({ url: PG_URL as string, poolSize: 1 });
       const db = new Kysely<Record<string, never>>({ dialect: adapter.dialect });
       try {
-        const prepared = async (pattern: string) => (await sql<{ generic: number; custom: number }>`
-          select generic_plans as generic, custom_plans as custom from pg_prepared_statements where statement like ${pattern}`.execute(db)).rows;
-        for (let i = 0; i < 3; i++) {
-          const { rows } = await sql<{ n: number }>`select ${sql.raw(GENERIC_PLAN)} ${i}::int + 1 as n`.execute(db);
-          assert.equal(rows[0]?.n, i + 1);
-        }
-        const marked = await prepared('%::int + 1 as n%');
-        assert.equal(marked.length, 1, 'one prepared statement for the three runs');
-        // Left to plan_cache_mode = auto, the first five runs would be planned for their values.
-        assert.deepEqual(marked.map((r) => [Number(r.generic), Number(r.custom)]), [[3, 0]], 'each run used the generic plan');
-        for (let i = 0; i < 2; i++) await sql`select ${i}::int + 2 as unmarked`.execute(db);
-        assert.equal((await prepared('%as unmarked%')).length, 0, 'an unmarked read is not named');
+        const plans = async (pattern: string) => (await sql<{ generic: number; custom: number }>`
+          select generic_plans as generic, custom_plans as custom from pg_prepared_statements where statement like ${pattern}`.execute(db))
+          .rows.map((r) => [Number(r.generic), Number(r.custom)]);
+        const marked = (i: number) => sql<{ n: number }>`select ${sql.raw(GENERIC_PLAN)} ${i}::int + 1 as n`.execute(db);
+        const unmarked = (i: number) => sql<{ n: number }>`select ${i}::int + 2 as unmarked`.execute(db);
+        for (let i = 0; i < 3; i++) assert.equal((await marked(i)).rows[0]?.n, i + 1);
+        // Left to auto, the first five runs would have been planned for their values.
+        assert.deepEqual(await plans('%::int + 1 as n%'), [[3, 0]], 'one prepared statement, its generic plan each run');
+        for (let i = 0; i < 3; i++) await unmarked(i);
+        assert.deepEqual(await plans('%as unmarked%'), [[0, 3]], 'an unmarked read is prepared once and planned as auto chooses');
+        await marked(9);
+        assert.deepEqual(await plans('%::int + 1 as n%'), [[4, 0]], 'back to the generic plan after an unmarked read');
+        // A ROLLBACK undoes a SET made in its transaction (here, to the generic plan after an
+        // unmarked read left auto): the mode is set again after it.
+        await unmarked(5);
+        await db.transaction().execute(async (tx) => {
+          await sql`select ${sql.raw(GENERIC_PLAN)} 1::int + 7 as in_tx`.execute(tx);
+          await sql`savepoint s`.execute(tx);
+          throw new Error('roll back');
+        }).catch(() => {});
+        await marked(10);
+        assert.deepEqual(await plans('%::int + 1 as n%'), [[5, 0]], 'the generic plan after a rolled-back transaction too');
+        assert.deepEqual(await plans('%as in_tx%'), [[1, 0]]);
         await sql`create temporary table t_write (n int)`.execute(db);
         await sql`insert into t_write values (${1})`.execute(db);
-        assert.equal((await prepared('%t_write%')).length, 0, 'writes are not named');
+        assert.deepEqual(await plans('%t_write%'), [], 'writes are not named');
       } finally {
         await db.destroy();
       }

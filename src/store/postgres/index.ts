@@ -3,7 +3,7 @@ import { PostgresDialect, sql, type Kysely } from 'kysely';
 import { copyRows } from './copy.js';
 import type { DialectAdapter } from '../dialect.js';
 import { postgresPartitions } from './partitions.js';
-import { GENERIC_PLAN_OPTIONS, NamedStatementClient } from './named-statements.js';
+import { NamedStatementClient } from './named-statements.js';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
@@ -71,11 +71,11 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid PostgreSQL schema name: ${schema}`);
   const pool = new pg.Pool({
     connectionString: options.url,
-    // Statements marked for a generic plan are prepared once per connection and run it (named-statements.ts).
+    // Reads are prepared once per connection, those marked for it run their generic plan (named-statements.ts).
     Client: NamedStatementClient,
     max: options.poolSize ?? 10,
     types,
-    options: `-c search_path=${schema} ${GENERIC_PLAN_OPTIONS}`,
+    options: `-c search_path=${schema}`,
     // A database that is down refuses at once; one that does not answer fails a request in 5 s
     // rather than holding it (and its pool slot) until the client gives up.
     connectionTimeoutMillis: 5_000,
