@@ -41,7 +41,7 @@ out.push(`Machine: ${results.machine.cpus} × ${results.machine.cpuModel}, ${res
 out.push('- **api**: `GET /v1/aim/send-details` through HTTP with a token (authentication, validation, count, page, serialisation).');
 out.push('- **echo**: the framework limit, `GET /bench/echo` answering the same response bytes from memory on the same server.');
 out.push('- **store**: the same query through the store in the benchmark process (query building, SQL, row mapping; no HTTP).');
-out.push('- **floor**: the database\'s own limit, the statements the store runs for the request (page with total; the total alone after an empty page) prepared once and run straight through better-sqlite3 or pg (named prepared statements), without Kysely, mapping or HTTP. On SQLite the driver is synchronous, so 32 callers in one thread run one after another and its q/s is one caller\'s; on PostgreSQL 32 callers share a pool of 10 connections, as the server\'s does.');
+out.push('- **floor**: the database\'s own limit, the statements the store runs for the request (page with total; the total alone after an empty page) prepared once and run straight through better-sqlite3 or pg (named prepared statements, run with their generic plan as the store runs them), without Kysely, mapping or HTTP. On SQLite the driver is synchronous, so 32 callers in one thread run one after another and its q/s is one caller\'s; on PostgreSQL 32 callers share a pool of 10 connections, as the server\'s does.');
 out.push('- **stall**: the longest the event loop was blocked while the store answered the shape with one caller (`monitorEventLoopDelay`): the longest a single request holds the server\'s loop.', '');
 
 out.push('## Targets', '');
