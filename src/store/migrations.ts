@@ -666,6 +666,18 @@ function migrations(adapter: DialectAdapter): Record<string, Migration> {
         await sql`create index send_status_counts_sum_idx on send_status_counts (account_id, tpl_id, sms_sign, send_status, day) include (n)`.execute(db);
       },
     },
+    '0024_count_sums': {
+      // The same for every total without a status: its 366 day counters, read through the key
+      // (account, template, signature, day), were each fetched from the table, one page apiece at
+      // 10M details on PostgreSQL (330 pages, 0.45 ms of a 0.57 ms page of 100), against 13 pages
+      // at 100k. With the count in the index the sum is one index-only range; the hour counters
+      // (the partial days of a range) likewise.
+      async up(db: Kysely<unknown>) {
+        if (!adapter.partitions) return;
+        await sql`create index send_detail_counts_sum_idx on send_detail_counts (account_id, tpl_id, sms_sign, day) include (n)`.execute(db);
+        await sql`create index send_detail_hour_counts_sum_idx on send_detail_hour_counts (account_id, tpl_id, sms_sign, hour) include (n)`.execute(db);
+      },
+    },
   };
 }
 
