@@ -1,7 +1,6 @@
 import { sql, type Expression, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
-import type { SendDetail, SendDetailsFilter, SendStatus, StoredMessage } from '../../domain/send-detail.js';
+import { RESULT_WINDOW, type SendDetail, type SendDetailsFilter, type SendStatus, type StoredMessage } from '../../domain/send-detail.js';
 import { HOUR_MS, planCount, planPeriods } from '../detail-counts.js';
-import { RESULT_WINDOW } from '../../domain/send-detail.js';
 import { GENERIC_PLAN } from '../dialect.js';
 import { STATUS_CODES, statusOfCode, type Database } from '../schema.js';
 
