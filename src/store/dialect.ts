@@ -6,9 +6,9 @@ import type { PartitionManager } from './partitions.js';
 /**
  * The comment that follows `select` in a statement whose plan may be made once and reused for
  * any values: its filters are equalities or bounded ranges and its LIMIT is bounded in the text,
- * so no value changes which index is right. PostgreSQL prepares such statements once per
- * connection and runs them with their generic plan (named-statements.ts); every other statement is
- * planned for its values on each run. Other backends ignore the comment.
+ * so no value changes which index is right. PostgreSQL runs such statements with their generic
+ * plan, made once per connection; other reads are planned as PostgreSQL chooses
+ * (named-statements.ts). Other backends ignore the comment.
  */
 export const GENERIC_PLAN = '/* generic plan */';
 

@@ -185,25 +185,27 @@ export class KyselyStore implements Store {
 
   async bulkLoad<T>(work: () => Promise<T>): Promise<T> {
     const { begin, end } = this.adapter.bulkLoadStatements;
-    const putBack = async () => {
-      for (const statement of end) await sql.raw(statement).execute(this.db);
-    };
-    for (const statement of begin) await sql.raw(statement).execute(this.db);
+    await this.runAll(begin);
     let result: T;
     try {
       result = await work();
     } catch (error) {
       // The load's own failure is what the caller needs to see, not one of putting back.
-      await putBack().catch(() => {});
+      await this.runAll(end).catch(() => {});
       throw error;
     }
-    await putBack();
+    await this.runAll(end);
     return result;
+  }
+
+  /** Runs statements written as text by the adapter, one after another. */
+  private async runAll(statements: readonly string[]): Promise<void> {
+    for (const statement of statements) await sql.raw(statement).execute(this.db);
   }
 
   async optimize(options: { ifStale?: boolean } = {}): Promise<boolean> {
     if (options.ifStale && !(await this.statisticsStale())) return false;
-    for (const statement of this.adapter.optimizeStatements) await sql.raw(statement).execute(this.db);
+    await this.runAll(this.adapter.optimizeStatements);
     return true;
   }
 

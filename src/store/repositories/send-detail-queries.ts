@@ -4,6 +4,9 @@ import { HOUR_MS, planCount, planPeriods } from '../detail-counts.js';
 import { GENERIC_PLAN } from '../dialect.js';
 import { STATUS_CODES, statusOfCode, type Database } from '../schema.js';
 
+/** Marks a statement for a generic plan (see GENERIC_PLAN), through Kysely's modifyFront. */
+const MARK_GENERIC = sql.raw(GENERIC_PLAN);
+
 export const DETAIL_COLUMNS = [
   'msg_id', 'task_id', 'task_name', 'tpl_id', 'tpl_name', 'sms_sign', 'cust_flag', 'send_account',
   'send_status', 'send_time', 'receive_time', 'result_code',
@@ -133,7 +136,7 @@ export const detailQueries = {
     if (form === 'window') {
       return db.selectFrom(matching.select(DETAIL_COLUMNS)
         .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(sql.lit(RESULT_WINDOW)).as('d'))
-        .modifyFront(sql.raw(GENERIC_PLAN))
+        .modifyFront(MARK_GENERIC)
         .select([...columns, total])
         .orderBy('d.send_time', 'desc').orderBy('d.msg_id', 'asc').limit(limit).offset(offset);
     }
@@ -145,7 +148,7 @@ export const detailQueries = {
         .innerJoinLateral((eb) => eb.selectFrom('send_details').select(DETAIL_COLUMNS)
           .where('account_id', '=', accountId).whereRef('msg_id', '=', 'k.msg_id').whereRef('send_time', '=', 'k.send_time')
           .limit(sql.lit(1)).as('d'), (join) => join.onTrue())
-        .modifyFront(sql.raw(GENERIC_PLAN))
+        .modifyFront(MARK_GENERIC)
         .select([...columns, total])
         .orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc');
     }
@@ -235,9 +238,9 @@ export function totalQuery(db: Kysely<Database>, accountId: number, filter: Send
   const { sendStatus } = filter;
   if (plan.kind === 'task') {
     return db.selectNoFrom(sql<number>`coalesce((${detailQueries.taskCount(db, accountId, filter.taskId as string, sendStatus)}), 0)`.as('n'))
-      .modifyFront(sql.raw(GENERIC_PLAN));
+      .modifyFront(MARK_GENERIC);
   }
-  if (plan.kind === 'rows') return direct(filter).modifyFront(sql.raw(GENERIC_PLAN));
+  if (plan.kind === 'rows') return direct(filter).modifyFront(MARK_GENERIC);
   const parts: Array<Expression<unknown>> = [];
   if (plan.days) {
     parts.push(sendStatus !== undefined
@@ -253,5 +256,5 @@ export function totalQuery(db: Kysely<Database>, accountId: number, filter: Send
     for (const rest of edge.rests) parts.push(direct({ ...filter, sendTimeFrom: rest.from, sendTimeTo: rest.to }));
   }
   const total = parts.length === 0 ? sql<number>`0` : sql<number>`${sql.join(parts.map((part) => sql`coalesce((${part}), 0)`), sql` + `)}`;
-  return db.selectNoFrom(total.as('n')).modifyFront(sql.raw(GENERIC_PLAN));
+  return db.selectNoFrom(total.as('n')).modifyFront(MARK_GENERIC);
 }
