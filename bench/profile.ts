@@ -3,9 +3,10 @@
  * --cpu-prof on an existing benchmark data set, drives one query shape with autocannon, stops the
  * server and prints where its CPU time went, grouped by package (or our own source folder).
  * Options: --database URL (default the 1M SQLite data set)  --query 'offset=0&limit=100'
- * --connections 32  --duration 10.
+ * --connections 32  --duration 10  --functions N (also list the N functions with the most self time)
+ * --keep (leave the .cpuprofile file and print its path, for Chrome DevTools).
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -23,6 +24,8 @@ const { values: args } = parseArgs({
     query: { type: 'string', default: 'offset=0&limit=100' },
     connections: { type: 'string', default: '32' },
     duration: { type: 'string', default: '10' },
+    functions: { type: 'string', default: '0' },
+    keep: { type: 'boolean', default: false },
   },
 });
 
@@ -46,7 +49,7 @@ const result = await autocannon({
 child.kill('SIGINT');
 await once(child, 'exit');
 
-interface Node { id: number; callFrame: { url: string; functionName: string }; children?: number[] }
+interface Node { id: number; callFrame: { url: string; functionName: string; lineNumber: number }; children?: number[] }
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
 if (!file) throw new Error('no profile written');
 const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
@@ -68,3 +71,19 @@ console.log(`${args.query} at ${args.connections} connections: ${Math.round(resu
 for (const [group, micros] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
   console.log(`${((micros / all) * 100).toFixed(1).padStart(5)}%  ${group}`);
 }
+const functions = Number(args.functions);
+if (functions > 0) {
+  const bySite = new Map<string, number>();
+  for (const [id, micros] of self) {
+    const frame = byId.get(id)?.callFrame;
+    const url = frame?.url.replace(/^.*node_modules\//, '').replace(/^.*\/src\//, 'src/') ?? '';
+    const site = `${frame?.functionName || '(anonymous)'} ${url}:${(frame?.lineNumber ?? 0) + 1}`;
+    bySite.set(site, (bySite.get(site) ?? 0) + micros);
+  }
+  console.log(`\nthe ${functions} functions with the most self time:`);
+  for (const [site, micros] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, functions)) {
+    console.log(`${((micros / all) * 100).toFixed(1).padStart(5)}%  ${site}`);
+  }
+}
+if (args.keep) console.log(`\nprofile: ${join(dir, file)}`);
+else rmSync(dir, { recursive: true, force: true });

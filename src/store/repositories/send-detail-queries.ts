@@ -119,48 +119,49 @@ export const detailQueries = {
   /**
    * One page, newest first, each row with the filter's total (a subquery evaluated once), in the
    * form `pageForm` chose:
-   * - `deferred`: the offset is walked in the index alone (every filter index ends in send_time,
-   *   msg_id) and only the page's rows are read from the table.
+   * - `deferred` (SQLite): the offset is walked in the index alone (every filter index ends in
+   *   send_time, msg_id) and only the page's rows are read from the table.
    * - `window`: the page is taken from the first RESULT_WINDOW matches, a bound written into the
    *   statement, so a generic plan knows how few rows it reads (given only a LIMIT parameter, it
    *   assumes a tenth of the table and sorts every match).
    * - `window-deferred`: the same window walked in the index alone, then each of the page's rows
    *   read by its key (a LATERAL look-up, which a LIMIT keeps from being turned into a join over
    *   every partition).
-   * - `plain`: the ordered query, for pages past the window.
+   * - `plain`: the ordered query, for pages past the window (planned for its values).
+   * The PostgreSQL forms (all but `deferred`) join the page to the total rather than the total to
+   * the page, so an empty page still answers one row, its columns null, carrying the total: one
+   * round trip whatever the offset.
    */
   page(db: Kysely<Database>, form: PageForm, accountId: number, filter: SendDetailsFilter, offset: number, limit: number, plan: TotalPlan = planTotal(filter)) {
     const total = sql<number>`(${totalQuery(db, accountId, filter, plan)})`.as('total');
     const matching = applyFilter(db.selectFrom('send_details'), accountId, filter);
     const columns = DETAIL_COLUMNS.map((c) => `d.${c}` as const);
-    if (form === 'window') {
-      return db.selectFrom(matching.select(DETAIL_COLUMNS)
-        .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(sql.lit(RESULT_WINDOW)).as('d'))
-        .modifyFront(MARK_GENERIC)
-        .select([...columns, total])
-        .orderBy('d.send_time', 'desc').orderBy('d.msg_id', 'asc').limit(limit).offset(offset);
-    }
-    if (form === 'window-deferred') {
-      const keys = db.selectFrom(matching.select(['msg_id', 'send_time'])
-        .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(sql.lit(RESULT_WINDOW)).as('w'))
-        .select(['w.msg_id', 'w.send_time']).orderBy('w.send_time', 'desc').orderBy('w.msg_id', 'asc').limit(limit).offset(offset).as('k');
-      return db.selectFrom(keys)
-        .innerJoinLateral((eb) => eb.selectFrom('send_details').select(DETAIL_COLUMNS)
-          .where('account_id', '=', accountId).whereRef('msg_id', '=', 'k.msg_id').whereRef('send_time', '=', 'k.send_time')
-          .limit(sql.lit(1)).as('d'), (join) => join.onTrue())
-        .modifyFront(MARK_GENERIC)
+    if (form === 'deferred') {
+      return db.selectFrom(matching.select(['msg_id', 'send_time'])
+        .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset).as('k'))
+        .innerJoin('send_details as d', (join) => join.on('d.account_id', '=', accountId)
+          .onRef('d.msg_id', '=', 'k.msg_id').onRef('d.send_time', '=', 'k.send_time'))
         .select([...columns, total])
         .orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc');
     }
-    if (form === 'plain') {
-      return matching.select([...DETAIL_COLUMNS, total]).orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset);
-    }
-    return db.selectFrom(matching.select(['msg_id', 'send_time'])
-      .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset).as('k'))
-      .innerJoin('send_details as d', (join) => join.on('d.account_id', '=', accountId)
-        .onRef('d.msg_id', '=', 'k.msg_id').onRef('d.send_time', '=', 'k.send_time'))
-      .select([...columns, total])
-      .orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc');
+    const window = <K extends 'msg_id' | 'send_time' | (typeof DETAIL_COLUMNS)[number]>(keys: readonly K[]) => matching.select(keys)
+      .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(sql.lit(RESULT_WINDOW));
+    const rows = form === 'plain'
+      ? matching.select(DETAIL_COLUMNS).orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset)
+      : form === 'window'
+        ? db.selectFrom(window(DETAIL_COLUMNS).as('d'))
+          .select(columns).orderBy('d.send_time', 'desc').orderBy('d.msg_id', 'asc').limit(limit).offset(offset)
+        : db.selectFrom(db.selectFrom(window(['msg_id', 'send_time'] as const).as('w'))
+          .select(['w.msg_id', 'w.send_time']).orderBy('w.send_time', 'desc').orderBy('w.msg_id', 'asc').limit(limit).offset(offset).as('k'))
+          .innerJoinLateral((eb) => eb.selectFrom('send_details').select(DETAIL_COLUMNS)
+            .where('account_id', '=', accountId).whereRef('msg_id', '=', 'k.msg_id').whereRef('send_time', '=', 'k.send_time')
+            .limit(sql.lit(1)).as('d'), (join) => join.onTrue())
+          .select(columns).orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc');
+    return db.selectFrom(db.selectNoFrom(total).as('t'))
+      .leftJoinLateral(rows.as('p'), (join) => join.onTrue())
+      .$if(form !== 'plain', (q) => q.modifyFront(MARK_GENERIC))
+      .select([...DETAIL_COLUMNS.map((c) => `p.${c}` as const), 't.total'])
+      .orderBy('p.send_time', 'desc').orderBy('p.msg_id', 'asc');
   },
   /** Where each message lives (partitioned backends): its account and send_time by msg_id. */
   messagePlaces(db: Kysely<Database>, msgIds: string[]) {

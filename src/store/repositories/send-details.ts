@@ -215,8 +215,9 @@ export class SendDetailsRepository {
   /**
    * Newest first (send_time desc, msg_id asc), with the exact total; no rows when limit is 0. The
    * page and its total are one statement (the total a subquery evaluated once), so they come from
-   * one snapshot without a transaction's round trips. Only when the page is empty is the total
-   * asked for on its own.
+   * one snapshot without a transaction's round trips. On PostgreSQL an empty page is one row of
+   * nulls with the total (a round trip saved); on SQLite, where a statement costs no round trip,
+   * the total of an empty page is asked for on its own.
    */
   async page(accountId: number, filter: SendDetailsFilter, offset: number, limit: number): Promise<SendDetailsPage> {
     const { db, adapter, queryShapes } = this.ctx;
@@ -232,7 +233,9 @@ export class SendDetailsRepository {
     const { rows } = await db.executeQuery(query);
     const first = rows[0];
     if (!first) return { rows: [], total: await totalOnly() };
-    return { rows: rows.map(toDetail), total: Number(first.total) };
+    // PostgreSQL's forms answer an empty page as one row of nulls carrying the total.
+    if (first.msg_id === null) return { rows: [], total: Number(first.total) };
+    return { rows: (rows as Array<DetailRow & { total: number }>).map(toDetail), total: Number(first.total) };
   }
 
   /**

@@ -80,126 +80,75 @@ where
 -- parameters: [1,"100000001","",1780272000000,1781568000000,1,"100000001",1780272000000,1781567999000,100,0]
 select
   /* generic plan */
-  "d"."msg_id",
-  "d"."task_id",
-  "d"."task_name",
-  "d"."tpl_id",
-  "d"."tpl_name",
-  "d"."sms_sign",
-  "d"."cust_flag",
-  "d"."send_account",
-  "d"."send_status",
-  "d"."send_time",
-  "d"."receive_time",
-  "d"."result_code",
-  (
-    (
-      select
-        /* generic plan */
-        coalesce(
-          (
-            (
-              select
-                sum("n") as "n"
-              from
-                "send_detail_counts"
-              where
-                "account_id" = $1
-                and "tpl_id" = $2
-                and "sms_sign" = $3
-                and "day" >= $4
-                and "day" < $5
-            )
-          ),
-          0
-        ) as "n"
-    )
-  ) as "total"
+  "p"."msg_id",
+  "p"."task_id",
+  "p"."task_name",
+  "p"."tpl_id",
+  "p"."tpl_name",
+  "p"."sms_sign",
+  "p"."cust_flag",
+  "p"."send_account",
+  "p"."send_status",
+  "p"."send_time",
+  "p"."receive_time",
+  "p"."result_code",
+  "t"."total"
 from
   (
     select
-      "msg_id",
-      "task_id",
-      "task_name",
-      "tpl_id",
-      "tpl_name",
-      "sms_sign",
-      "cust_flag",
-      "send_account",
-      "send_status",
-      "send_time",
-      "receive_time",
-      "result_code"
-    from
-      "send_details"
-    where
-      "account_id" = $6
-      and "tpl_id" = $7
-      and "send_time" >= $8
-      and "send_time" <= $9
-    order by
-      "send_time" desc,
-      "msg_id" asc
-    limit
-      10000
-  ) as "d"
-order by
-  "d"."send_time" desc,
-  "d"."msg_id" asc
-limit
-  $10
-offset
-  $11;
-
--- send-details page: a deep one
--- parameters: [1,"100000001","",1780272000000,1781568000000,1,"100000001",1780272000000,1781567999000,100,9900,1]
-select
-  /* generic plan */
-  "d"."msg_id",
-  "d"."task_id",
-  "d"."task_name",
-  "d"."tpl_id",
-  "d"."tpl_name",
-  "d"."sms_sign",
-  "d"."cust_flag",
-  "d"."send_account",
-  "d"."send_status",
-  "d"."send_time",
-  "d"."receive_time",
-  "d"."result_code",
-  (
-    (
-      select
-        /* generic plan */
-        coalesce(
-          (
-            (
-              select
-                sum("n") as "n"
-              from
-                "send_detail_counts"
-              where
-                "account_id" = $1
-                and "tpl_id" = $2
-                and "sms_sign" = $3
-                and "day" >= $4
-                and "day" < $5
-            )
-          ),
-          0
-        ) as "n"
-    )
-  ) as "total"
-from
-  (
+      (
+        (
+          select
+            /* generic plan */
+            coalesce(
+              (
+                (
+                  select
+                    sum("n") as "n"
+                  from
+                    "send_detail_counts"
+                  where
+                    "account_id" = $1
+                    and "tpl_id" = $2
+                    and "sms_sign" = $3
+                    and "day" >= $4
+                    and "day" < $5
+                )
+              ),
+              0
+            ) as "n"
+        )
+      ) as "total"
+  ) as "t"
+  left join lateral (
     select
-      "w"."msg_id",
-      "w"."send_time"
+      "d"."msg_id",
+      "d"."task_id",
+      "d"."task_name",
+      "d"."tpl_id",
+      "d"."tpl_name",
+      "d"."sms_sign",
+      "d"."cust_flag",
+      "d"."send_account",
+      "d"."send_status",
+      "d"."send_time",
+      "d"."receive_time",
+      "d"."result_code"
     from
       (
         select
           "msg_id",
-          "send_time"
+          "task_id",
+          "task_name",
+          "tpl_id",
+          "tpl_name",
+          "sms_sign",
+          "cust_flag",
+          "send_account",
+          "send_status",
+          "send_time",
+          "receive_time",
+          "result_code"
         from
           "send_details"
         where
@@ -212,41 +161,138 @@ from
           "msg_id" asc
         limit
           10000
-      ) as "w"
+      ) as "d"
     order by
-      "w"."send_time" desc,
-      "w"."msg_id" asc
+      "d"."send_time" desc,
+      "d"."msg_id" asc
     limit
       $10
     offset
       $11
-  ) as "k"
-  inner join lateral (
-    select
-      "msg_id",
-      "task_id",
-      "task_name",
-      "tpl_id",
-      "tpl_name",
-      "sms_sign",
-      "cust_flag",
-      "send_account",
-      "send_status",
-      "send_time",
-      "receive_time",
-      "result_code"
-    from
-      "send_details"
-    where
-      "account_id" = $12
-      and "msg_id" = "k"."msg_id"
-      and "send_time" = "k"."send_time"
-    limit
-      1
-  ) as "d" on true
+  ) as "p" on true
 order by
-  "k"."send_time" desc,
-  "k"."msg_id" asc;
+  "p"."send_time" desc,
+  "p"."msg_id" asc;
+
+-- send-details page: a deep one
+-- parameters: [1,"100000001","",1780272000000,1781568000000,1,"100000001",1780272000000,1781567999000,100,9900,1]
+select
+  /* generic plan */
+  "p"."msg_id",
+  "p"."task_id",
+  "p"."task_name",
+  "p"."tpl_id",
+  "p"."tpl_name",
+  "p"."sms_sign",
+  "p"."cust_flag",
+  "p"."send_account",
+  "p"."send_status",
+  "p"."send_time",
+  "p"."receive_time",
+  "p"."result_code",
+  "t"."total"
+from
+  (
+    select
+      (
+        (
+          select
+            /* generic plan */
+            coalesce(
+              (
+                (
+                  select
+                    sum("n") as "n"
+                  from
+                    "send_detail_counts"
+                  where
+                    "account_id" = $1
+                    and "tpl_id" = $2
+                    and "sms_sign" = $3
+                    and "day" >= $4
+                    and "day" < $5
+                )
+              ),
+              0
+            ) as "n"
+        )
+      ) as "total"
+  ) as "t"
+  left join lateral (
+    select
+      "d"."msg_id",
+      "d"."task_id",
+      "d"."task_name",
+      "d"."tpl_id",
+      "d"."tpl_name",
+      "d"."sms_sign",
+      "d"."cust_flag",
+      "d"."send_account",
+      "d"."send_status",
+      "d"."send_time",
+      "d"."receive_time",
+      "d"."result_code"
+    from
+      (
+        select
+          "w"."msg_id",
+          "w"."send_time"
+        from
+          (
+            select
+              "msg_id",
+              "send_time"
+            from
+              "send_details"
+            where
+              "account_id" = $6
+              and "tpl_id" = $7
+              and "send_time" >= $8
+              and "send_time" <= $9
+            order by
+              "send_time" desc,
+              "msg_id" asc
+            limit
+              10000
+          ) as "w"
+        order by
+          "w"."send_time" desc,
+          "w"."msg_id" asc
+        limit
+          $10
+        offset
+          $11
+      ) as "k"
+      inner join lateral (
+        select
+          "msg_id",
+          "task_id",
+          "task_name",
+          "tpl_id",
+          "tpl_name",
+          "sms_sign",
+          "cust_flag",
+          "send_account",
+          "send_status",
+          "send_time",
+          "receive_time",
+          "result_code"
+        from
+          "send_details"
+        where
+          "account_id" = $12
+          and "msg_id" = "k"."msg_id"
+          and "send_time" = "k"."send_time"
+        limit
+          1
+      ) as "d" on true
+    order by
+      "k"."send_time" desc,
+      "k"."msg_id" asc
+  ) as "p" on true
+order by
+  "p"."send_time" desc,
+  "p"."msg_id" asc;
 
 -- delivery report: where the message lives
 -- parameters: ["m1"]
