@@ -217,10 +217,10 @@ function rssMb(pid: number): number {
 interface Load { p50: number; p99: number; rps: number; errors: number }
 
 /** Drives `url` with autocannon; latencies come from its per-response timings (sub-millisecond). */
-function load(url: string, connections: number, headers: Record<string, string>): Promise<Load> {
+function load(url: string, connections: number, headers: Record<string, string>, duration = DURATION): Promise<Load> {
   return new Promise((resolve, reject) => {
     const times: number[] = [];
-    const tracker = autocannon({ url, connections, duration: DURATION, headers }, (err, result) => {
+    const tracker = autocannon({ url, connections, duration, headers }, (err, result) => {
       if (err) return reject(err);
       times.sort((a, b) => a - b);
       resolve({
@@ -296,7 +296,8 @@ async function queryBench(backend: 'sqlite' | 'postgres', size: number) {
         const entry: Record<string, unknown> = { backend, size, shape: shape.name, offset, total, bytes: Buffer.byteLength(body) };
         for (const c of [1, 32]) {
           entry[`api${c}`] = await load(apiUrl, c, { 'X-Auth-Token': token });
-          if (c === 32) entry.echo32 = await load(`${server.base}/bench/echo`, c, {});
+          // The same bytes from memory: at one connection, the latency of the HTTP exchange itself.
+          entry[`echo${c}`] = await load(`${server.base}/bench/echo`, c, {}, c === 1 ? 1 : DURATION);
           entry[`store${c}`] = await storeLimit(store, accountId, shape.filter, offset, c);
           entry[`floor${c}`] = await floorLimit(backend, url, accountId, shape.filter, offset, { concurrency: c, seconds: STORE_SECONDS });
         }

@@ -5,7 +5,7 @@ import type { SendDetailsFilter } from '../src/domain/send-detail.js';
 import { pick, seededRandom } from '../src/dev/synthetic.js';
 import { adapterFor } from '../src/store/open-store.js';
 import { QueryTemplates } from '../src/store/query-templates.js';
-import { detailQueries, planTotal, totalQuery, type PageForm } from '../src/store/repositories/send-detail-queries.js';
+import { detailQueries, planSeek, planTotal, totalQuery, type PageForm, type SeekPlan } from '../src/store/repositories/send-detail-queries.js';
 import type { Database } from '../src/store/schema.js';
 
 const DAY = 86_400_000;
@@ -41,11 +41,21 @@ for (const [backend, url] of [['sqlite', 'sqlite::memory:'], ['postgres', 'postg
         const random = seededRandom(3);
         const check = (filter: SendDetailsFilter, accountId: number, offset: number, limit: number, form: PageForm) => {
           const plan = planTotal(filter);
-          const page = shapes.compile('page', { form, accountId, filter, offset, limit, plan },
-            (a) => detailQueries.page(db, a.form, a.accountId, a.filter, a.offset, a.limit, a.plan), STRUCTURAL);
-          const fresh = detailQueries.page(db, form, accountId, filter, offset, limit).compile();
+          // A deep page that seeks reads rows before the day the seek found, as the repository does.
+          const seek = planSeek(filter, plan, offset);
+          const rows = seek ? { ...filter, sendTimeTo: (filter.sendTimeTo ?? BASE) - 3 * DAY - 1 } : filter;
+          const page = shapes.compile('page', { form, accountId, filter, offset, limit, plan, rows },
+            (a) => detailQueries.page(db, a.form, a.accountId, a.filter, a.offset, a.limit, a.plan, a.rows), STRUCTURAL);
+          const fresh = detailQueries.page(db, form, accountId, filter, offset, limit, planTotal(filter), rows).compile();
           assert.equal(page.sql, fresh.sql, JSON.stringify(filter));
           assert.deepEqual(page.parameters, fresh.parameters, JSON.stringify(filter));
+          if (seek) {
+            const seeking = shapes.compile('seek', { accountId, filter, seek, offset }, (a) => detailQueries.seek(db, a.accountId, a.filter, a.seek, a.offset), STRUCTURAL);
+            const freshSeek = detailQueries.seek(db, accountId, filter, planSeek(filter, planTotal(filter), offset) as SeekPlan, offset).compile();
+            assert.equal(seeking.sql, freshSeek.sql, JSON.stringify(filter));
+            assert.deepEqual(seeking.parameters, freshSeek.parameters, JSON.stringify(filter));
+            seeks += 1;
+          }
           const total = shapes.compile('total', { accountId, filter, plan }, (a) => totalQuery(db, a.accountId, a.filter, a.plan), STRUCTURAL);
           const freshTotal = totalQuery(db, accountId, filter).compile();
           assert.equal(total.sql, freshTotal.sql, JSON.stringify(filter));
@@ -55,7 +65,9 @@ for (const [backend, url] of [['sqlite', 'sqlite::memory:'], ['postgres', 'postg
           filter: randomFilter(random), accountId: 1 + Math.floor(random() * 5),
           offset: pick(random, [0, 100, 9900, Math.floor(random() * 50_000)]), limit: pick(random, [1, 10, 100]), form: pick(random, ['deferred', 'window', 'window-deferred', 'plain'] as const),
         }));
+        let seeks = 0;
         for (const c of cases) check(c.filter, c.accountId, c.offset, c.limit, c.form);
+        assert.ok(seeks > 50, `pages that seek: ${seeks}`);
         const shapeCount = shapes.size;
         // The same shapes with other values (a week later, other ids and texts) compile nothing new.
         for (const c of cases) {

@@ -52,6 +52,14 @@ export interface DialectAdapter {
    * join over every partition, while the plain ordered query reads the newest partition only.
    */
   readonly deferredJoin: boolean;
+  /**
+   * Whether a deep page first asks the day counters where it begins (planSeek), so the index walks
+   * at most a day's matches rather than the whole offset. On PostgreSQL each key walked costs about
+   * 0.2 µs and the seek one statement: at 10M details, offset 9900, 1.6-3.4 ms became 0.9-1.3 ms
+   * (store p50). SQLite walks 10,000 keys in about 0.3 ms, less than the seek costs (0.89-0.92 ms
+   * became 1.0-1.4), so it walks.
+   */
+  readonly seekDeepPages: boolean;
   /** The column type of raw bytes. */
   readonly binaryType: 'blob' | 'bytea';
   /**

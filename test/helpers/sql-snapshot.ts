@@ -4,13 +4,14 @@ import type { SendDetailsFilter } from '../../src/domain/send-detail.js';
 import type { DialectAdapter } from '../../src/store/dialect.js';
 import { adapterFor } from '../../src/store/open-store.js';
 import { outboxQueries } from '../../src/store/repositories/outbox.js';
-import { detailQueries, pageForm } from '../../src/store/repositories/send-detail-queries.js';
+import { detailQueries, pageForm, planSeek, planTotal, type SeekPlan } from '../../src/store/repositories/send-detail-queries.js';
 import type { Database } from '../../src/store/schema.js';
 
 const DAY = 86_400_000;
 const FROM = Date.parse('2026-06-01T00:00:00Z');
 const TO = Date.parse('2026-06-15T23:59:59Z');
 const RANGE: SendDetailsFilter = { sendTimeFrom: FROM, sendTimeTo: TO, tplId: '100000001' };
+const RAGGED: SendDetailsFilter = { ...RANGE, sendTimeTo: TO - 10 * 3_600_000 - 1_800_000 };
 
 /**
  * The hot statements as this backend runs them, compiled with example values: the send-details
@@ -29,6 +30,10 @@ function hotStatements(adapter: DialectAdapter, db: Kysely<Database>): string {
     ['send-details page: newest first', detailQueries.page(db, pageForm(adapter.deferredJoin, 0, 100), 1, RANGE, 0, 100)],
     ['send-details page: a deep one', detailQueries.page(db, pageForm(adapter.deferredJoin, 9900, 100), 1, RANGE, 9900, 100)],
   ];
+  if (adapter.seekDeepPages) {
+    statements.push(['send-details page: where a deep one begins (day counters, and the range\'s ragged end)',
+      detailQueries.seek(db, 1, RAGGED, planSeek(RAGGED, planTotal(RAGGED), 9900) as SeekPlan, 9900)]);
+  }
   if (adapter.partitions) {
     statements.push(
       ['delivery report: where the message lives', detailQueries.messagePlaces(db, ['m1'])],

@@ -107,6 +107,7 @@ export function postgresAdapter(options: PostgresOptions): DialectAdapter {
     backup: null,
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     deferredJoin: false,
+    seekDeepPages: true,
     binaryType: 'bytea',
     materialFiles: null,
     copyRows: (db, table, columns, rows) => copyRows(db as Kysely<unknown>, table, columns, rows),

@@ -130,11 +130,13 @@ export const detailQueries = {
    * - `plain`: the ordered query, for pages past the window (planned for its values).
    * The PostgreSQL forms (all but `deferred`) join the page to the total rather than the total to
    * the page, so an empty page still answers one row, its columns null, carrying the total: one
-   * round trip whatever the offset.
+   * round trip whatever the offset. The rows are those of `rows` (the filter narrowed by a seek,
+   * see `seek`), the total that of `filter`.
    */
-  page(db: Kysely<Database>, form: PageForm, accountId: number, filter: SendDetailsFilter, offset: number, limit: number, plan: TotalPlan = planTotal(filter)) {
+  page(db: Kysely<Database>, form: PageForm, accountId: number, filter: SendDetailsFilter, offset: number, limit: number,
+    plan: TotalPlan = planTotal(filter), rows: SendDetailsFilter = filter) {
     const total = sql<number>`(${totalQuery(db, accountId, filter, plan)})`.as('total');
-    const matching = applyFilter(db.selectFrom('send_details'), accountId, filter);
+    const matching = applyFilter(db.selectFrom('send_details'), accountId, rows);
     const columns = DETAIL_COLUMNS.map((c) => `d.${c}` as const);
     if (form === 'deferred') {
       return db.selectFrom(matching.select(['msg_id', 'send_time'])
@@ -146,7 +148,7 @@ export const detailQueries = {
     }
     const window = <K extends 'msg_id' | 'send_time' | (typeof DETAIL_COLUMNS)[number]>(keys: readonly K[]) => matching.select(keys)
       .orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(sql.lit(RESULT_WINDOW));
-    const rows = form === 'plain'
+    const page = form === 'plain'
       ? matching.select(DETAIL_COLUMNS).orderBy('send_time', 'desc').orderBy('msg_id', 'asc').limit(limit).offset(offset)
       : form === 'window'
         ? db.selectFrom(window(DETAIL_COLUMNS).as('d'))
@@ -158,10 +160,35 @@ export const detailQueries = {
             .limit(sql.lit(1)).as('d'), (join) => join.onTrue())
           .select(columns).orderBy('k.send_time', 'desc').orderBy('k.msg_id', 'asc');
     return db.selectFrom(db.selectNoFrom(total).as('t'))
-      .leftJoinLateral(rows.as('p'), (join) => join.onTrue())
+      .leftJoinLateral(page.as('p'), (join) => join.onTrue())
       .$if(form !== 'plain', (q) => q.modifyFront(MARK_GENERIC))
       .select([...DETAIL_COLUMNS.map((c) => `p.${c}` as const), 't.total'])
       .orderBy('p.send_time', 'desc').orderBy('p.msg_id', 'asc');
+  },
+  /**
+   * Where a deep page of a filter the day counters serve begins (see SeekPlan): the oldest whole
+   * day of the range such that the matches from its start to the range's end, `skipped`, are no
+   * more than `offset`. The days' counters are summed newest first (a running sum), on top of the
+   * count of the range's ragged end (`head`, counted as a total counts it). No row when the
+   * newest day alone holds more than `offset` matches.
+   */
+  seek(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter, seek: SeekPlan, offset: number) {
+    const head = seek.head ? sql<number>`coalesce((${totalQuery(db, accountId, seek.head.filter, seek.head.plan)}), 0)` : sql<number>`0`;
+    const { fromDay, toDay } = seek.days;
+    const running = filter.sendStatus !== undefined
+      ? db.selectFrom('send_status_counts')
+        .select((eb) => ['day', sql<number>`${eb.fn.sum('n').over((o) => o.orderBy('day', 'desc'))} + ${head}`.as('skipped')])
+        .where('send_status', '=', STATUS_CODES[filter.sendStatus])
+        .where('account_id', '=', accountId).where('tpl_id', '=', filter.tplId ?? '').where('sms_sign', '=', filter.smsSign ?? '')
+        .$if(fromDay !== undefined, (q) => q.where('day', '>=', fromDay as number))
+        .$if(toDay !== undefined, (q) => q.where('day', '<', toDay as number))
+      : db.selectFrom('send_detail_counts')
+        .select((eb) => ['day', sql<number>`${eb.fn.sum('n').over((o) => o.orderBy('day', 'desc'))} + ${head}`.as('skipped')])
+        .where('account_id', '=', accountId).where('tpl_id', '=', filter.tplId ?? '').where('sms_sign', '=', filter.smsSign ?? '')
+        .$if(fromDay !== undefined, (q) => q.where('day', '>=', fromDay as number))
+        .$if(toDay !== undefined, (q) => q.where('day', '<', toDay as number));
+    return db.selectFrom(running.as('r')).modifyFront(MARK_GENERIC)
+      .select(['r.day', 'r.skipped']).where('r.skipped', '<=', offset).orderBy('r.day', 'asc').limit(sql.lit(1));
   },
   /** Where each message lives (partitioned backends): its account and send_time by msg_id. */
   messagePlaces(db: Kysely<Database>, msgIds: string[]) {
@@ -195,6 +222,29 @@ export function pageForm(deferredJoin: boolean, offset: number, limit: number): 
   if (deferredJoin) return 'deferred';
   if (offset + limit > RESULT_WINDOW) return 'plain';
   return offset >= DEFER_FROM ? 'window-deferred' : 'window';
+}
+
+/**
+ * A deep page of a filter the day counters serve starts from a day boundary rather than from the
+ * newest match: the matches from that boundary to the range's end are counted by the counters
+ * (`seek`), and the page is the rows before it at the offset less that count. The offset walked in
+ * the index shrinks from up to RESULT_WINDOW rows to at most one day's matches. `days` are the
+ * whole days of the range (all days without one); `head`, the range's ragged newest end, if any.
+ */
+export interface SeekPlan {
+  days: { fromDay?: number; toDay?: number };
+  head?: { filter: SendDetailsFilter; plan: TotalPlan };
+}
+
+/** The seek plan of a page at `offset`, or undefined when it is read from the newest match on. */
+export function planSeek(filter: SendDetailsFilter, plan: TotalPlan, offset: number): SeekPlan | undefined {
+  if (plan.kind !== 'counters' || !plan.days || offset < DEFER_FROM) return undefined;
+  const { days } = plan;
+  if (days.toDay === undefined) return { days };
+  const end = planCount(filter.sendTimeFrom, filter.sendTimeTo).edges.find((edge) => edge.from >= (days.toDay as number));
+  if (!end) return { days };
+  const head = { ...filter, sendTimeFrom: end.from, sendTimeTo: end.to };
+  return { days, head: { filter: head, plan: planTotal(head) } };
 }
 
 /**

@@ -294,6 +294,76 @@ order by
   "p"."send_time" desc,
   "p"."msg_id" asc;
 
+-- send-details page: where a deep one begins (day counters, and the range's ragged end)
+-- parameters: [1,"100000001","",1781481600000,1781528400000,1,"100000001",1781528400000,1781530199000,1,"100000001","",1780272000000,1781481600000,9900]
+select
+  /* generic plan */
+  "r"."day",
+  "r"."skipped"
+from
+  (
+    select
+      "day",
+      sum("n") over (
+        order by
+          "day" desc
+      ) + coalesce(
+        (
+          (
+            select
+              /* generic plan */
+              coalesce(
+                (
+                  (
+                    select
+                      sum("n") as "n"
+                    from
+                      "send_detail_hour_counts"
+                    where
+                      "account_id" = $1
+                      and "tpl_id" = $2
+                      and "sms_sign" = $3
+                      and "hour" >= $4
+                      and "hour" < $5
+                  )
+                ),
+                0
+              ) + coalesce(
+                (
+                  (
+                    select
+                      count(*) as "n"
+                    from
+                      "send_details"
+                    where
+                      "account_id" = $6
+                      and "tpl_id" = $7
+                      and "send_time" >= $8
+                      and "send_time" <= $9
+                  )
+                ),
+                0
+              ) as "n"
+          )
+        ),
+        0
+      ) as "skipped"
+    from
+      "send_detail_counts"
+    where
+      "account_id" = $10
+      and "tpl_id" = $11
+      and "sms_sign" = $12
+      and "day" >= $13
+      and "day" < $14
+  ) as "r"
+where
+  "r"."skipped" <= $15
+order by
+  "r"."day" asc
+limit
+  1;
+
 -- delivery report: where the message lives
 -- parameters: ["m1"]
 select

@@ -100,6 +100,7 @@ export function sqliteAdapter(path: string): DialectAdapter {
     },
     poolStats: () => null,
     deferredJoin: true,
+    seekDeepPages: false,
     binaryType: 'blob',
     materialFiles,
     copyRows: null,
