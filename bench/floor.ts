@@ -1,7 +1,8 @@
 /**
  * The database's own limit for a send-details request (the `floor` column of `npm run bench`):
- * the statements the store runs for it — for a deep page on PostgreSQL the counters' seek of where
- * it begins, then the page with its total, and on SQLite the total alone when the page is empty — prepared once and run straight through the driver (better-sqlite3, or pg with
+ * the statements the store runs for it — on PostgreSQL a deep page's seek of where it begins, the
+ * page with its total, and on SQLite the total alone when the page is empty — prepared once and
+ * run straight through the driver (better-sqlite3, or pg with
  * named prepared statements), with no query builder, row mapping or HTTP.
  */
 import { createHash } from 'node:crypto';
@@ -11,7 +12,7 @@ import pg from 'pg';
 import type { SendDetailsFilter } from '../src/domain/send-detail.js';
 import { adapterFor } from '../src/store/open-store.js';
 import { marksGenericPlan } from '../src/store/postgres/named-statements.js';
-import { detailQueries, pageForm, planSeek, planTotal, totalQuery } from '../src/store/repositories/send-detail-queries.js';
+import { afterSeek, detailQueries, pageForm, planSeek, planTotal, totalQuery } from '../src/store/repositories/send-detail-queries.js';
 import { RESULT_WINDOW } from '../src/domain/send-detail.js';
 import type { Database as Schema } from '../src/store/schema.js';
 
@@ -29,14 +30,12 @@ async function statementsFor(backend: 'sqlite' | 'postgres', accountId: number, 
   const db = new Kysely<Schema>({ dialect: adapter.dialect });
   try {
     const plan = planTotal(filter);
-    const seekPlan = adapter.seekDeepPages && offset + limit <= RESULT_WINDOW ? planSeek(filter, plan, offset) : undefined;
+    const seekPlan = adapter.seekDeepPages ? planSeek(filter, plan, offset, limit) : undefined;
     const seek = seekPlan ? detailQueries.seek(db, accountId, filter, seekPlan, offset).compile() as Statement : undefined;
-    const found = seek ? await seekOnce(seek) : undefined;
-    const rows = found ? { ...filter, sendTimeTo: Number(found.day) - 1 } : filter;
-    const skip = found ? offset - Number(found.skipped) : offset;
+    const rest = afterSeek(filter, offset, seek ? await seekOnce(seek) : undefined);
     return {
       seek,
-      page: detailQueries.page(db, pageForm(adapter.deferredJoin, skip, limit), accountId, filter, skip, limit, plan, rows).compile() as Statement,
+      page: detailQueries.page(db, pageForm(adapter.deferredJoin, rest.offset, limit), accountId, filter, rest.offset, limit, plan, rest.rows).compile() as Statement,
       total: totalQuery(db, accountId, filter).compile() as Statement,
     };
   } finally {

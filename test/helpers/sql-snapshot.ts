@@ -32,7 +32,7 @@ function hotStatements(adapter: DialectAdapter, db: Kysely<Database>): string {
   ];
   if (adapter.seekDeepPages) {
     statements.push(['send-details page: where a deep one begins (day counters, and the range\'s ragged end)',
-      detailQueries.seek(db, 1, RAGGED, planSeek(RAGGED, planTotal(RAGGED), 9900) as SeekPlan, 9900)]);
+      detailQueries.seek(db, 1, RAGGED, planSeek(RAGGED, planTotal(RAGGED), 9900, 100) as SeekPlan, 9900)]);
   }
   if (adapter.partitions) {
     statements.push(

@@ -175,18 +175,14 @@ export const detailQueries = {
   seek(db: Kysely<Database>, accountId: number, filter: SendDetailsFilter, seek: SeekPlan, offset: number) {
     const head = seek.head ? sql<number>`coalesce((${totalQuery(db, accountId, seek.head.filter, seek.head.plan)}), 0)` : sql<number>`0`;
     const { fromDay, toDay } = seek.days;
-    const running = filter.sendStatus !== undefined
-      ? db.selectFrom('send_status_counts')
-        .select((eb) => ['day', sql<number>`${eb.fn.sum('n').over((o) => o.orderBy('day', 'desc'))} + ${head}`.as('skipped')])
-        .where('send_status', '=', STATUS_CODES[filter.sendStatus])
-        .where('account_id', '=', accountId).where('tpl_id', '=', filter.tplId ?? '').where('sms_sign', '=', filter.smsSign ?? '')
-        .$if(fromDay !== undefined, (q) => q.where('day', '>=', fromDay as number))
-        .$if(toDay !== undefined, (q) => q.where('day', '<', toDay as number))
-      : db.selectFrom('send_detail_counts')
-        .select((eb) => ['day', sql<number>`${eb.fn.sum('n').over((o) => o.orderBy('day', 'desc'))} + ${head}`.as('skipped')])
-        .where('account_id', '=', accountId).where('tpl_id', '=', filter.tplId ?? '').where('sms_sign', '=', filter.smsSign ?? '')
-        .$if(fromDay !== undefined, (q) => q.where('day', '>=', fromDay as number))
-        .$if(toDay !== undefined, (q) => q.where('day', '<', toDay as number));
+    const { sendStatus } = filter;
+    // The status counters have the detail counters' columns and a status.
+    const running = db.selectFrom(sendStatus !== undefined ? 'send_status_counts' : 'send_detail_counts')
+      .select((eb) => ['day', sql<number>`${eb.fn.sum('n').over((o) => o.orderBy('day', 'desc'))} + ${head}`.as('skipped')])
+      .where('account_id', '=', accountId).where('tpl_id', '=', filter.tplId ?? '').where('sms_sign', '=', filter.smsSign ?? '')
+      .$if(sendStatus !== undefined, (q) => q.where(sql.ref('send_status'), '=', STATUS_CODES[sendStatus as SendStatus]))
+      .$if(fromDay !== undefined, (q) => q.where('day', '>=', fromDay as number))
+      .$if(toDay !== undefined, (q) => q.where('day', '<', toDay as number));
     return db.selectFrom(running.as('r')).modifyFront(MARK_GENERIC)
       .select(['r.day', 'r.skipped']).where('r.skipped', '<=', offset).orderBy('r.day', 'asc').limit(sql.lit(1));
   },
@@ -236,15 +232,28 @@ export interface SeekPlan {
   head?: { filter: SendDetailsFilter; plan: TotalPlan };
 }
 
-/** The seek plan of a page at `offset`, or undefined when it is read from the newest match on. */
-export function planSeek(filter: SendDetailsFilter, plan: TotalPlan, offset: number): SeekPlan | undefined {
-  if (plan.kind !== 'counters' || !plan.days || offset < DEFER_FROM) return undefined;
+/**
+ * The seek plan of a page at (offset, limit), or undefined when it is read from the newest match
+ * on: pages before DEFER_FROM, past the window, or of filters the day counters do not serve.
+ */
+export function planSeek(filter: SendDetailsFilter, plan: TotalPlan, offset: number, limit: number): SeekPlan | undefined {
+  if (plan.kind !== 'counters' || !plan.days || offset < DEFER_FROM || offset + limit > RESULT_WINDOW) return undefined;
   const { days } = plan;
   if (days.toDay === undefined) return { days };
   const end = planCount(filter.sendTimeFrom, filter.sendTimeTo).edges.find((edge) => edge.from >= (days.toDay as number));
   if (!end) return { days };
   const head = { ...filter, sendTimeFrom: end.from, sendTimeTo: end.to };
   return { days, head: { filter: head, plan: planTotal(head) } };
+}
+
+/**
+ * The page a seek found (`detailQueries.seek`'s row, if any) leaves to read: the rows before its
+ * day, at the offset less the matches from that day on. Without a row, the page as asked.
+ */
+export function afterSeek(filter: SendDetailsFilter, offset: number, found: { day: number | string; skipped: number | string } | undefined) {
+  return found
+    ? { rows: { ...filter, sendTimeTo: Number(found.day) - 1 }, offset: offset - Number(found.skipped) }
+    : { rows: filter, offset };
 }
 
 /**

@@ -1,11 +1,11 @@
-import { RESULT_WINDOW, type SendDetail, type SendDetailsFilter, type SendDetailsPage, type StoredMessage } from '../../domain/send-detail.js';
+import type { SendDetail, SendDetailsFilter, SendDetailsPage, StoredMessage } from '../../domain/send-detail.js';
 import { toWholeSeconds } from '../../domain/time.js';
 import { chunks } from '../compare.js';
 import { sql } from 'kysely';
 import { inTransaction, type StoreContext } from '../context.js';
 import type { DialectAdapter } from '../dialect.js';
 import { STATUS_CODES } from '../schema.js';
-import { applyFilter, DETAIL_COLUMNS, detailQueries, pageForm, planSeek, planTotal, toDetail, toMessage, totalQuery, type DetailRow } from './send-detail-queries.js';
+import { afterSeek, applyFilter, DETAIL_COLUMNS, detailQueries, pageForm, planSeek, planTotal, toDetail, toMessage, totalQuery, type DetailRow } from './send-detail-queries.js';
 
 /** What an insert returns of each new row: what the counters and parked reports need. */
 const ADDED_COLUMNS = ['msg_id', 'send_time', 'tpl_id', 'sms_sign', 'send_status', 'task_id', 'cust_flag'] as const;
@@ -228,20 +228,14 @@ export class SendDetailsRepository {
     };
     if (limit === 0) return { rows: [], total: await totalOnly() };
     // On PostgreSQL a deep page starts from the day the counters say it is in (planSeek).
-    let narrowed = filter;
-    let skip = offset;
-    const seek = adapter.seekDeepPages && offset + limit <= RESULT_WINDOW ? planSeek(filter, plan, offset) : undefined;
-    if (seek) {
-      const query = queryShapes.compile('seek', { accountId, filter, seek, offset },
-        (a) => detailQueries.seek(db, a.accountId, a.filter, a.seek, a.offset), STRUCTURAL);
-      const found = (await db.executeQuery(query)).rows[0];
-      if (found) {
-        narrowed = { ...filter, sendTimeTo: Number(found.day) - 1 };
-        skip = offset - Number(found.skipped);
-      }
-    }
-    const form = pageForm(adapter.deferredJoin, skip, limit);
-    const query = queryShapes.compile('page', { form, accountId, filter, offset: skip, limit, plan, rows: narrowed },
+    const seek = adapter.seekDeepPages ? planSeek(filter, plan, offset, limit) : undefined;
+    const found = seek
+      ? (await db.executeQuery(queryShapes.compile('seek', { accountId, filter, seek, offset },
+        (a) => detailQueries.seek(db, a.accountId, a.filter, a.seek, a.offset), STRUCTURAL))).rows[0]
+      : undefined;
+    const rest = afterSeek(filter, offset, found);
+    const form = pageForm(adapter.deferredJoin, rest.offset, limit);
+    const query = queryShapes.compile('page', { form, accountId, filter, offset: rest.offset, limit, plan, rows: rest.rows },
       (a) => detailQueries.page(db, a.form, a.accountId, a.filter, a.offset, a.limit, a.plan, a.rows), STRUCTURAL);
     const { rows } = await db.executeQuery(query);
     const first = rows[0];
